@@ -1,0 +1,322 @@
+//! One HTTP/1.1 connection on its own thread: read a request, answer it, repeat while the
+//! connection is kept alive (RFC 9112 §9.3); or hand it over to a WebSocket for good.
+//!
+//! Where it sits: `server.rs` accepts the TCP stream and starts this thread; the router
+//! picks the handler; a WebSocket route runs the handshake (`websocket/handshake.rs`) and
+//! then the handler keeps this same thread for the life of the WebSocket.
+//!
+//! Every way a request can go wrong ends here with one clear answer: [`ReadError::response`]
+//! is the one place that picks it (400, 408, 413, 414, 431, 501, 505), then the connection
+//! closes. A handler that panics gets the client a `500` and ends only this connection.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::config::ServerConfig;
+use super::request::{
+    body_length, decode_chunked, decode_head, BodyLength, Method, Request, RequestError,
+};
+use super::response::{Response, Status};
+use super::router::{Route, Router, WebSocketHandler};
+use super::server::Registration;
+use crate::read_buffer::ReadBuffer;
+use crate::websocket::{handshake, Role, WebSocket};
+
+/// Why no request could be read.
+#[derive(Debug)]
+enum ReadError {
+    /// The bytes broke a rule of HTTP/1.1 or one of our limits.
+    Request(RequestError),
+    /// The head or the body did not arrive in time (slowloris, or a stalled upload).
+    Timeout,
+    /// The client closed the connection in the middle of a request.
+    ClosedMidRequest,
+    /// The socket failed.
+    Io(io::Error),
+}
+
+impl ReadError {
+    /// The one place that decides what the client is told; `None` when nobody is left to
+    /// tell. The connection closes after any of these.
+    fn response(&self) -> Option<Response> {
+        match self {
+            ReadError::Request(e) => Some(Response::error(e.status())),
+            ReadError::Timeout => Some(Response::error(Status(408))),
+            ReadError::ClosedMidRequest | ReadError::Io(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Request(e) => write!(f, "{e} ({})", e.status().code()),
+            ReadError::Timeout => write!(f, "request not received in time (408)"),
+            ReadError::ClosedMidRequest => write!(f, "client closed the connection mid-request"),
+            ReadError::Io(e) => write!(f, "socket error: {e}"),
+        }
+    }
+}
+
+/// The connection thread's body.
+pub(crate) fn run(
+    stream: Arc<TcpStream>,
+    peer: SocketAddr,
+    config: &ServerConfig,
+    router: &Router,
+    registration: Registration,
+) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(config.write_timeout));
+    let mut input = ReadBuffer::new(config.read_buffer);
+    loop {
+        let mut request = match read_request(&stream, &mut input, config) {
+            Ok(Some(request)) => request,
+            Ok(None) => break,
+            Err(e) => {
+                crate::log!("{peer} bad request: {e}");
+                if let Some(response) = e.response() {
+                    let _ = response.write_to(&mut &*stream, false, false);
+                }
+                break;
+            }
+        };
+        request.peer = Some(peer);
+        let response = match router.find(&request) {
+            Route::WebSocket(handler) => {
+                let handler = Arc::clone(handler);
+                upgrade(stream, input, &request, &handler, config, &registration);
+                return;
+            }
+            Route::Http(handler) => call(handler.as_ref(), &request, peer),
+            Route::Static(response) => response,
+            Route::NotFound => Response::error(Status::NOT_FOUND),
+            Route::MethodNotAllowed { allow } => {
+                // RFC 9110 §15.5.6: a 405 must say which methods the resource does allow.
+                Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", allow)
+            }
+        };
+        let keep_alive = request.keep_alive()
+            && !registration.server_shutting_down()
+            && response.status != Status::INTERNAL_SERVER_ERROR;
+        let head_only = request.method == Method::Head;
+        if response
+            .write_to(&mut &*stream, head_only, keep_alive)
+            .is_err()
+            || !keep_alive
+        {
+            break;
+        }
+        input.shrink();
+    }
+    close_gently(&stream);
+}
+
+/// Runs an HTTP handler; a panic becomes a `500` for this request only.
+fn call(
+    handler: &(dyn Fn(&Request) -> Response + Send + Sync),
+    request: &Request,
+    peer: SocketAddr,
+) -> Response {
+    match catch_unwind(AssertUnwindSafe(|| handler(request))) {
+        Ok(response) => response,
+        Err(_) => {
+            crate::log!(
+                "{peer} handler for {} {} panicked: answered 500",
+                request.method,
+                request.path
+            );
+            Response::error(Status::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+/// RFC 6455 §4.2: check the upgrade request, answer 101, and run the WebSocket handler on
+/// this thread until the WebSocket ends. A refused handshake gets its status (400, 403,
+/// 426) from `HandshakeError::response` and the connection closes.
+fn upgrade(
+    stream: Arc<TcpStream>,
+    input: ReadBuffer,
+    request: &Request,
+    handler: &WebSocketHandler,
+    config: &ServerConfig,
+    registration: &Registration,
+) {
+    let peer = request.peer;
+    let switching = match handshake::accept(request, &config.websocket.origins) {
+        Ok(response) => response,
+        Err(e) => {
+            crate::log!("{} WebSocket handshake refused: {e}", display(peer));
+            let _ = e.response().write_to(&mut &*stream, false, false);
+            close_gently(&stream);
+            return;
+        }
+    };
+    if switching.write_to(&mut &*stream, false, true).is_err() {
+        return;
+    }
+    // Bytes the client sent right behind its handshake are the start of its first frame.
+    let websocket =
+        match WebSocket::from_upgraded(stream, input.data(), Role::Server, &config.websocket) {
+            Ok(websocket) => websocket,
+            Err(e) => {
+                crate::log!("{} cannot start the WebSocket: {e}", display(peer));
+                return;
+            }
+        };
+    registration.became_websocket(websocket.sender());
+    if catch_unwind(AssertUnwindSafe(|| handler(websocket))).is_err() {
+        crate::log!(
+            "{} WebSocket handler panicked: connection closed",
+            display(peer)
+        );
+    }
+}
+
+fn display(peer: Option<SocketAddr>) -> String {
+    peer.map_or_else(|| "?".to_string(), |p| p.to_string())
+}
+
+/// Reads one request: `Ok(None)` when the client closed the connection or left it idle
+/// past the idle timeout between requests — the normal end of a keep-alive connection.
+fn read_request(
+    stream: &TcpStream,
+    input: &mut ReadBuffer,
+    config: &ServerConfig,
+) -> Result<Option<Request>, ReadError> {
+    let limits = &config.limits;
+    let max_buffered = limits.max_header_bytes + 2 * limits.max_body + config.read_buffer;
+    // The header timeout runs from the first byte of the request, and is one deadline for
+    // the whole head: a client trickling a byte at a time cannot extend it.
+    let mut first_byte = (!input.is_empty()).then(Instant::now);
+    let (mut request, head_len) = loop {
+        if !input.is_empty() {
+            if let Some(done) = decode_head(input.data(), limits).map_err(ReadError::Request)? {
+                break done;
+            }
+        }
+        let timeout = match first_byte {
+            None => config.idle_timeout,
+            Some(t0) => left_until(t0 + config.header_timeout)?,
+        };
+        match fill(stream, input, timeout, max_buffered) {
+            Ok(0) if input.is_empty() => return Ok(None),
+            Ok(0) => return Err(ReadError::ClosedMidRequest),
+            Ok(_) => {
+                first_byte.get_or_insert_with(Instant::now);
+            }
+            Err(e) if is_timeout(&e) && first_byte.is_none() => return Ok(None),
+            Err(e) if is_timeout(&e) => return Err(ReadError::Timeout),
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    };
+    input.consume(head_len);
+    let length = body_length(&request, limits).map_err(ReadError::Request)?;
+    if length != BodyLength::Empty {
+        send_continue_if_expected(stream, &request);
+    }
+    let deadline = Instant::now() + config.body_timeout;
+    request.body = match length {
+        BodyLength::Empty => Vec::new(),
+        BodyLength::Fixed(n) => {
+            while input.len() < n {
+                read_more(stream, input, deadline, max_buffered)?;
+            }
+            input.take(n)
+        }
+        BodyLength::Chunked => loop {
+            if let Some((body, used)) =
+                decode_chunked(input.data(), limits.max_body).map_err(ReadError::Request)?
+            {
+                input.consume(used);
+                break body;
+            }
+            read_more(stream, input, deadline, max_buffered)?;
+        },
+    };
+    Ok(Some(request))
+}
+
+/// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this before
+/// sending its body (curl does, for bodies over 1 KiB). We only send it once the head has
+/// passed every check, so a body we would refuse is never sent at all.
+fn send_continue_if_expected(stream: &TcpStream, request: &Request) {
+    let expects = request
+        .header("Expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if expects && request.version == super::request::Version::Http11 {
+        let _ = std::io::Write::write_all(&mut &*stream, b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+}
+
+fn read_more(
+    stream: &TcpStream,
+    input: &mut ReadBuffer,
+    deadline: Instant,
+    max: usize,
+) -> Result<(), ReadError> {
+    match fill(stream, input, left_until(deadline)?, max) {
+        Ok(0) => Err(ReadError::ClosedMidRequest),
+        Ok(_) => Ok(()),
+        Err(e) if is_timeout(&e) => Err(ReadError::Timeout),
+        Err(e) if e.kind() == io::ErrorKind::OutOfMemory => {
+            Err(ReadError::Request(RequestError::BodyTooLarge))
+        }
+        Err(e) => Err(ReadError::Io(e)),
+    }
+}
+
+fn fill(
+    stream: &TcpStream,
+    input: &mut ReadBuffer,
+    timeout: Duration,
+    max: usize,
+) -> io::Result<usize> {
+    stream.set_read_timeout(Some(timeout))?;
+    loop {
+        match input.read_from(&mut &*stream, max) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+fn left_until(deadline: Instant) -> Result<Duration, ReadError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ReadError::Timeout);
+    }
+    Ok(left)
+}
+
+/// A read timeout shows as `WouldBlock` (EAGAIN) on Unix and `TimedOut` on Windows.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Ends the connection without destroying the last response: after our FIN we read and drop
+/// whatever the client still sends (briefly), because closing a socket with unread input
+/// makes the kernel send a reset, which can discard the response before the client reads
+/// it (RFC 1122 §4.2.2.13; RFC 9112 §9.6 describes this "lingering close").
+fn close_gently(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let mut scratch = [0u8; 2048];
+    let mut discarded = 0;
+    while discarded < 256 * 1024 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match (&*stream).read(&mut scratch) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => discarded += n,
+        }
+    }
+}

@@ -1,0 +1,503 @@
+//! The body of a request: how long it is (RFC 9112 §6.3) and the chunked coding (§7.1).
+//!
+//! After the head, `server.rs` asks [`body_length`] how the body is delimited. A
+//! `Content-Length` says how many bytes to read. `Transfer-Encoding: chunked` sends the body
+//! in pieces, each prefixed by its size in hex, ending with a piece of size zero:
+//!
+//! ```text
+//! 4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n      → "Wikipedia"
+//! ```
+//!
+//! We decode chunked bodies with [`decode_chunked`] rather than answering `411 Length
+//! Required`: RFC 9112 §7 says a recipient MUST be able to parse the chunked coding, and
+//! clients streaming a body of unknown size (`fetch` with a stream, `curl -T -`) use it.
+
+use super::{Limits, Request, RequestError, Version};
+use crate::http::headers::Headers;
+
+/// How a request's body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLength {
+    /// No body: neither `Content-Length` nor `Transfer-Encoding` (§6.3 item 7), or length 0.
+    Empty,
+    /// Exactly this many bytes follow the head (§6.3 item 6).
+    Fixed(usize),
+    /// The body is chunked; decode it with [`decode_chunked`] (§6.3 item 4).
+    Chunked,
+}
+
+/// Says how the body of `req` is delimited, following RFC 9112 §6.3 in order.
+///
+/// # Errors
+/// [`RequestError::ConflictingLength`] for both framings at once;
+/// [`RequestError::ChunkedNotFinal`] and [`RequestError::UnsupportedTransferEncoding`] for a
+/// `Transfer-Encoding` other than `chunked`; [`RequestError::BadContentLength`] for a length
+/// that is not digits or disagrees with a repeat; [`RequestError::BodyTooLarge`] for a length
+/// over `limits.max_body`, so we refuse before reading it.
+pub fn body_length(req: &Request, limits: &Limits) -> Result<BodyLength, RequestError> {
+    let has_transfer_encoding = req.headers.contains("Transfer-Encoding");
+    let has_content_length = req.headers.contains("Content-Length");
+    if has_transfer_encoding && has_content_length {
+        // §6.1 lets a server follow Transfer-Encoding alone, but a proxy in front of us may
+        // have used Content-Length: refusing is the only answer both sides agree on.
+        return Err(RequestError::ConflictingLength);
+    }
+    if has_transfer_encoding {
+        return transfer_coding(req);
+    }
+    if !has_content_length {
+        return Ok(BodyLength::Empty);
+    }
+    match content_length(&req.headers)? {
+        0 => Ok(BodyLength::Empty),
+        n if n > limits.max_body as u64 => Err(RequestError::BodyTooLarge),
+        n => Ok(BodyLength::Fixed(n as usize)),
+    }
+}
+
+/// RFC 9112 §6.1 and §6.3 item 4: we decode `chunked` and nothing else.
+fn transfer_coding(req: &Request) -> Result<BodyLength, RequestError> {
+    if req.version == Version::Http10 {
+        // §6.1: HTTP/1.0 predates Transfer-Encoding, so an intermediary may not have honoured
+        // it; the RFC says to treat such framing as faulty.
+        return Err(RequestError::Malformed(
+            "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)",
+        ));
+    }
+    let codings: Vec<&str> = req
+        .headers
+        .get_all("Transfer-Encoding")
+        .flat_map(|v| v.split(','))
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    match codings.as_slice() {
+        [only] if only.eq_ignore_ascii_case("chunked") => Ok(BodyLength::Chunked),
+        [.., last] if last.eq_ignore_ascii_case("chunked") => {
+            Err(RequestError::UnsupportedTransferEncoding)
+        }
+        _ => Err(RequestError::ChunkedNotFinal),
+    }
+}
+
+/// The one value of every `Content-Length` field and list element (RFC 9110 §8.6), which must
+/// all be `1*DIGIT` and agree: `42, 42` is accepted as 42, as §8.6 allows.
+fn content_length(headers: &Headers) -> Result<u64, RequestError> {
+    let mut value = None;
+    for element in headers.get_all("Content-Length").flat_map(|v| v.split(',')) {
+        let digits = element.trim();
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(RequestError::BadContentLength);
+        }
+        // All digits but too big for u64: certainly over any body limit.
+        let n: u64 = digits.parse().map_err(|_| RequestError::BodyTooLarge)?;
+        if value.is_some_and(|v| v != n) {
+            return Err(RequestError::BadContentLength);
+        }
+        value = Some(n);
+    }
+    value.ok_or(RequestError::BadContentLength)
+}
+
+/// Longest chunk-size or trailer line we accept, its CRLF included. Chunk extensions have no
+/// use here, so this only stops a line that never ends.
+const MAX_CHUNK_LINE: usize = 4 * 1024;
+
+/// Framing (size lines, CRLFs, trailers) we buffer besides the data: as much as `max_body`,
+/// and at least this much. So an unfinished body never holds more than twice `max_body`,
+/// even sent as endless trailers or one-byte chunks.
+const MIN_FRAMING_ALLOWANCE: usize = 64 * 1024;
+
+/// Decodes a whole chunked body from the front of `buf` (RFC 9112 §7.1):
+///
+/// ```text
+/// chunked-body = *( chunk-size [ chunk-ext ] CRLF chunk-data CRLF )
+///                1*"0" [ chunk-ext ] CRLF  *( field-line CRLF )  CRLF
+/// ```
+///
+/// Returns the data and the bytes used; anything after them is the next request. Chunk
+/// extensions and trailer fields are checked for stray control characters and then dropped
+/// (§7.1.1, §7.1.2 allow both). `Ok(None)` means the body has not all arrived: read more
+/// and call again with everything read so far.
+///
+/// # Errors
+/// [`RequestError::BodyTooLarge`] as soon as a chunk size takes the data past `max_body`, or
+/// the framing past its allowance; [`RequestError::BadChunk`] when the grammar is broken.
+pub fn decode_chunked(
+    buf: &[u8],
+    max_body: usize,
+) -> Result<Option<(Vec<u8>, usize)>, RequestError> {
+    let max_buffered = max_body.saturating_add(max_body.max(MIN_FRAMING_ALLOWANCE));
+    let waiting = || {
+        if buf.len() > max_buffered {
+            return Err(RequestError::BodyTooLarge);
+        }
+        Ok(None)
+    };
+    let mut body = Vec::new();
+    let mut pos = 0;
+    loop {
+        let Some((line, data_start)) = chunk_line(buf, pos)? else {
+            return waiting();
+        };
+        let size = chunk_size(line)?;
+        if size == 0 {
+            let Some(end) = skip_trailers(buf, data_start)? else {
+                return waiting();
+            };
+            return Ok(Some((body, end)));
+        }
+        if size > max_body - body.len() {
+            return Err(RequestError::BodyTooLarge);
+        }
+        let data_end = data_start + size;
+        let Some(after_data) = buf.get(data_end..data_end + 2) else {
+            return waiting();
+        };
+        if after_data != b"\r\n" {
+            return Err(RequestError::BadChunk("chunk data not followed by CRLF"));
+        }
+        body.extend_from_slice(&buf[data_start..data_end]);
+        pos = data_end + 2;
+    }
+}
+
+/// The line starting at `from`, without its CRLF, and the offset after the CRLF; `None`
+/// if the CRLF has not arrived.
+///
+/// Unlike the head, a chunked body gets no bare-LF leniency: parsers that disagree on how
+/// a chunk line ends are a known request-smuggling vector, so only CRLF (§7.1) ends one.
+fn chunk_line(buf: &[u8], from: usize) -> Result<Option<(&[u8], usize)>, RequestError> {
+    let rest = &buf[from..];
+    let Some(crlf) = rest.windows(2).position(|pair| pair == b"\r\n") else {
+        if rest.len() >= MAX_CHUNK_LINE {
+            return Err(RequestError::BadChunk("chunk line longer than 4 KiB"));
+        }
+        return Ok(None);
+    };
+    if crlf + 2 > MAX_CHUNK_LINE {
+        return Err(RequestError::BadChunk("chunk line longer than 4 KiB"));
+    }
+    let line = &rest[..crlf];
+    // §7.1 (via RFC 9110 §5.5): no control characters but HTAB, so no bare CR or LF.
+    if line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(RequestError::BadChunk(
+            "control character or bare CR/LF in a chunk line",
+        ));
+    }
+    Ok(Some((line, from + crlf + 2)))
+}
+
+/// `chunk-size [ chunk-ext ]`: the size in hex, then nothing or `BWS ";" …` extensions,
+/// which we ignore (§7.1.1: a recipient MUST ignore extensions it does not understand).
+fn chunk_size(line: &[u8]) -> Result<usize, RequestError> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(RequestError::BadChunk("chunk size is not hex digits"));
+    }
+    let mut size: usize = 0;
+    for &digit in &line[..digits] {
+        let value = (digit as char)
+            .to_digit(16)
+            .expect("checked by is_ascii_hexdigit");
+        // A size too big for usize is certainly over max_body.
+        size = size
+            .checked_mul(16)
+            .and_then(|s| s.checked_add(value as usize))
+            .ok_or(RequestError::BodyTooLarge)?;
+    }
+    // BWS may come before a ';', but not end the line: `3 ` alone is not in the grammar.
+    let after_size = &line[digits..];
+    let extensions = after_size.trim_ascii_start();
+    if !after_size.is_empty() && extensions.first() != Some(&b';') {
+        return Err(RequestError::BadChunk(
+            "chunk size followed by something other than ';'",
+        ));
+    }
+    Ok(size)
+}
+
+/// Skips the trailer section after the last chunk (`*( field-line CRLF ) CRLF`), returning
+/// the offset after its final CRLF. §7.1.2 lets a recipient discard trailer fields, and we
+/// have no use for them.
+fn skip_trailers(buf: &[u8], mut pos: usize) -> Result<Option<usize>, RequestError> {
+    loop {
+        let Some((line, next)) = chunk_line(buf, pos)? else {
+            return Ok(None);
+        };
+        if line.is_empty() {
+            return Ok(Some(next));
+        }
+        pos = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::request::Method;
+    use crate::http::response::Status;
+
+    fn with_headers(fields: &[(&str, &str)]) -> Request {
+        let mut req = Request::new(Method::Post, "/");
+        for (name, value) in fields {
+            req.headers.append(*name, *value);
+        }
+        req
+    }
+
+    fn small_limits() -> Limits {
+        Limits {
+            max_request_line: 32,
+            max_header_bytes: 64,
+            max_headers: 2,
+            max_body: 10,
+        }
+    }
+
+    #[test]
+    fn no_framing_fields_means_no_body_per_section_6_3_item_7() {
+        assert_eq!(
+            body_length(&with_headers(&[]), &Limits::default()),
+            Ok(BodyLength::Empty)
+        );
+        let zero = with_headers(&[("Content-Length", "0")]);
+        assert_eq!(
+            body_length(&zero, &Limits::default()),
+            Ok(BodyLength::Empty)
+        );
+    }
+
+    #[test]
+    fn content_length_gives_a_fixed_body() {
+        let req = with_headers(&[("Content-Length", "42")]);
+        assert_eq!(
+            body_length(&req, &Limits::default()),
+            Ok(BodyLength::Fixed(42))
+        );
+    }
+
+    #[test]
+    fn repeated_equal_content_lengths_are_accepted_per_rfc9110_section_8_6() {
+        let req = with_headers(&[("Content-Length", "7, 7"), ("Content-Length", "7")]);
+        assert_eq!(
+            body_length(&req, &Limits::default()),
+            Ok(BodyLength::Fixed(7))
+        );
+    }
+
+    #[test]
+    fn invalid_or_disagreeing_content_length_is_400() {
+        for value in ["", "-1", "+5", "0x10", "5 5", "1.0", "5, 6", "5,"] {
+            let req = with_headers(&[("Content-Length", value)]);
+            assert_eq!(
+                body_length(&req, &Limits::default()),
+                Err(RequestError::BadContentLength),
+                "{value:?}"
+            );
+        }
+        let two = with_headers(&[("Content-Length", "5"), ("Content-Length", "6")]);
+        assert_eq!(
+            body_length(&two, &Limits::default()),
+            Err(RequestError::BadContentLength)
+        );
+        assert_eq!(RequestError::BadContentLength.status(), Status::BAD_REQUEST);
+    }
+
+    #[test]
+    fn content_length_over_max_body_is_413_before_reading() {
+        let limits = small_limits();
+        let at_limit = with_headers(&[("Content-Length", "10")]);
+        assert_eq!(body_length(&at_limit, &limits), Ok(BodyLength::Fixed(10)));
+        let over = with_headers(&[("Content-Length", "11")]);
+        assert_eq!(body_length(&over, &limits), Err(RequestError::BodyTooLarge));
+        let huge = with_headers(&[("Content-Length", "99999999999999999999999")]);
+        assert_eq!(body_length(&huge, &limits), Err(RequestError::BodyTooLarge));
+        assert_eq!(
+            RequestError::BodyTooLarge.status(),
+            Status::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[test]
+    fn chunked_transfer_encoding_is_decoded_rather_than_refused() {
+        let req = with_headers(&[("Transfer-Encoding", "Chunked")]);
+        assert_eq!(
+            body_length(&req, &Limits::default()),
+            Ok(BodyLength::Chunked)
+        );
+    }
+
+    #[test]
+    fn both_transfer_encoding_and_content_length_is_400_per_section_6_1() {
+        let req = with_headers(&[("Transfer-Encoding", "chunked"), ("Content-Length", "5")]);
+        let err = body_length(&req, &Limits::default()).unwrap_err();
+        assert_eq!(
+            (err.clone(), err.status()),
+            (RequestError::ConflictingLength, Status::BAD_REQUEST)
+        );
+    }
+
+    #[test]
+    fn unknown_coding_before_chunked_is_501_per_section_6_1() {
+        let req = with_headers(&[("Transfer-Encoding", "gzip, chunked")]);
+        let err = body_length(&req, &Limits::default()).unwrap_err();
+        assert_eq!(err, RequestError::UnsupportedTransferEncoding);
+        assert_eq!(err.status(), Status::NOT_IMPLEMENTED);
+        let twice = with_headers(&[
+            ("Transfer-Encoding", "chunked"),
+            ("Transfer-Encoding", "chunked"),
+        ]);
+        assert_eq!(
+            body_length(&twice, &Limits::default()),
+            Err(RequestError::UnsupportedTransferEncoding)
+        );
+    }
+
+    #[test]
+    fn coding_list_not_ending_in_chunked_is_400_per_section_6_3_item_4() {
+        for value in ["gzip", "chunked, gzip", "", "identity"] {
+            let req = with_headers(&[("Transfer-Encoding", value)]);
+            let err = body_length(&req, &Limits::default()).unwrap_err();
+            assert_eq!(
+                (err.clone(), err.status()),
+                (RequestError::ChunkedNotFinal, Status::BAD_REQUEST),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn transfer_encoding_in_http10_is_400_per_section_6_1() {
+        let mut req = with_headers(&[("Transfer-Encoding", "chunked")]);
+        req.version = Version::Http10;
+        assert_eq!(
+            body_length(&req, &Limits::default()).unwrap_err().status(),
+            Status::BAD_REQUEST
+        );
+    }
+
+    // chunked coding, RFC 9112 §7.1
+
+    const WIKIPEDIA: &[u8] = b"4\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n\r\n";
+
+    #[test]
+    fn chunks_join_into_the_body_and_use_every_byte() {
+        let (body, used) = decode_chunked(WIKIPEDIA, 1024).unwrap().expect("complete");
+        assert_eq!(
+            (body.as_slice(), used),
+            (&b"Wikipedia in\r\n\r\nchunks."[..], WIKIPEDIA.len())
+        );
+    }
+
+    #[test]
+    fn every_prefix_of_a_chunked_body_is_incomplete() {
+        for split in 0..WIKIPEDIA.len() {
+            assert_eq!(
+                decode_chunked(&WIKIPEDIA[..split], 1024),
+                Ok(None),
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_body_belong_to_the_next_request() {
+        let mut bytes = b"3\r\nabc\r\n0\r\n\r\n".to_vec();
+        let body_len = bytes.len();
+        bytes.extend_from_slice(b"GET / HTTP/1.1\r\n");
+        assert_eq!(
+            decode_chunked(&bytes, 1024),
+            Ok(Some((b"abc".to_vec(), body_len)))
+        );
+    }
+
+    #[test]
+    fn extensions_are_ignored_per_section_7_1_1() {
+        let bytes = b"5;name=value\r\nhello\r\n6 ; a = \"b;c\"\r\n world\r\n0;last\r\n\r\n";
+        assert_eq!(
+            decode_chunked(bytes, 1024).unwrap().map(|(b, _)| b),
+            Some(b"hello world".to_vec())
+        );
+    }
+
+    #[test]
+    fn trailer_fields_are_discarded_per_section_7_1_2() {
+        let bytes = b"2\r\nhi\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n";
+        assert_eq!(
+            decode_chunked(bytes, 1024),
+            Ok(Some((b"hi".to_vec(), bytes.len())))
+        );
+    }
+
+    #[test]
+    fn sizes_are_hex_in_either_case_with_leading_zeros() {
+        let bytes = b"0a\r\n0123456789\r\nA\r\n0123456789\r\n000\r\n\r\n";
+        assert_eq!(
+            decode_chunked(bytes, 1024).unwrap().map(|(b, _)| b.len()),
+            Some(20)
+        );
+    }
+
+    #[test]
+    fn chunk_size_over_max_body_is_413_before_its_data_arrives() {
+        assert_eq!(
+            decode_chunked(b"b\r\n", 10),
+            Err(RequestError::BodyTooLarge)
+        );
+        assert_eq!(decode_chunked(b"a\r\n0123456789\r\n", 10), Ok(None));
+        assert_eq!(
+            decode_chunked(b"6\r\n012345\r\n5\r\n", 10),
+            Err(RequestError::BodyTooLarge)
+        );
+    }
+
+    #[test]
+    fn chunk_size_too_big_for_usize_is_413() {
+        assert_eq!(
+            decode_chunked(b"fffffffffffffffffffff\r\n", 10),
+            Err(RequestError::BodyTooLarge)
+        );
+    }
+
+    #[test]
+    fn malformed_chunks_are_400() {
+        let cases: [&[u8]; 7] = [
+            b"x\r\n",                  // not hex
+            b"\r\n",                   // no size at all
+            b"3\r\nabcX\r\n0\r\n\r\n", // data longer than its size
+            b"3 \r\nabc\r\n0\r\n\r\n", // whitespace with no extension after it
+            b"3\nabc\r\n0\r\n\r\n",    // bare LF ends nothing in a chunked body
+            b"3;a\x01\r\nabc\r\n",     // control character in an extension
+            b"-3\r\nabc\r\n",          // signed size
+        ];
+        for bytes in cases {
+            let err = decode_chunked(bytes, 1024).unwrap_err();
+            assert_eq!(
+                err.status(),
+                Status::BAD_REQUEST,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn endless_chunk_line_is_refused_before_it_ends() {
+        let mut bytes = b"5;".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', MAX_CHUNK_LINE));
+        assert!(matches!(
+            decode_chunked(&bytes, 1024),
+            Err(RequestError::BadChunk(_))
+        ));
+    }
+
+    #[test]
+    fn endless_trailers_are_413_once_the_framing_allowance_is_spent() {
+        let mut bytes = b"0\r\n".to_vec();
+        while bytes.len() <= 2 * MIN_FRAMING_ALLOWANCE {
+            bytes.extend_from_slice(b"X-Pad: 0123456789\r\n");
+        }
+        assert_eq!(decode_chunked(&bytes, 10), Err(RequestError::BodyTooLarge));
+    }
+}

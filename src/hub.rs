@@ -1,0 +1,130 @@
+//! The Hub: who is connected, and a broadcast to all of them or to all but one.
+//!
+//! Where it sits: a connection's thread joins the hub after the WebSocket handshake, reads
+//! messages in its loop, and asks the hub to broadcast; it leaves when its connection ends.
+//! The hub never writes to a socket under its own lock: it copies out the recipients'
+//! [`Sender`]s, lets go of the lock, encodes the frame once ([`SharedFrame`]), and hands the
+//! shared bytes to each recipient's outbox, which writes them at once or queues them
+//! (`websocket/outbox.rs`). A slow client therefore delays nobody but itself.
+//!
+//! Socket.IO's rooms and namespaces will be sets of members layered on this registry: the
+//! same "copy the targets, release the lock, send the shared bytes" pattern, with a
+//! different choice of targets ([`Hub::send_to_many`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+
+use crate::websocket::{Message, SendError, Sender, SharedFrame};
+
+/// A member of the hub, unique for the life of the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberId(u64);
+
+impl std::fmt::Display for MemberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// What one broadcast achieved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Recipients that have the frame written or queued.
+    pub queued: usize,
+    /// Recipients disconnected by this broadcast because their backlog passed the bound.
+    pub dropped: usize,
+}
+
+/// Everyone who is connected, and the counters a reader of the demo or a test wants.
+#[derive(Debug, Default)]
+pub struct Hub {
+    /// One `RwLock` over the whole registry rather than one per member: a broadcast holds
+    /// it only to clone the `Sender`s (an `Arc` each), so the critical section is short and
+    /// many broadcasters can hold the read lock at once. Never written to a socket under it.
+    members: RwLock<HashMap<MemberId, Sender>>,
+    next_id: AtomicU64,
+    slow_disconnects: AtomicU64,
+}
+
+impl Hub {
+    /// An empty hub.
+    pub fn new() -> Hub {
+        Hub::default()
+    }
+
+    /// Adds a connection; keep the id to leave and to broadcast to everyone else.
+    pub fn join(&self, sender: Sender) -> MemberId {
+        let id = MemberId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        self.write().insert(id, sender);
+        id
+    }
+
+    /// Removes a connection (call it when the connection ends; calling it twice is harmless).
+    pub fn leave(&self, id: MemberId) {
+        self.write().remove(&id);
+    }
+
+    /// How many connections are members.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether nobody is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many clients broadcasts have disconnected for not reading, since the start.
+    pub fn slow_disconnects(&self) -> u64 {
+        self.slow_disconnects.load(Ordering::Relaxed)
+    }
+
+    /// Sends `message` to every member.
+    pub fn broadcast(&self, message: &Message) -> Delivery {
+        self.send_to_many(message, |_| true)
+    }
+
+    /// Sends `message` to every member but `sender`: "broadcast" in Socket.IO's sense.
+    pub fn broadcast_except(&self, except: MemberId, message: &Message) -> Delivery {
+        self.send_to_many(message, |id| id != except)
+    }
+
+    /// Sends `message` to one member. Returns `false` if it is gone or could not take it.
+    pub fn send_to(&self, id: MemberId, message: &Message) -> bool {
+        let target = self.read().get(&id).cloned();
+        target.is_some_and(|sender| sender.send(message.clone()).is_ok())
+    }
+
+    /// Sends `message` to each member that `wanted` picks: the frame is encoded once and
+    /// its bytes shared by all recipients.
+    pub fn send_to_many(&self, message: &Message, wanted: impl Fn(MemberId) -> bool) -> Delivery {
+        let targets: Vec<Sender> = self
+            .read()
+            .iter()
+            .filter(|(id, _)| wanted(**id))
+            .map(|(_, sender)| sender.clone())
+            .collect();
+        let frame = SharedFrame::new(message);
+        let mut delivery = Delivery::default();
+        for target in &targets {
+            match target.send_shared(&frame) {
+                Ok(()) => delivery.queued += 1,
+                Err(SendError::BacklogExceeded) => delivery.dropped += 1,
+                Err(SendError::Closed) => {}
+            }
+        }
+        self.slow_disconnects
+            .fetch_add(delivery.dropped as u64, Ordering::Relaxed);
+        delivery
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<MemberId, Sender>> {
+        // Poisoning would need a panic inside a HashMap insert or remove; nothing to recover.
+        self.members.read().expect("hub registry lock poisoned")
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<MemberId, Sender>> {
+        self.members.write().expect("hub registry lock poisoned")
+    }
+}

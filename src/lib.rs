@@ -1,0 +1,25 @@
+//! threadio: Socket.IO rebuilt as small, synchronous, readable Rust.
+//!
+//! The modules in reading order, bottom of the stack to the top — the same order NOTES.md
+//! follows a connection in:
+//!
+//! 1. [`http`]: a `std::net` listener, one thread per connection, HTTP/1.1 requests, a
+//!    router and static files (RFC 9110, RFC 9112).
+//! 2. [`websocket`]: the upgrade handshake, frames, messages and the closing handshake
+//!    (RFC 6455), with the writer design that keeps slow clients from stalling anyone.
+//! 3. [`Hub`]: who is connected, and broadcasts to all of them or all but one.
+//!
+//! Beside them: [`read_buffer`] (bytes read but not yet parsed), [`entropy`] (random bytes
+//! from std alone), [`signal`] (Ctrl-C as a graceful shutdown) and [`log`].
+
+#[macro_use]
+pub mod log;
+
+pub mod entropy;
+pub mod http;
+pub mod hub;
+pub mod read_buffer;
+pub mod signal;
+pub mod websocket;
+
+pub use hub::{Delivery, Hub, MemberId};

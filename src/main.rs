@@ -1,0 +1,86 @@
+//! The demo: `cargo run --release`, then open http://127.0.0.1:3000 in two tabs.
+//!
+//! A raw-WebSocket chat, the smallest whole picture of threadio: the HTTP server serves the
+//! page (embedded in this binary, so it runs from any folder), the page opens a WebSocket
+//! to `/ws`, and every message a tab sends is broadcast by the hub to every other tab.
+//! `--port N` or `PORT=N` picks another port. Ctrl-C shuts down gracefully: every open tab
+//! receives a close frame with code 1001 (going away) and starts reconnecting.
+
+use std::sync::Arc;
+
+use threadio::http::{Asset, Router, Server, ServerConfig, StaticFiles};
+use threadio::websocket::{Message, WebSocket};
+use threadio::Hub;
+
+/// The page, its script and its style, compiled into the binary.
+static ASSETS: &[Asset] = &[
+    Asset {
+        path: "/index.html",
+        body: include_bytes!("assets/index.html"),
+    },
+    Asset {
+        path: "/chat.js",
+        body: include_bytes!("assets/chat.js"),
+    },
+    Asset {
+        path: "/style.css",
+        body: include_bytes!("assets/style.css"),
+    },
+];
+
+fn main() {
+    let port = port_from_args_or_env().unwrap_or(3000);
+    let server = match Server::bind(("127.0.0.1", port), ServerConfig::default()) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("cannot listen on 127.0.0.1:{port}: {e} (try --port N)");
+            std::process::exit(1);
+        }
+    };
+    // Before any other thread starts: see src/signal.rs for why.
+    if let Ok(handle) = server.shutdown_handle() {
+        threadio::signal::shutdown_on_signal(handle);
+    }
+
+    let hub = Arc::new(Hub::new());
+    let mut app = Router::new();
+    app.static_files(StaticFiles::embedded(ASSETS));
+    app.websocket("/ws", move |ws| chat(ws, &hub));
+
+    println!("threadio demo: http://127.0.0.1:{port}/  (open it in two tabs; Ctrl-C to stop)");
+    if let Err(e) = server.serve(app) {
+        eprintln!("server stopped: {e}");
+        std::process::exit(1);
+    }
+    println!("threadio demo: stopped");
+}
+
+/// One chat member, on its connection's own thread: join the hub, relay every text message
+/// to everyone else, leave when the WebSocket ends. The server does not parse the chat's
+/// JSON: the page builds `{"type":"chat",...}` and the hub only carries it.
+fn chat(mut ws: WebSocket, hub: &Hub) {
+    let me = hub.join(ws.sender());
+    announce_presence(hub);
+    while let Ok(message) = ws.recv() {
+        if let Message::Text(_) = message {
+            hub.broadcast_except(me, &message);
+        }
+    }
+    hub.leave(me);
+    announce_presence(hub);
+}
+
+fn announce_presence(hub: &Hub) {
+    let notice = format!(r#"{{"type":"presence","online":{}}}"#, hub.len());
+    hub.broadcast(&Message::Text(notice));
+}
+
+fn port_from_args_or_env() -> Option<u16> {
+    let args: Vec<String> = std::env::args().collect();
+    let from_args = args
+        .iter()
+        .position(|a| a == "--port")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|p| p.parse().ok());
+    from_args.or_else(|| std::env::var("PORT").ok()?.parse().ok())
+}

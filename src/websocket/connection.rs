@@ -1,0 +1,462 @@
+//! One open WebSocket, seen from the thread that owns it: reads frames, reassembles
+//! messages, answers pings, and runs the closing handshake (RFC 6455 §5.4, §5.5, §7, §8.1).
+//!
+//! Where it sits: the HTTP server (or our client, `client.rs`) finishes the handshake, then
+//! hands the TCP stream and any bytes it had read past the handshake to
+//! [`WebSocket::from_upgraded`]. From then on the connection's thread lives in
+//! [`WebSocket::recv`], which blocks on the socket: one thread per connection, no event loop.
+//! Sending goes through the connection's `Outbox`, shared with other threads (`outbox.rs`).
+//!
+//! Rules enforced here, on top of the per-frame rules of `frame.rs`:
+//! - §5.4 fragmentation: a continuation needs a message in progress, and a new text or binary
+//!   frame must not start inside one; control frames may come between fragments.
+//! - §8.1 text is UTF-8: checked piece by piece as bytes arrive, so a bad byte fails the
+//!   connection (1007) before the rest of the message is read.
+//! - §10.4 size limits: a frame or message over the configured limit fails with 1009,
+//!   decided from the frame header, before the payload is read or memory reserved for it.
+//! - §5.5.2 a ping is answered by a pong with the same payload; §5.5.3 pongs are ignored.
+//! - §7.1.2–§7.1.7 closing: the peer's close is echoed; after a close frame we send nothing;
+//!   on a protocol error we send the matching close code and close the TCP connection.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::frame::{
+    apply_mask, decode_close_payload, CloseCode, Frame, FrameError, Header, OpCode, Role,
+};
+use super::handshake::OriginPolicy;
+use super::message::Message;
+use super::outbox::{FrameBytes, Outbox, OutboxLimits, SendError};
+use super::sender::{encode, Sender};
+use super::utf8::Utf8Validator;
+use crate::read_buffer::ReadBuffer;
+
+/// The limits and timeouts of WebSocket connections; each one's default and what a client
+/// sees when it hits it are in the limits table of NOTES.md.
+#[derive(Debug, Clone)]
+pub struct WebSocketConfig {
+    /// Largest payload of one frame; larger → close 1009 (§10.4).
+    pub max_frame_size: usize,
+    /// Largest message, all fragments together; larger → close 1009.
+    pub max_message_size: usize,
+    /// `SO_SNDTIMEO`: how long one write may wait for a client's receive window before the
+    /// writer gives up its turn (see `outbox.rs`). Short, so a broadcaster is never held up.
+    pub write_timeout: Duration,
+    /// Unsent bytes past which a client that does not read is disconnected.
+    pub max_backlog: usize,
+    /// How long the connection's own thread waits on a client that reads nothing at all.
+    pub stall_timeout: Duration,
+    /// How long we wait for the peer's half of the closing handshake.
+    pub close_timeout: Duration,
+    /// Which `Origin`s may open a WebSocket (§10.2).
+    pub origins: OriginPolicy,
+    /// Initial size of the read buffer.
+    pub read_buffer: usize,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> WebSocketConfig {
+        WebSocketConfig {
+            max_frame_size: 1 << 20,
+            max_message_size: 1 << 20,
+            write_timeout: Duration::from_millis(20),
+            max_backlog: 1 << 20,
+            stall_timeout: Duration::from_secs(30),
+            close_timeout: Duration::from_secs(2),
+            origins: OriginPolicy::Any,
+            read_buffer: 8 * 1024,
+        }
+    }
+}
+
+/// Why `recv` returned no message. After any of these the connection is over.
+#[derive(Debug)]
+pub enum WsError {
+    /// The closing handshake completed, started by either side: the normal end.
+    Closed {
+        code: Option<CloseCode>,
+        reason: String,
+    },
+    /// The peer broke a rule of RFC 6455; we failed the connection with its close code.
+    Protocol(FrameError),
+    /// The TCP connection failed or ended without a close frame (1006 in RFC 6455 terms).
+    Io(io::Error),
+    /// `recv` was called again after the connection had ended.
+    AlreadyClosed,
+}
+
+impl WsError {
+    /// The close code that describes this end, for log lines (§7.4.1).
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            WsError::Closed { code, .. } => code.unwrap_or(CloseCode::NoStatusReceived),
+            WsError::Protocol(e) => e.close_code(),
+            WsError::Io(_) | WsError::AlreadyClosed => CloseCode::Abnormal,
+        }
+    }
+}
+
+impl std::fmt::Display for WsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WsError::Closed {
+                code: Some(code),
+                reason,
+            } => {
+                write!(f, "closed with {code} {reason:?}")
+            }
+            WsError::Closed { code: None, .. } => write!(f, "closed with no status code"),
+            WsError::Protocol(e) => write!(f, "failed with {}: {e}", e.close_code()),
+            WsError::Io(e) => write!(f, "connection lost without a close frame (1006): {e}"),
+            WsError::AlreadyClosed => write!(f, "the WebSocket had already ended"),
+        }
+    }
+}
+
+impl std::error::Error for WsError {}
+
+impl From<FrameError> for WsError {
+    fn from(e: FrameError) -> WsError {
+        WsError::Protocol(e)
+    }
+}
+
+/// A data message being reassembled from fragments (§5.4).
+struct Partial {
+    opcode: OpCode,
+    data: Vec<u8>,
+    /// Present for text messages only.
+    utf8: Option<Utf8Validator>,
+}
+
+/// How much of a large payload one `read` asks for when reading straight into a message.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// One open WebSocket connection, owned by the thread that reads it.
+///
+/// Get one from a route registered with `Router::websocket`, or as a client from
+/// [`client::connect`](super::client::connect). Call [`recv`](WebSocket::recv) in a loop;
+/// it ends with an error that says how the connection ended. Give [`sender`](WebSocket::sender)
+/// to other threads that need to send. Dropping it closes the connection (1000).
+pub struct WebSocket {
+    stream: Arc<TcpStream>,
+    outbox: Arc<Outbox>,
+    input: ReadBuffer,
+    role: Role,
+    config: WebSocketConfig,
+    message: Option<Partial>,
+    ended: bool,
+}
+
+impl WebSocket {
+    /// Wraps a TCP stream whose handshake is done. `leftover` holds the bytes read past the
+    /// end of the handshake: a client may send its first frame right behind its request.
+    ///
+    /// # Errors
+    /// If the socket's timeouts cannot be set.
+    pub fn from_upgraded(
+        stream: impl Into<Arc<TcpStream>>,
+        leftover: &[u8],
+        role: Role,
+        config: &WebSocketConfig,
+    ) -> io::Result<WebSocket> {
+        let stream: Arc<TcpStream> = stream.into();
+        let peer = stream.peer_addr()?;
+        stream.set_read_timeout(None)?;
+        stream.set_write_timeout(Some(config.write_timeout))?;
+        let _ = stream.set_nodelay(true);
+        let limits = OutboxLimits {
+            max_backlog: config.max_backlog,
+            stall_timeout: config.stall_timeout,
+        };
+        Ok(WebSocket {
+            outbox: Arc::new(Outbox::new(Arc::clone(&stream), peer, limits)),
+            stream,
+            input: ReadBuffer::with_bytes(config.read_buffer, leftover),
+            role,
+            config: config.clone(),
+            message: None,
+            ended: false,
+        })
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.outbox.peer()
+    }
+
+    /// A handle through which other threads can send to this connection.
+    pub fn sender(&self) -> Sender {
+        Sender::new(Arc::clone(&self.outbox), self.role)
+    }
+
+    /// Sends a message, waiting while the peer reads it (TCP flow control).
+    ///
+    /// # Errors
+    /// `Closed` once a close frame was sent or the connection is gone.
+    pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        let bytes = encode(&message.into().into_frame(), self.role);
+        self.outbox.send_blocking(FrameBytes::Owned(bytes))
+    }
+
+    /// Waits for the next whole message. Pings are answered and close frames handled on
+    /// the way, so the caller sees only text and binary messages.
+    ///
+    /// # Errors
+    /// Every error ends the connection, and says how: `Closed` for a completed closing
+    /// handshake, `Protocol` when the peer broke a rule (we sent the close code), `Io` when the
+    /// TCP connection failed. The socket is already shut down when `recv` returns it.
+    pub fn recv(&mut self) -> Result<Message, WsError> {
+        if self.ended {
+            return Err(WsError::AlreadyClosed);
+        }
+        let result = self.read_message();
+        if let Err(e) = &result {
+            self.end(e);
+        }
+        result
+    }
+
+    /// Starts the closing handshake (§7.1.2) and waits, up to the close timeout, for the
+    /// peer's close frame; messages that arrive meanwhile are dropped.
+    pub fn close(&mut self, code: CloseCode, reason: &str) {
+        if self.ended {
+            return;
+        }
+        self.sender().close(code, reason);
+        let _ = self
+            .stream
+            .set_read_timeout(Some(self.config.close_timeout));
+        while self.recv().is_ok() {}
+    }
+
+    fn read_message(&mut self) -> Result<Message, WsError> {
+        loop {
+            let header = self.read_header()?;
+            if header.payload_len > self.config.max_frame_size as u64 {
+                return Err(FrameError::PayloadTooLarge {
+                    len: header.payload_len,
+                    max: self.config.max_frame_size as u64,
+                }
+                .into());
+            }
+            if header.opcode.is_control() {
+                self.on_control_frame(&header)?;
+                continue;
+            }
+            let mut partial = self.continue_message(header.opcode)?;
+            let total = partial.data.len() as u64 + header.payload_len;
+            if total > self.config.max_message_size as u64 {
+                return Err(FrameError::MessageTooLarge {
+                    len: total,
+                    max: self.config.max_message_size as u64,
+                }
+                .into());
+            }
+            let Partial { data, utf8, .. } = &mut partial;
+            self.read_payload(&header, data, |piece| match utf8 {
+                Some(validator) => validator.feed(piece),
+                None => Ok(()),
+            })?;
+            if header.fin {
+                return finish(partial);
+            }
+            self.message = Some(partial);
+        }
+    }
+
+    /// §5.4: decides whether a data frame starts a message or continues the one in progress.
+    fn continue_message(&mut self, opcode: OpCode) -> Result<Partial, FrameError> {
+        match (self.message.take(), opcode) {
+            (Some(partial), OpCode::Continuation) => Ok(partial),
+            (Some(_), _) => Err(FrameError::ExpectedContinuation),
+            (None, OpCode::Continuation) => Err(FrameError::UnexpectedContinuation),
+            (None, opcode) => Ok(Partial {
+                opcode,
+                data: Vec::new(),
+                utf8: (opcode == OpCode::Text).then(Utf8Validator::new),
+            }),
+        }
+    }
+
+    fn on_control_frame(&mut self, header: &Header) -> Result<(), WsError> {
+        let mut payload = Vec::with_capacity(header.payload_len as usize);
+        self.read_payload(header, &mut payload, |_| Ok(()))?;
+        match header.opcode {
+            // §5.5.2: answer with the same payload. After our close frame we send nothing.
+            OpCode::Ping if !self.outbox.is_closing() => {
+                let pong = encode(&Frame::pong(payload), self.role);
+                let _ = self.outbox.send_blocking(FrameBytes::Owned(pong));
+                Ok(())
+            }
+            OpCode::Close => Err(self.on_close_frame(&payload)),
+            // §5.5.3: an unsolicited pong needs no answer; a ping while closing gets none.
+            _ => Ok(()),
+        }
+    }
+
+    /// The peer's close frame: either it starts the handshake and we echo its code
+    /// (§5.5.1), or it answers ours. Either way the connection is over.
+    fn on_close_frame(&mut self, payload: &[u8]) -> WsError {
+        let (code, reason) = match decode_close_payload(payload) {
+            Ok(Some((code, reason))) => (Some(code), reason),
+            Ok(None) => (None, String::new()),
+            Err(e) => return WsError::Protocol(e),
+        };
+        if !self.outbox.is_closing() {
+            // An empty close is answered with an empty close: 1005 must not be sent (§7.4.1).
+            self.outbox
+                .close(encode(&Frame::close(code, ""), self.role));
+        }
+        WsError::Closed { code, reason }
+    }
+
+    fn read_header(&mut self) -> Result<Header, WsError> {
+        loop {
+            if let Some((header, used)) = Header::decode(self.input.data(), self.role)? {
+                self.input.consume(used);
+                return Ok(header);
+            }
+            self.fill()?;
+        }
+    }
+
+    fn fill(&mut self) -> Result<(), WsError> {
+        let capacity = self.config.read_buffer;
+        loop {
+            return match self.input.read_from(&mut &*self.stream, capacity) {
+                Ok(0) => Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(WsError::Io(e)),
+            };
+        }
+    }
+
+    /// Reads the frame's payload onto the end of `out`, unmasking each piece as it arrives
+    /// (§5.3) and showing it to `check` at once, so a rule broken early in a long frame fails
+    /// the connection without waiting for the rest (Autobahn's cases 6.4.x test this).
+    fn read_payload(
+        &mut self,
+        header: &Header,
+        out: &mut Vec<u8>,
+        mut check: impl FnMut(&[u8]) -> Result<(), FrameError>,
+    ) -> Result<(), WsError> {
+        let len = header.payload_len as usize;
+        let mut done = 0;
+        while done < len {
+            let start = out.len();
+            if !self.input.is_empty() {
+                let n = self.input.len().min(len - done);
+                out.extend_from_slice(&self.input.data()[..n]);
+                self.input.consume(n);
+            } else {
+                // Grow by at most one chunk: a header may promise gigabytes that never come.
+                out.resize(start + (len - done).min(READ_CHUNK), 0);
+                let n = read_some(&self.stream, &mut out[start..]);
+                out.truncate(start + *n.as_ref().unwrap_or(&0));
+                match n {
+                    Ok(0) => return Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
+                    Ok(_) => {}
+                    Err(e) => return Err(WsError::Io(e)),
+                }
+            }
+            let piece = &mut out[start..];
+            if let Some(key) = header.mask {
+                apply_mask(piece, key, done);
+            }
+            check(piece)?;
+            done += piece.len();
+        }
+        Ok(())
+    }
+
+    /// Finishes the connection after `err`, the way §7.1 asks for that kind of end.
+    fn end(&mut self, err: &WsError) {
+        self.ended = true;
+        match err {
+            WsError::Closed { .. } => {}
+            WsError::Protocol(e) => {
+                crate::log!(
+                    "{} failed the WebSocket: {e} (closing with {})",
+                    self.peer_addr(),
+                    e.close_code()
+                );
+                self.outbox.close(encode(
+                    &Frame::close(Some(e.close_code()), &e.to_string()),
+                    self.role,
+                ));
+            }
+            WsError::Io(e) => {
+                crate::debug!("{} connection lost: {e}", self.peer_addr());
+                self.outbox.kill();
+                return;
+            }
+            WsError::AlreadyClosed => return,
+        }
+        self.linger();
+    }
+
+    /// Sends what is queued (the close frame last), then closes our half of the TCP
+    /// connection and reads until the peer closes its half.
+    ///
+    /// Why read after closing: if we closed the socket while unread bytes sat in its receive
+    /// buffer, the kernel would answer with a TCP reset (RFC 1122 §4.2.2.13), and a reset can
+    /// destroy our close frame before the peer reads it. §7.1.1 lets the server close the TCP
+    /// connection first, which is what `shutdown(Write)` does.
+    fn linger(&mut self) {
+        let deadline = Instant::now() + self.config.close_timeout;
+        self.outbox.wait_flushed(self.config.close_timeout);
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let mut scratch = [0u8; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match (&*self.stream).read(&mut scratch) {
+                Ok(0) => break,
+                Ok(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        self.outbox.kill();
+    }
+}
+
+impl Drop for WebSocket {
+    /// A handler that returns without closing still gets a proper close (1000).
+    fn drop(&mut self) {
+        if !self.ended {
+            self.close(CloseCode::Normal, "");
+        }
+    }
+}
+
+/// The last fragment is in: the message is whole. Text gets its final UTF-8 check (a code
+/// point cut off at the end of the message is an error, §8.1).
+fn finish(partial: Partial) -> Result<Message, WsError> {
+    match partial.utf8 {
+        Some(mut validator) => {
+            validator.finish()?;
+            let text = String::from_utf8(partial.data).map_err(|_| FrameError::InvalidUtf8)?;
+            Ok(Message::Text(text))
+        }
+        None => {
+            debug_assert_eq!(partial.opcode, OpCode::Binary);
+            Ok(Message::Binary(partial.data))
+        }
+    }
+}
+
+fn read_some(mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}

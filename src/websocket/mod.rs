@@ -1,0 +1,29 @@
+//! WebSocket (RFC 6455): a full-duplex message channel over one TCP connection, opened by
+//! an HTTP upgrade.
+//!
+//! How data moves, bottom to top:
+//! - `handshake.rs`: the HTTP `GET` with `Upgrade: websocket` and its `101` (§4);
+//! - `frame.rs`: bytes ↔ [`Frame`]s, with the per-frame rules and [`CloseCode`]s (§5, §7.4);
+//! - `utf8.rs`: text checked piece by piece as it arrives (§8.1);
+//! - `connection.rs`: the [`WebSocket`] its thread reads — fragments into [`Message`]s,
+//!   pings answered, the closing handshake (§5.4, §5.5, §7);
+//! - `outbox.rs` and `drainer.rs`: the write side, shared by every thread that sends, so a
+//!   client that does not read delays nobody; `sender.rs`: the [`Sender`] handle to it;
+//! - `client.rs`: the client role, for tests, examples and Rust clients.
+
+pub mod client;
+pub mod connection;
+mod drainer;
+pub mod frame;
+pub mod handshake;
+pub mod message;
+pub mod outbox;
+pub mod sender;
+pub mod utf8;
+
+pub use connection::{WebSocket, WebSocketConfig, WsError};
+pub use frame::{CloseCode, Frame, FrameError, OpCode, Role};
+pub use handshake::OriginPolicy;
+pub use message::Message;
+pub use outbox::SendError;
+pub use sender::{Sender, SharedFrame};

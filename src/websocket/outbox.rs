@@ -1,0 +1,474 @@
+//! The write side of one WebSocket: many threads may send, one writes at a time, and a client
+//! that stops reading can never stall the thread that sends to it.
+//!
+//! Where it sits: the connection's own thread reads frames (`connection.rs`); any thread may
+//! send — that thread itself (a pong, an echo), or another connection's thread that
+//! broadcasts through the `Hub`. They all go through this `Outbox`.
+//!
+//! The design, measured on this machine before we wrote it (see NOTES.md, "How a broadcast
+//! reaches a slow client"): waking a writer thread per recipient cost ~20 µs per delivery;
+//! writing directly from the thread that broadcasts cost ~7 µs. So there is no writer
+//! thread. The rules:
+//!
+//! 1. A sender appends its frame to the queue. If nobody is writing, it becomes the writer
+//!    and writes everything queued in one `write_vectored` call; frames queued by others
+//!    while it writes are picked up by its next loop. Nobody ever waits for the lock while
+//!    another thread is inside a syscall: the lock guards the queue, never the socket.
+//! 2. The socket has a short write timeout (`SO_SNDTIMEO`, 20 ms by default). When the
+//!    kernel's send buffer is full because the client is not reading, the write times out
+//!    and the broadcaster hands the backlog to the drainer thread (`drainer.rs`) and moves
+//!    on to the next recipient: one slow client costs a broadcaster one timeout, once.
+//! 3. The backlog is bounded. A frame that arrives while more than `max_backlog` bytes are
+//!    still unsent disconnects the client (logged as close code 1008, policy violation; the
+//!    close frame itself cannot reach a client that does not read, so the client sees the TCP
+//!    connection end). Memory per connection stays below `max_backlog` plus one message.
+//! 4. The connection's own thread sends with `send_blocking`: it waits for the client to
+//!    read, which is TCP's own flow control (an echo server should slow down a client that
+//!    sends faster than it reads, not drop it).
+//! 5. After a close frame (RFC 6455 §5.5.1) nothing more is sent: "after sending a Close
+//!    frame, the endpoint MUST NOT send any more data frames".
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::drainer;
+
+/// The bytes of one encoded frame: shared by every recipient of a broadcast (encoded once),
+/// or owned when only this connection sends it.
+#[derive(Debug, Clone)]
+pub enum FrameBytes {
+    Shared(Arc<[u8]>),
+    Owned(Vec<u8>),
+}
+
+impl FrameBytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            FrameBytes::Shared(bytes) => bytes,
+            FrameBytes::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// Why a frame was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// A close frame was already sent, or the connection is gone.
+    Closed,
+    /// The client's unsent backlog passed the bound: it was disconnected (rule 3 above).
+    BacklogExceeded,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Closed => write!(f, "the WebSocket is closed or closing"),
+            SendError::BacklogExceeded => {
+                write!(
+                    f,
+                    "the client stopped reading and its backlog passed the bound"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Whether a thread is inside a write on this socket right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    Idle,
+    /// A sender, the connection's own thread, or the drainer holds the writer role.
+    Busy,
+}
+
+/// Where the connection is in its life, as far as sending goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// A close frame is queued or sent; no more frames may follow it (§5.5.1).
+    Closing,
+    /// The socket is shut down: everything queued is dropped.
+    Dead,
+}
+
+/// How the current writer behaves when the client is not reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Another connection's thread: hand the backlog to the drainer and return at once.
+    Broadcast,
+    /// The connection's own thread: wait for the client, up to the stall timeout.
+    Blocking,
+    /// The drainer: try once more, then give the other stalled clients a turn.
+    Drainer,
+}
+
+/// What a drainer's turn achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flushed {
+    /// Everything queued was written, or the connection died: the drainer can forget it.
+    Done,
+    /// The client is still not reading: try again later.
+    Stalled,
+}
+
+/// Everything behind the outbox's one lock: the queue and who is writing it.
+#[derive(Debug)]
+struct State {
+    queue: VecDeque<FrameBytes>,
+    /// How much of `queue[0]` an earlier, interrupted write already sent.
+    written_of_front: usize,
+    /// Unsent bytes, including those a writer has taken out of the queue and is writing now.
+    backlog: usize,
+    writer: Writer,
+    phase: Phase,
+}
+
+/// Tunables, from `WebSocketConfig`.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxLimits {
+    /// Unsent bytes past which a broadcast disconnects the client (rule 3).
+    pub max_backlog: usize,
+    /// How long the connection's own thread waits on a client that reads nothing at all.
+    pub stall_timeout: Duration,
+}
+
+/// The queue of frames waiting for one socket, and the rules for who writes them.
+#[derive(Debug)]
+pub struct Outbox {
+    stream: Arc<TcpStream>,
+    peer: SocketAddr,
+    limits: OutboxLimits,
+    /// Guards the queue only, never the socket: held for a few pointer moves, not for I/O.
+    state: Mutex<State>,
+    /// Signalled whenever the backlog shrinks or the writer role is released.
+    progress: Condvar,
+}
+
+impl Outbox {
+    /// An outbox writing to `stream`, whose write timeout the caller has already set.
+    pub fn new(stream: Arc<TcpStream>, peer: SocketAddr, limits: OutboxLimits) -> Outbox {
+        Outbox {
+            stream,
+            peer,
+            limits,
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                written_of_front: 0,
+                backlog: 0,
+                writer: Writer::Idle,
+                phase: Phase::Open,
+            }),
+            progress: Condvar::new(),
+        }
+    }
+
+    /// The client's address, for log lines.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Sends a frame from a thread other than the connection's own: never blocks for longer
+    /// than one write timeout (rules 1–3).
+    ///
+    /// # Errors
+    /// `Closed` after a close frame; `BacklogExceeded` if the client was too far behind and
+    /// has just been disconnected.
+    pub fn send(self: &Arc<Self>, frame: FrameBytes) -> Result<(), SendError> {
+        let mut state = self.lock();
+        if state.phase != Phase::Open {
+            return Err(SendError::Closed);
+        }
+        if state.backlog > self.limits.max_backlog {
+            let backlog = state.backlog;
+            self.kill_locked(&mut state);
+            drop(state);
+            crate::log!(
+                "{} disconnected: {backlog} bytes unsent, over the {} byte backlog bound \
+                 (close code 1008, policy violation: a client that does not read)",
+                self.peer,
+                self.limits.max_backlog
+            );
+            return Err(SendError::BacklogExceeded);
+        }
+        self.push(&mut state, frame);
+        self.write_if_idle(state, Mode::Broadcast)
+    }
+
+    /// Sends a frame from the connection's own thread, waiting while the client reads
+    /// (rule 4): TCP flow control reaches back to whoever sends too fast.
+    ///
+    /// # Errors
+    /// `Closed` after a close frame or once the connection is gone (including when the
+    /// client read nothing for `stall_timeout`).
+    pub fn send_blocking(self: &Arc<Self>, frame: FrameBytes) -> Result<(), SendError> {
+        let mut state = self.lock();
+        if state.phase != Phase::Open {
+            return Err(SendError::Closed);
+        }
+        self.push(&mut state, frame);
+        self.write_if_idle(state, Mode::Blocking)
+    }
+
+    /// Queues a close frame and stops all sending after it (§5.5.1). Safe to call from any
+    /// thread and more than once: only the first close frame is sent.
+    pub fn close(self: &Arc<Self>, close_frame: Vec<u8>) {
+        let mut state = self.lock();
+        if state.phase != Phase::Open {
+            return;
+        }
+        self.push(&mut state, FrameBytes::Owned(close_frame));
+        state.phase = Phase::Closing;
+        let _ = self.write_if_idle(state, Mode::Broadcast);
+    }
+
+    /// Whether a close frame was queued (by anyone) or the connection is gone.
+    pub fn is_closing(&self) -> bool {
+        self.lock().phase != Phase::Open
+    }
+
+    /// Waits up to `timeout` until everything queued is written (or the connection died).
+    /// Returns whether the queue emptied.
+    pub fn wait_flushed(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.lock();
+        loop {
+            if state.phase == Phase::Dead {
+                return false;
+            }
+            if state.backlog == 0 && state.writer == Writer::Idle {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = self
+                .progress
+                .wait_timeout(state, deadline - now)
+                .expect("outbox lock poisoned")
+                .0;
+        }
+    }
+
+    /// Shuts the socket down in both directions and drops the queue. The reading thread sees
+    /// end-of-stream and ends the connection; any thread inside a write returns an error.
+    pub fn kill(&self) {
+        let mut state = self.lock();
+        self.kill_locked(&mut state);
+    }
+
+    fn kill_locked(&self, state: &mut State) {
+        if state.phase == Phase::Dead {
+            return;
+        }
+        state.phase = Phase::Dead;
+        state.queue.clear();
+        state.written_of_front = 0;
+        state.backlog = 0;
+        let _ = self.stream.shutdown(Shutdown::Both);
+        self.progress.notify_all();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock means a thread panicked while moving pointers in the queue, which
+        // the code above never does; there is no sane state to recover.
+        self.state.lock().expect("outbox lock poisoned")
+    }
+
+    fn push(&self, state: &mut State, frame: FrameBytes) {
+        state.backlog += frame.as_slice().len();
+        state.queue.push_back(frame);
+    }
+
+    /// Takes the writer role if it is free and writes; otherwise the current writer will
+    /// write our frame on its next loop (rule 1).
+    fn write_if_idle<'a>(
+        self: &'a Arc<Self>,
+        mut state: MutexGuard<'a, State>,
+        mode: Mode,
+    ) -> Result<(), SendError> {
+        if state.writer == Writer::Busy {
+            if mode == Mode::Blocking {
+                return self.wait_for_room(state);
+            }
+            return Ok(());
+        }
+        state.writer = Writer::Busy;
+        self.write_queue(state, mode).map(|_| ())
+    }
+
+    /// The connection's own thread, when someone else holds the writer role: wait until the
+    /// backlog is back under the bound, so a fast sender cannot grow it without limit.
+    fn wait_for_room(&self, mut state: MutexGuard<'_, State>) -> Result<(), SendError> {
+        let deadline = Instant::now() + self.limits.stall_timeout;
+        while state.backlog > self.limits.max_backlog && state.phase != Phase::Dead {
+            let now = Instant::now();
+            if now >= deadline {
+                self.kill_locked(&mut state);
+                break;
+            }
+            state = self
+                .progress
+                .wait_timeout(state, deadline - now)
+                .expect("outbox lock poisoned")
+                .0;
+        }
+        if state.phase == Phase::Dead {
+            return Err(SendError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Called by the drainer, which already holds the writer role.
+    pub(crate) fn drain_once(self: &Arc<Self>) -> Flushed {
+        let state = self.lock();
+        self.write_queue(state, Mode::Drainer)
+            .unwrap_or(Flushed::Done)
+    }
+
+    /// The writer's loop. The caller holds the writer role; this releases it when the queue
+    /// is empty, or passes it to the drainer when the client stops reading.
+    fn write_queue<'a>(
+        self: &'a Arc<Self>,
+        mut state: MutexGuard<'a, State>,
+        mode: Mode,
+    ) -> Result<Flushed, SendError> {
+        let mut last_progress = Instant::now();
+        loop {
+            if state.phase == Phase::Dead {
+                state.writer = Writer::Idle;
+                return Err(SendError::Closed);
+            }
+            if state.queue.is_empty() {
+                state.writer = Writer::Idle;
+                self.progress.notify_all();
+                return Ok(Flushed::Done);
+            }
+            let mut batch = std::mem::take(&mut state.queue);
+            let mut offset = std::mem::take(&mut state.written_of_front);
+            drop(state);
+
+            let (written, result) = write_batch(&self.stream, &mut batch, &mut offset);
+
+            state = self.lock();
+            state.backlog = state.backlog.saturating_sub(written);
+            // What is left goes back in front of anything queued while we wrote, so the
+            // order on the wire is the order of the sends.
+            while let Some(chunk) = batch.pop_back() {
+                state.queue.push_front(chunk);
+            }
+            if !state.queue.is_empty() {
+                state.written_of_front = offset;
+            }
+            if written > 0 {
+                last_progress = Instant::now();
+                self.progress.notify_all();
+            }
+            match result {
+                Ok(()) => continue,
+                Err(e) if is_timeout(&e) => match mode {
+                    Mode::Broadcast => {
+                        drop(state);
+                        drainer::hand_over(Arc::clone(self));
+                        return Ok(Flushed::Stalled);
+                    }
+                    Mode::Drainer => return Ok(Flushed::Stalled),
+                    Mode::Blocking => {
+                        if last_progress.elapsed() >= self.limits.stall_timeout {
+                            crate::log!(
+                                "{} disconnected: read nothing for {:?} (write stalled)",
+                                self.peer,
+                                self.limits.stall_timeout
+                            );
+                            self.kill_locked(&mut state);
+                        }
+                    }
+                },
+                Err(e) => {
+                    if state.phase != Phase::Dead {
+                        crate::debug!("{} write failed: {e}", self.peer);
+                    }
+                    self.kill_locked(&mut state);
+                }
+            }
+        }
+    }
+}
+
+/// How many frames go into one `writev`. Linux accepts up to 1024 (`IOV_MAX`); 64 keeps the
+/// slice array on the stack and already turns 64 syscalls into one.
+const MAX_SLICES: usize = 64;
+
+/// Writes `batch` (starting `offset` bytes into its first frame) with as few syscalls as
+/// possible. Removes what was written from `batch` and returns how many bytes that was,
+/// with the error that stopped it, if any.
+fn write_batch(
+    mut stream: &TcpStream,
+    batch: &mut VecDeque<FrameBytes>,
+    offset: &mut usize,
+) -> (usize, io::Result<()>) {
+    let mut total = 0;
+    while !batch.is_empty() {
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let mut count = 0;
+        for (i, chunk) in batch.iter().take(MAX_SLICES).enumerate() {
+            let bytes = chunk.as_slice();
+            slices[i] = IoSlice::new(if i == 0 { &bytes[*offset..] } else { bytes });
+            count += 1;
+        }
+        let n = match stream.write_vectored(&slices[..count]) {
+            Ok(0) => return (total, Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return (total, Err(e)),
+        };
+        total += n;
+        consume(batch, offset, n);
+    }
+    (total, Ok(()))
+}
+
+/// Drops `n` written bytes from the front of `batch`.
+fn consume(batch: &mut VecDeque<FrameBytes>, offset: &mut usize, mut n: usize) {
+    while n > 0 {
+        let front_left = batch[0].as_slice().len() - *offset;
+        if n >= front_left {
+            n -= front_left;
+            *offset = 0;
+            batch.pop_front();
+        } else {
+            *offset += n;
+            n = 0;
+        }
+    }
+}
+
+/// `SO_SNDTIMEO` expiring shows as `WouldBlock` (EAGAIN) on Unix and `TimedOut` on Windows.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consume_walks_across_frames_and_keeps_a_partial_offset() {
+        let mut batch: VecDeque<FrameBytes> = [b"abc".to_vec(), b"defg".to_vec()]
+            .into_iter()
+            .map(FrameBytes::Owned)
+            .collect();
+        let mut offset = 1;
+        consume(&mut batch, &mut offset, 4); // "bc" and "de"
+        assert_eq!(batch.len(), 1);
+        assert_eq!(&batch[0].as_slice()[offset..], b"fg");
+    }
+}

@@ -1,0 +1,185 @@
+//! What the integration tests share: starting a server on 127.0.0.1:0, and talking to it
+//! with raw bytes where a well-behaved client (tungstenite) would never send them.
+//!
+//! Every socket here has a read timeout, so a bug makes a test fail, never hang.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use threadio::http::{Router, RunningServer, Server, ServerConfig};
+
+/// How long any test read may wait before the test fails.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts `router` on a free port of 127.0.0.1 with `config`.
+pub fn start_with(config: ServerConfig, router: Router) -> RunningServer {
+    let server = Server::bind("127.0.0.1:0", config).expect("bind 127.0.0.1:0");
+    server.spawn(router).expect("start the server thread")
+}
+
+/// Starts `router` with the default configuration.
+pub fn start(router: Router) -> RunningServer {
+    start_with(ServerConfig::default(), router)
+}
+
+/// A router whose `/echo` WebSocket sends every message back.
+pub fn echo_router() -> Router {
+    let mut app = Router::new();
+    app.websocket("/echo", |mut ws| {
+        while let Ok(message) = ws.recv() {
+            if ws.send(message).is_err() {
+                break;
+            }
+        }
+    });
+    app
+}
+
+/// A TCP connection with a read timeout.
+pub fn tcp(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection (or the read times out).
+pub fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Sends `request` as raw bytes on a new connection and returns everything the server
+/// answered before closing.
+pub fn http_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut stream = tcp(addr);
+    stream.write_all(request).unwrap();
+    String::from_utf8_lossy(&read_to_end(&mut stream)).into_owned()
+}
+
+/// Reads one HTTP response head (through the blank line) and returns it as text.
+pub fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// The status code of a response's first line.
+pub fn status_of(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {response:?}"))
+}
+
+/// Opens a WebSocket by hand (RFC 6455 §1.3's example key) and returns the raw stream,
+/// positioned after the 101 response.
+pub fn raw_websocket(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut stream = tcp(addr);
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let head = read_head(&mut stream);
+    assert_eq!(status_of(&head), 101, "handshake refused: {head}");
+    stream
+}
+
+/// Writes one frame as a client must: masked (RFC 6455 §5.3), with the given first byte
+/// (FIN, RSV and opcode) and payload.
+pub fn send_frame(stream: &mut TcpStream, first_byte: u8, payload: &[u8]) {
+    stream
+        .write_all(&client_frame(first_byte, payload))
+        .unwrap();
+}
+
+/// The bytes of a masked client frame.
+pub fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [0x37, 0xfa, 0x21, 0x3d];
+    let mut out = vec![first_byte];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n < 65536 => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out
+}
+
+/// One frame from the server, parsed by hand: (first byte, payload). Server frames are
+/// never masked (§5.1), which this asserts.
+pub fn read_frame(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).ok()?;
+    assert_eq!(head[1] & 0x80, 0, "a server frame must not be masked");
+    let len = match head[1] & 0x7f {
+        126 => {
+            let mut b = [0u8; 2];
+            stream.read_exact(&mut b).ok()?;
+            u16::from_be_bytes(b) as usize
+        }
+        127 => {
+            let mut b = [0u8; 8];
+            stream.read_exact(&mut b).ok()?;
+            u64::from_be_bytes(b) as usize
+        }
+        n => n as usize,
+    };
+    let mut payload = vec![0u8; len];
+    stream.read_exact(&mut payload).ok()?;
+    Some((head[0], payload))
+}
+
+/// Reads frames until a close frame, and returns its status code (None for an empty close).
+/// Panics if the connection ends without one.
+pub fn read_close_code(stream: &mut TcpStream) -> Option<u16> {
+    loop {
+        let (first, payload) =
+            read_frame(stream).expect("the server closed TCP without a close frame");
+        if first & 0x0f == 0x8 {
+            return (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+        }
+    }
+}
+
+/// Whether `THREADIO_REQUIRE_PEERS=1` asks that no peer be skipped.
+pub fn peers_required() -> bool {
+    std::env::var("THREADIO_REQUIRE_PEERS").is_ok_and(|v| v == "1")
+}
+
+/// Asserts that the server closed the connection: a read returns end-of-stream (not a
+/// timeout, which would mean the server kept it open).
+pub fn assert_closed_by_server(stream: &mut TcpStream) {
+    let mut buf = [0u8; 64];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => continue, // the rest of a response, or a close frame
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return,
+            Err(e) => panic!("the server did not close the connection: {e}"),
+        }
+    }
+}
