@@ -47,12 +47,18 @@ fn main() {
     app.static_files(StaticFiles::embedded(ASSETS));
     app.websocket("/ws", move |ws| chat(ws, &hub));
 
-    println!("threadio demo: http://127.0.0.1:{port}/  (open it in two tabs; Ctrl-C to stop)");
+    // The bound address, not the asked-for port: `--port 0` picks a free one (the tests do).
+    match server.local_addr() {
+        Ok(addr) => {
+            println!("threadio demo: http://{addr}/  (open it in two tabs; Ctrl-C to stop)")
+        }
+        Err(e) => eprintln!("cannot read the bound address: {e}"),
+    }
     if let Err(e) = server.serve(app) {
         eprintln!("server stopped: {e}");
         std::process::exit(1);
     }
-    println!("threadio demo: stopped");
+    say("threadio demo: stopped");
 }
 
 /// One chat member, on its connection's own thread: join the hub, relay every text message
@@ -73,6 +79,13 @@ fn chat(mut ws: WebSocket, hub: &Hub) {
 fn announce_presence(hub: &Hub) {
     let notice = format!(r#"{{"type":"presence","online":{}}}"#, hub.len());
     hub.broadcast(&Message::Text(notice));
+}
+
+/// Prints a line, ignoring a closed stdout (`println!` would panic if the reader is gone).
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|_| out.flush());
 }
 
 fn port_from_args_or_env() -> Option<u16> {

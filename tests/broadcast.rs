@@ -132,3 +132,35 @@ fn a_client_that_never_reads_is_dropped_and_the_others_get_everything() {
     );
     drop(stalled);
 }
+
+#[test]
+fn a_backlog_left_by_timed_out_writes_arrives_with_no_further_broadcast() {
+    let hub = Arc::new(Hub::new());
+    let config = ServerConfig {
+        websocket: WebSocketConfig {
+            max_backlog: 64 << 20,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let server = start_with(config, hub_router(Arc::clone(&hub)));
+    let (count, pad) = (20_000, 1000);
+    // Not reading while 20 MB are broadcast: the server's writes to it time out and its
+    // backlog is left to the drainer.
+    let mut late = connect(server.addr());
+    let mut trigger = connect(server.addr());
+    trigger
+        .send(TMessage::text(format!("go {count} {pad}")))
+        .unwrap();
+    for i in 0..count {
+        assert_eq!(trigger.read().unwrap(), TMessage::text(numbered(i, pad)));
+    }
+    // The broadcast is over and nothing else will be sent; the late reader still gets all.
+    for i in 0..count {
+        let got = late
+            .read()
+            .unwrap_or_else(|e| panic!("message {i} never arrived: {e}"));
+        assert_eq!(got, TMessage::text(numbered(i, pad)));
+    }
+    assert_eq!(hub.slow_disconnects(), 0);
+}
