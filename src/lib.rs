@@ -11,15 +11,21 @@
 //!
 //! Beside them: [`read_buffer`] (bytes read but not yet parsed), [`entropy`] (random bytes
 //! from std alone), [`signal`] (Ctrl-C as a graceful shutdown) and [`log`].
+//!
+//! - [`json`]: RFC 8259 values, parsed and written: the payloads Engine.IO and Socket.IO carry.
 
 #[macro_use]
 pub mod log;
 
+pub mod engineio;
 pub mod entropy;
 pub mod http;
 pub mod hub;
+pub mod json;
 pub mod read_buffer;
 pub mod signal;
+pub mod socketio;
+pub mod timer;
 pub mod websocket;
 
 pub use hub::{Delivery, Hub, MemberId};

@@ -20,7 +20,7 @@ use super::request::{
     body_length, decode_chunked, decode_head, BodyLength, Method, Request, RequestError,
 };
 use super::response::{Response, Status};
-use super::router::{Route, Router, WebSocketHandler};
+use super::router::{Route, Router, Upgrade, WebSocketHandler};
 use super::server::Registration;
 use crate::read_buffer::ReadBuffer;
 use crate::websocket::{handshake, Role, WebSocket};
@@ -146,6 +146,14 @@ fn upgrade(
     registration: &Registration,
 ) {
     let peer = request.peer;
+    let run = match handler(request) {
+        Upgrade::Accept(run) => run,
+        Upgrade::Refuse(response) => {
+            let _ = response.write_to(&mut &*stream, false, false);
+            close_gently(&stream);
+            return;
+        }
+    };
     let switching = match handshake::accept(request, &config.websocket.origins) {
         Ok(response) => response,
         Err(e) => {
@@ -168,7 +176,7 @@ fn upgrade(
             }
         };
     registration.became_websocket(websocket.sender());
-    if catch_unwind(AssertUnwindSafe(|| handler(websocket))).is_err() {
+    if catch_unwind(AssertUnwindSafe(|| run(websocket))).is_err() {
         crate::log!(
             "{} WebSocket handler panicked: connection closed",
             display(peer)

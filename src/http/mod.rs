@@ -24,6 +24,6 @@ pub use config::ServerConfig;
 pub use headers::Headers;
 pub use request::{Limits, Method, Request, RequestError};
 pub use response::{Response, Status};
-pub use router::{Route, Router};
+pub use router::{Route, Router, Upgrade};
 pub use server::{RunningServer, Server, ShutdownHandle};
 pub use static_files::{Asset, StaticFiles};

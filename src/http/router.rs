@@ -22,8 +22,19 @@ use std::sync::Arc;
 /// Answers one HTTP request.
 pub type HttpHandler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 
-/// Runs one WebSocket connection, on the connection's own thread, once the handshake is done.
-pub type WebSocketHandler = Arc<dyn Fn(WebSocket) + Send + Sync>;
+/// Decides, from the upgrade request and before the `101` is sent, whether to accept a
+/// WebSocket and what to run on it. Engine.IO needs this: a bad `EIO=` or `sid=` must be
+/// refused with its own JSON error, which is impossible once the handshake is answered.
+pub type WebSocketHandler = Arc<dyn Fn(&Request) -> Upgrade + Send + Sync>;
+
+/// What a WebSocket route answers to an upgrade request.
+pub enum Upgrade {
+    /// Accept: after the handshake, run this on the connection's own thread, for the life of
+    /// the WebSocket.
+    Accept(Box<dyn FnOnce(WebSocket) + Send>),
+    /// Refuse with this response; no handshake happens.
+    Refuse(Response),
+}
 
 /// What the server should do with a request.
 pub enum Route<'a> {
@@ -167,7 +178,25 @@ impl Router {
         path: &str,
         handler: impl Fn(WebSocket) + Send + Sync + 'static,
     ) -> &mut Router {
-        let target = Target::WebSocket(Arc::new(handler));
+        let handler = Arc::new(handler);
+        self.upgrade(path, move |_request| {
+            let handler = Arc::clone(&handler);
+            Upgrade::Accept(Box::new(move |websocket| handler(websocket)))
+        })
+    }
+
+    /// A WebSocket route that looks at the upgrade request first and may refuse it with a
+    /// response of its own ([`Upgrade::Refuse`]) before any handshake is answered. The
+    /// RFC 6455 handshake checks run after it, on requests it accepts.
+    ///
+    /// # Panics
+    /// If `path` does not start with `/`.
+    pub fn upgrade(
+        &mut self,
+        path: &str,
+        decide: impl Fn(&Request) -> Upgrade + Send + Sync + 'static,
+    ) -> &mut Router {
+        let target = Target::WebSocket(Arc::new(decide));
         self.routes.push(Entry {
             pattern: Pattern::parse(path),
             target,

@@ -148,6 +148,12 @@ pub struct WebSocket {
     config: WebSocketConfig,
     message: Option<Partial>,
     ended: bool,
+    /// While [`WebSocket::recv_timeout`] waits: when it stops waiting for the next frame.
+    idle_deadline: Option<Instant>,
+    /// The read timeout outside that wait (`None`, or the close timeout while closing).
+    base_timeout: Option<Duration>,
+    /// What the socket's read timeout is set to now, to spare a syscall per frame.
+    read_timeout: Option<Duration>,
 }
 
 impl WebSocket {
@@ -179,6 +185,9 @@ impl WebSocket {
             config: config.clone(),
             message: None,
             ended: false,
+            idle_deadline: None,
+            base_timeout: None,
+            read_timeout: None,
         })
     }
 
@@ -217,6 +226,31 @@ impl WebSocket {
             self.end(e);
         }
         result
+            .map(|message| message.expect("without an idle deadline, reading waits for a message"))
+    }
+
+    /// Like [`recv`](WebSocket::recv), but gives up waiting after `timeout` and returns
+    /// `Ok(None)`, with the connection still open. This is how a connection's own thread
+    /// does something on time — Engine.IO's heartbeat — without a second thread: it waits
+    /// for a frame *or* the next deadline.
+    ///
+    /// The timeout covers the wait for a frame to begin; once a frame has begun, its payload
+    /// is read to the end (waiting at most `stall_timeout` for each piece), because a frame
+    /// half read cannot be put back.
+    ///
+    /// # Errors
+    /// As `recv`.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Message>, WsError> {
+        if self.ended {
+            return Err(WsError::AlreadyClosed);
+        }
+        self.idle_deadline = Some(Instant::now() + timeout);
+        let result = self.read_message();
+        self.idle_deadline = None;
+        if let Err(e) = &result {
+            self.end(e);
+        }
+        result
     }
 
     /// Starts the closing handshake (§7.1.2) and waits, up to the close timeout, for the
@@ -226,15 +260,16 @@ impl WebSocket {
             return;
         }
         self.sender().close(code, reason);
-        let _ = self
-            .stream
-            .set_read_timeout(Some(self.config.close_timeout));
+        self.base_timeout = Some(self.config.close_timeout);
         while self.recv().is_ok() {}
     }
 
-    fn read_message(&mut self) -> Result<Message, WsError> {
+    /// The next message; `Ok(None)` if the idle deadline passed before a frame began.
+    fn read_message(&mut self) -> Result<Option<Message>, WsError> {
         loop {
-            let header = self.read_header()?;
+            let Some(header) = self.read_header()? else {
+                return Ok(None);
+            };
             if header.payload_len > self.config.max_frame_size as u64 {
                 return Err(FrameError::PayloadTooLarge {
                     len: header.payload_len,
@@ -261,7 +296,7 @@ impl WebSocket {
                 None => Ok(()),
             })?;
             if header.fin {
-                return finish(partial);
+                return finish(partial).map(Some);
             }
             self.message = Some(partial);
         }
@@ -313,14 +348,42 @@ impl WebSocket {
         WsError::Closed { code, reason }
     }
 
-    fn read_header(&mut self) -> Result<Header, WsError> {
+    /// The next frame's header, or `None` if the idle deadline passed first. A header half
+    /// read stays in the buffer, so waiting can resume where it stopped.
+    fn read_header(&mut self) -> Result<Option<Header>, WsError> {
         loop {
             if let Some((header, used)) = Header::decode(self.input.data(), self.role)? {
                 self.input.consume(used);
-                return Ok(header);
+                let payload_timeout = match self.idle_deadline {
+                    Some(_) => Some(self.config.stall_timeout),
+                    None => self.base_timeout,
+                };
+                self.set_read_timeout(payload_timeout)?;
+                return Ok(Some(header));
             }
-            self.fill()?;
+            let timeout = match self.idle_deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(None),
+                },
+                None => self.base_timeout,
+            };
+            self.set_read_timeout(timeout)?;
+            match self.fill() {
+                Err(WsError::Io(e)) if self.idle_deadline.is_some() && is_timeout(&e) => {
+                    return Ok(None)
+                }
+                other => other?,
+            }
         }
+    }
+
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), WsError> {
+        if self.read_timeout != timeout {
+            self.stream.set_read_timeout(timeout).map_err(WsError::Io)?;
+            self.read_timeout = timeout;
+        }
+        Ok(())
     }
 
     fn fill(&mut self) -> Result<(), WsError> {
@@ -450,6 +513,14 @@ fn finish(partial: Partial) -> Result<Message, WsError> {
             Ok(Message::Binary(partial.data))
         }
     }
+}
+
+/// A read timeout shows as `WouldBlock` (EAGAIN) on Unix and `TimedOut` on Windows.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 fn read_some(mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {

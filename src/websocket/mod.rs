@@ -3,7 +3,8 @@
 //!
 //! How data moves, bottom to top:
 //! - `handshake.rs`: the HTTP `GET` with `Upgrade: websocket` and its `101` (§4);
-//! - `frame.rs`: bytes ↔ [`Frame`]s, with the per-frame rules and [`CloseCode`]s (§5, §7.4);
+//! - `frame.rs`: bytes ↔ [`Frame`]s, with the per-frame rules (§5); `close.rs`: the
+//!   [`CloseCode`]s and close payloads (§5.5.1, §7.4);
 //! - `utf8.rs`: text checked piece by piece as it arrives (§8.1);
 //! - `connection.rs`: the [`WebSocket`] its thread reads — fragments into [`Message`]s,
 //!   pings answered, the closing handshake (§5.4, §5.5, §7);
@@ -12,6 +13,7 @@
 //! - `client.rs`: the client role, for tests, examples and Rust clients.
 
 pub mod client;
+pub mod close;
 pub mod connection;
 mod drainer;
 pub mod frame;

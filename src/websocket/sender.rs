@@ -31,6 +31,18 @@ impl SharedFrame {
         SharedFrame(Arc::from(message.to_frame().encode(None)))
     }
 
+    /// Several messages encoded back to back as one unit. An outbox writes a unit whole,
+    /// never interleaved with another sender's frames: Socket.IO needs that, because a
+    /// binary event is a text frame followed by its attachments, and another broadcast's
+    /// frame between them would be read as an attachment.
+    pub fn many(messages: &[Message]) -> SharedFrame {
+        let mut bytes = Vec::new();
+        for message in messages {
+            bytes.extend_from_slice(&message.to_frame().encode(None));
+        }
+        SharedFrame(Arc::from(bytes))
+    }
+
     /// The bytes on the wire.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

@@ -1,0 +1,88 @@
+//! The errors an Engine.IO server answers to an HTTP request, each with the reference
+//! server's code and message (Engine.IO v4; the `engine.io` server's `Server.errors`).
+//!
+//! They are `400 Bad Request` (403 for `Forbidden`) with a JSON body such as
+//! `{"code":1,"message":"Session ID unknown"}`, which the client reports in its
+//! `connect_error`. [`EngineError::response`] is the one place that writes them.
+
+use crate::http::{Response, Status};
+use crate::json::Value;
+
+/// Why a request to the Engine.IO endpoint was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineError {
+    /// 0: `transport=` is missing, unknown, or disabled.
+    UnknownTransport,
+    /// 1: `sid=` names no live session (or the wrong transport for it).
+    UnknownSid,
+    /// 2: a handshake (no `sid`) that is not a GET.
+    BadHandshakeMethod,
+    /// 3: anything else malformed.
+    BadRequest,
+    /// 4: refused by policy (e.g. an `Origin` not allowed).
+    Forbidden,
+    /// 5: `EIO=` is missing or not 4.
+    UnsupportedProtocolVersion,
+}
+
+impl EngineError {
+    /// The code in the JSON body.
+    pub fn code(self) -> u8 {
+        match self {
+            EngineError::UnknownTransport => 0,
+            EngineError::UnknownSid => 1,
+            EngineError::BadHandshakeMethod => 2,
+            EngineError::BadRequest => 3,
+            EngineError::Forbidden => 4,
+            EngineError::UnsupportedProtocolVersion => 5,
+        }
+    }
+
+    /// The reference server's message for the code.
+    pub fn message(self) -> &'static str {
+        match self {
+            EngineError::UnknownTransport => "Transport unknown",
+            EngineError::UnknownSid => "Session ID unknown",
+            EngineError::BadHandshakeMethod => "Bad handshake method",
+            EngineError::BadRequest => "Bad request",
+            EngineError::Forbidden => "Forbidden",
+            EngineError::UnsupportedProtocolVersion => "Unsupported protocol version",
+        }
+    }
+
+    /// The HTTP answer: 403 for `Forbidden`, 400 for the rest, and the JSON body.
+    pub fn response(self) -> Response {
+        let status = match self {
+            EngineError::Forbidden => Status::FORBIDDEN,
+            _ => Status::BAD_REQUEST,
+        };
+        let body = Value::object([
+            ("code", Value::from(i64::from(self.code()))),
+            ("message", Value::from(self.message())),
+        ]);
+        Response::bytes(status, "application/json", body.to_json().into_bytes())
+    }
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Engine.IO error {}: {}", self.code(), self.message())
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_sid_is_400_with_the_reference_json() {
+        let response = EngineError::UnknownSid.response();
+        assert_eq!(response.status, Status::BAD_REQUEST);
+        assert_eq!(
+            &*response.body,
+            br#"{"code":1,"message":"Session ID unknown"}"#
+        );
+    }
+}

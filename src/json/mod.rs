@@ -1,0 +1,22 @@
+//! JSON (RFC 8259): the text every Socket.IO payload is written in, as a small [`Value`] tree.
+//!
+//! A Socket.IO packet is a header and then JSON, `2["chat","hello"]` (Socket.IO v5 "Packet
+//! encoding"); the Engine.IO handshake is JSON too (`0{"sid":…}`). So the layers above read
+//! with [`parse_prefix`] and [`parse`] and write with [`Value::to_json`]. How data moves:
+//! - `value.rs`: [`Value`], [`Number`] and the key-ordered [`Map`]: the data model (§3–§6);
+//! - `parse.rs`: text → `Value`, strict, with no recursion and a nesting limit (§2–§9);
+//! - `write.rs`: `Value` → text, spelled as JavaScript's `JSON.stringify` spells it.
+//!
+//! `tests/json_differential.rs` holds both directions to serde_json, an implementation none
+//! of us wrote, over thousands of generated values and mangled texts.
+
+mod parse;
+mod value;
+mod write;
+
+pub use parse::{
+    parse, parse_prefix, parse_prefix_with_depth, parse_with_depth, ParseError, ParseErrorKind,
+    DEFAULT_MAX_DEPTH,
+};
+pub use value::{Map, Number, Value};
+pub use write::write;

@@ -1,0 +1,225 @@
+//! One Engine.IO session seen by Socket.IO: the namespaces it has joined, and the decoding
+//! of its packets (Socket.IO v5 "Packet format", "Connection to a namespace").
+//!
+//! Where it sits: Engine.IO calls [`Client`] (a `SessionHandler`) on the session's own
+//! thread for each message. A text message is a Socket.IO packet; a BINARY_EVENT or
+//! BINARY_ACK announces attachments, which arrive as the next binary messages, in order.
+//! A whole packet goes to the socket of its namespace — or, for CONNECT, opens one.
+//!
+//! What the reference server does with a packet that makes no sense, we do too: a packet
+//! for a namespace the client has not joined (or a second CONNECT to one it has) closes the
+//! whole connection ("forced server close"); a packet that does not parse closes it with
+//! "parse error". Either way only this client is affected.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::namespace::{ConnectError, Namespace};
+use super::packet::{self, Decoded, Packet, PacketType, PartialPacket};
+use super::server::Io;
+use super::socket::{encode_packet, Socket};
+use crate::engineio::{self, CloseReason, Incoming, Outgoing, SessionHandler};
+use crate::json::Value;
+
+/// What a client's sockets share: the session to send on, and the namespaces joined.
+pub(crate) struct ClientShared {
+    engine: engineio::Socket,
+    /// Namespace name → this client's socket in it.
+    sockets: Mutex<HashMap<String, Socket>>,
+}
+
+impl ClientShared {
+    pub(crate) fn send(&self, outgoing: &Outgoing) {
+        // A failure means the session is closing; its thread reports the end.
+        let _ = self.engine.send_all(outgoing);
+    }
+
+    /// The socket left its namespace: forget it.
+    pub(crate) fn forget(&self, namespace: &str) {
+        self.lock().remove(namespace);
+    }
+
+    pub(crate) fn close(&self, reason: CloseReason) {
+        self.engine.close(reason);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+        self.sockets.lock().expect("client lock poisoned")
+    }
+}
+
+/// The Socket.IO side of one Engine.IO session.
+pub(crate) struct Client {
+    io: Io,
+    shared: Arc<ClientShared>,
+    /// A binary packet waiting for its attachments.
+    partial: Option<PartialPacket>,
+    /// Socket.IO's `connectTimeout`: a client that joins no namespace by then is dropped.
+    connect_deadline: Option<Instant>,
+}
+
+impl Client {
+    pub(crate) fn new(io: Io, engine: &engineio::Socket) -> Client {
+        Client {
+            connect_deadline: Some(Instant::now() + io.config().connect_timeout),
+            io,
+            shared: Arc::new(ClientShared {
+                engine: engine.clone(),
+                sockets: Mutex::new(HashMap::new()),
+            }),
+            partial: None,
+        }
+    }
+
+    fn on_text(&mut self, text: &str) -> Result<(), CloseReason> {
+        if self.partial.is_some() {
+            return Err(self.parse_error("a text packet came while attachments were awaited"));
+        }
+        match packet::decode(text, &self.io.config().packet_limits) {
+            Ok(Decoded::Complete(packet)) => self.dispatch(packet),
+            Ok(Decoded::NeedsAttachments(partial)) => {
+                self.partial = Some(partial);
+                Ok(())
+            }
+            Err(e) => Err(self.parse_error(&e.to_string())),
+        }
+    }
+
+    fn on_binary(&mut self, bytes: Vec<u8>) -> Result<(), CloseReason> {
+        let Some(partial) = self.partial.as_mut() else {
+            return Err(self.parse_error("a binary message came with no packet awaiting it"));
+        };
+        match partial.add_attachment(bytes) {
+            Ok(Some(packet)) => {
+                self.partial = None;
+                self.dispatch(packet)
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(self.parse_error(&e.to_string())),
+        }
+    }
+
+    fn parse_error(&self, what: &str) -> CloseReason {
+        crate::log!(
+            "session {}: bad Socket.IO input: {what} (closing: parse error)",
+            self.shared.engine.sid()
+        );
+        CloseReason::ParseError
+    }
+
+    /// Sends a whole packet to where it belongs.
+    fn dispatch(&mut self, packet: Packet) -> Result<(), CloseReason> {
+        let socket = self.shared.lock().get(&packet.namespace).cloned();
+        match (socket, packet.kind) {
+            (None, PacketType::Connect) => {
+                self.connect(&packet.namespace, packet.data);
+                Ok(())
+            }
+            (Some(socket), PacketType::Disconnect) => {
+                self.shared.forget(&packet.namespace);
+                socket.on_client_gone("client namespace disconnect");
+                Ok(())
+            }
+            (Some(socket), PacketType::Event | PacketType::BinaryEvent) => {
+                socket.on_event(packet);
+                Ok(())
+            }
+            (Some(socket), PacketType::Ack | PacketType::BinaryAck) => {
+                socket.on_ack(packet);
+                Ok(())
+            }
+            (_, kind) => {
+                crate::log!(
+                    "session {}: {kind:?} packet for namespace {:?} in the wrong state (closing the connection)",
+                    self.shared.engine.sid(),
+                    packet.namespace
+                );
+                Err(CloseReason::ForcedClose)
+            }
+        }
+    }
+
+    /// CONNECT (Socket.IO v5 "Connection to a namespace"): check the namespace, run the
+    /// middlewares, then answer with the socket's id and run the connection handlers.
+    fn connect(&mut self, name: &str, auth: Option<Value>) {
+        let Some(namespace) = self.io.namespace(name) else {
+            self.refuse(name, &ConnectError::new("Invalid namespace"));
+            return;
+        };
+        let auth = auth.unwrap_or_else(|| Value::object(Vec::<(String, Value)>::new()));
+        let socket = Socket::new(namespace.clone(), Arc::clone(&self.shared), auth);
+        if let Err(refusal) = self.run_middlewares(&namespace, &socket) {
+            self.refuse(name, &refusal);
+            return;
+        }
+        socket.mark_connected();
+        namespace.add(&socket);
+        self.shared.lock().insert(name.to_string(), socket.clone());
+        self.connect_deadline = None;
+        let answer = Value::object([("sid", Value::from(socket.id()))]);
+        self.shared
+            .send(&encode_packet(&Packet::connect(name, Some(answer))));
+        for handler in namespace.connection_handlers() {
+            socket.guarded("connection", || handler(&socket));
+        }
+    }
+
+    /// Server-wide middlewares first, then the namespace's; the first refusal wins.
+    fn run_middlewares(&self, namespace: &Namespace, socket: &Socket) -> Result<(), ConnectError> {
+        for middleware in self
+            .io
+            .middlewares()
+            .iter()
+            .chain(namespace.middlewares().iter())
+        {
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| middleware(socket)));
+            match outcome {
+                Ok(result) => result?,
+                Err(_) => return Err(ConnectError::new("middleware error")),
+            }
+        }
+        Ok(())
+    }
+
+    /// CONNECT_ERROR: `{"message":…,"data":…}`, which the client raises as `connect_error`.
+    fn refuse(&self, name: &str, refusal: &ConnectError) {
+        let packet = Packet::connect_error(name, &refusal.message, refusal.data.clone());
+        self.shared.send(&encode_packet(&packet));
+    }
+}
+
+impl SessionHandler for Client {
+    fn on_message(&mut self, message: Incoming) -> Result<(), CloseReason> {
+        match message {
+            Incoming::Text(text) => self.on_text(&text),
+            Incoming::Binary(bytes) => self.on_binary(bytes),
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.connect_deadline
+    }
+
+    /// The connect timeout passed: without a namespace, the connection is dropped.
+    fn on_deadline(&mut self) -> Result<(), CloseReason> {
+        self.connect_deadline = None;
+        if self.shared.lock().is_empty() {
+            crate::log!(
+                "session {}: no namespace joined in time (closing)",
+                self.shared.engine.sid()
+            );
+            return Err(CloseReason::ForcedClose);
+        }
+        Ok(())
+    }
+
+    /// The session ended: every socket of this client disconnects with its reason.
+    fn on_close(&mut self, reason: CloseReason) {
+        let sockets: Vec<Socket> = self.shared.lock().drain().map(|(_, s)| s).collect();
+        for socket in sockets {
+            socket.on_client_gone(reason.as_str());
+        }
+    }
+}

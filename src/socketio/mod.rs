@@ -1,0 +1,25 @@
+//! Socket.IO v5: namespaces, named events, acknowledgements and rooms, on top of Engine.IO
+//! (the `socket.io-protocol` v5 spec).
+//!
+//! How data moves: Engine.IO hands each message of a session to its [`Client`](client)
+//! (`client.rs`), which decodes Socket.IO packets (`packet.rs`), reassembles binary
+//! attachments, and routes each packet to the client's [`Socket`] in the packet's
+//! [`Namespace`]. The socket runs the application's handlers (`socket.rs`) and answers
+//! acknowledgements (`ack.rs`). Emitting goes the other way: encode the packet once, pick
+//! the target sockets by room (`broadcast.rs`, `room.rs`), hand the bytes to each one's
+//! Engine.IO session. [`Io`] (`server.rs`) ties it to an HTTP router.
+
+pub mod ack;
+pub mod broadcast;
+mod client;
+pub mod namespace;
+pub mod packet;
+pub mod room;
+pub mod server;
+pub mod socket;
+
+pub use ack::{Ack, AckError};
+pub use broadcast::BroadcastOperator;
+pub use namespace::{ConnectError, Namespace};
+pub use server::{Io, IoConfig};
+pub use socket::Socket;

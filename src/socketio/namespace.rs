@@ -1,0 +1,229 @@
+//! Namespaces: separate channels multiplexed over one connection (Socket.IO v5
+//! "Namespaces"), each with its own handlers, middlewares, sockets and rooms.
+//!
+//! A client joins a namespace with a CONNECT packet (`0/chat,{"token":…}`). The namespace
+//! runs its middlewares — each may refuse with a message and data, which the client gets as
+//! `connect_error` — then answers CONNECT with the socket's id and calls its connection
+//! handlers. Namespaces exist once the server names them (`io.of("/chat")`); a CONNECT to
+//! any other gets CONNECT_ERROR `{"message":"Invalid namespace"}`, as the reference does.
+//!
+//! Locks: the sockets and rooms of a namespace sit behind one `RwLock` (`Members`). A
+//! broadcast takes it for reading only to pick its targets, then lets go before sending;
+//! join, leave, connect and disconnect take it for writing, briefly.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use super::broadcast::BroadcastOperator;
+use super::room::Rooms;
+use super::socket::Socket;
+use crate::json::Value;
+
+/// A middleware's refusal: the client's `connect_error` gets `message` and `data`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectError {
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl ConnectError {
+    /// A refusal with a message.
+    pub fn new(message: impl Into<String>) -> ConnectError {
+        ConnectError {
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Adds data for the client (`err.data` in JavaScript).
+    pub fn with_data(mut self, data: Value) -> ConnectError {
+        self.data = Some(data);
+        self
+    }
+}
+
+/// Runs before a socket is connected; `Err` refuses it.
+pub type Middleware = Arc<dyn Fn(&Socket) -> Result<(), ConnectError> + Send + Sync>;
+/// Runs for each socket that connects.
+pub type ConnectionHandler = Arc<dyn Fn(&Socket) + Send + Sync>;
+
+#[derive(Default)]
+struct Members {
+    sockets: HashMap<String, Socket>,
+    rooms: Rooms,
+}
+
+struct Inner {
+    name: String,
+    middlewares: RwLock<Vec<Middleware>>,
+    on_connection: RwLock<Vec<ConnectionHandler>>,
+    members: RwLock<Members>,
+}
+
+/// One namespace. Clone it freely: it is an `Arc`.
+#[derive(Clone)]
+pub struct Namespace {
+    inner: Arc<Inner>,
+}
+
+impl Namespace {
+    pub(crate) fn new(name: &str) -> Namespace {
+        Namespace {
+            inner: Arc::new(Inner {
+                name: name.to_string(),
+                middlewares: RwLock::new(Vec::new()),
+                on_connection: RwLock::new(Vec::new()),
+                members: RwLock::new(Members::default()),
+            }),
+        }
+    }
+
+    /// The name, e.g. `/` or `/chat`.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Runs `handler` for every socket that connects to this namespace, on that client's
+    /// thread, after the CONNECT answer is sent (so its emits follow it on the wire).
+    pub fn on_connection(&self, handler: impl Fn(&Socket) + Send + Sync + 'static) {
+        write(&self.inner.on_connection).push(Arc::new(handler));
+    }
+
+    /// Adds a middleware, run in order for each socket before it connects.
+    pub fn use_middleware(
+        &self,
+        middleware: impl Fn(&Socket) -> Result<(), ConnectError> + Send + Sync + 'static,
+    ) {
+        write(&self.inner.middlewares).push(Arc::new(middleware));
+    }
+
+    /// Emits to every socket of the namespace; returns how many were sent to.
+    pub fn emit(&self, event: &str, args: Vec<Value>) -> usize {
+        self.all().emit(event, args)
+    }
+
+    /// Targets the sockets in `room` (chain `.to()`, `.except()`, then `.emit()`).
+    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
+        self.all().to(room)
+    }
+
+    /// Same as [`Namespace::to`].
+    pub fn in_(&self, room: impl Into<String>) -> BroadcastOperator {
+        self.to(room)
+    }
+
+    /// Targets every socket but those in `room`.
+    pub fn except(&self, room: impl Into<String>) -> BroadcastOperator {
+        self.all().except(room)
+    }
+
+    /// Every socket of the namespace, as a broadcast target.
+    pub fn all(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.clone())
+    }
+
+    /// The sockets connected to this namespace.
+    pub fn fetch_sockets(&self) -> Vec<Socket> {
+        self.all().fetch_sockets()
+    }
+
+    /// The socket with this id, if it is connected here.
+    pub fn socket(&self, id: &str) -> Option<Socket> {
+        read(&self.inner.members).sockets.get(id).cloned()
+    }
+
+    /// How many sockets are connected.
+    pub fn len(&self) -> usize {
+        read(&self.inner.members).sockets.len()
+    }
+
+    /// Whether no socket is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn middlewares(&self) -> Vec<Middleware> {
+        read(&self.inner.middlewares).clone()
+    }
+
+    pub(crate) fn connection_handlers(&self) -> Vec<ConnectionHandler> {
+        read(&self.inner.on_connection).clone()
+    }
+
+    /// Adds a connected socket, in the room named by its id (Socket.IO v4 "Rooms").
+    pub(crate) fn add(&self, socket: &Socket) {
+        let mut members = write(&self.inner.members);
+        members
+            .sockets
+            .insert(socket.id().to_string(), socket.clone());
+        members.rooms.join(socket.id(), socket.id());
+    }
+
+    /// Removes a socket and takes it out of every room.
+    pub(crate) fn remove(&self, sid: &str) {
+        let mut members = write(&self.inner.members);
+        members.sockets.remove(sid);
+        members.rooms.leave_all(sid);
+    }
+
+    pub(crate) fn join(&self, sid: &str, room: &str) {
+        let mut members = write(&self.inner.members);
+        if members.sockets.contains_key(sid) {
+            members.rooms.join(sid, room);
+        }
+    }
+
+    pub(crate) fn leave(&self, sid: &str, room: &str) {
+        write(&self.inner.members).rooms.leave(sid, room);
+    }
+
+    pub(crate) fn rooms_of(&self, sid: &str) -> Vec<String> {
+        read(&self.inner.members).rooms.rooms(sid)
+    }
+
+    /// The sockets in any of `rooms` (all sockets if `rooms` is empty), but none in any of
+    /// `except` and not `except_socket`. Copied out under the read lock, which is released
+    /// before anyone sends to them.
+    pub(crate) fn select(
+        &self,
+        rooms: &[String],
+        except: &[String],
+        except_socket: Option<&str>,
+    ) -> Vec<Socket> {
+        let members = read(&self.inner.members);
+        let excluded: HashSet<&str> = except
+            .iter()
+            .flat_map(|room| members.rooms.members(room))
+            .chain(except_socket)
+            .collect();
+        let wanted = |sid: &&str| !excluded.contains(*sid);
+        let ids: Vec<&str> = if rooms.is_empty() {
+            members
+                .sockets
+                .keys()
+                .map(String::as_str)
+                .filter(wanted)
+                .collect()
+        } else {
+            let mut seen = HashSet::new();
+            rooms
+                .iter()
+                .flat_map(|room| members.rooms.members(room))
+                .filter(wanted)
+                .filter(|sid| seen.insert(*sid))
+                .collect()
+        };
+        ids.iter()
+            .filter_map(|sid| members.sockets.get(*sid).cloned())
+            .collect()
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    // Poisoned only if a panic happened inside a HashMap operation: nothing to recover.
+    lock.read().expect("namespace lock poisoned")
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().expect("namespace lock poisoned")
+}

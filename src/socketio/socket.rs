@@ -1,0 +1,362 @@
+//! A Socket.IO socket: one client in one namespace — its event handlers, rooms, data, and
+//! the emits that go to it (Socket.IO v5 "Sending and receiving data").
+//!
+//! Where it sits: the client's session thread (`client.rs`) decodes each packet and hands
+//! events and acks for this namespace to [`Socket`]; handlers run right there, one after
+//! another, in the order the client sent them. Anyone may hold a `Socket` (it is an `Arc`)
+//! and emit to it from any thread; the bytes go out through the Engine.IO session's
+//! transport (`engineio::Socket`).
+//!
+//! Disconnect, whatever its cause (protocol.md §3 lists the reasons), runs the same steps:
+//! `disconnecting` handlers (the socket's rooms still visible), leave every room,
+//! pending acks fail, `disconnect` handlers, and the handlers are dropped (they may hold
+//! clones of the socket: dropping them breaks that cycle).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::ack::{Ack, AckError, PendingAcks};
+use super::broadcast::BroadcastOperator;
+use super::client::ClientShared;
+use super::namespace::Namespace;
+use super::packet::{Packet, RESERVED_EVENTS};
+use crate::engineio::{self, Outgoing};
+use crate::json::Value;
+
+/// Handles one named event: the socket, the event's arguments, and the means to answer.
+pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Ack) + Send + Sync>;
+/// Sees every event first: the socket, the event's name, its arguments.
+pub type AnyHandler = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
+/// Runs at disconnect, with the reason.
+pub type DisconnectHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
+
+#[derive(Default)]
+struct Handlers {
+    events: HashMap<String, EventHandler>,
+    any: Vec<AnyHandler>,
+    disconnecting: Vec<DisconnectHandler>,
+    disconnect: Vec<DisconnectHandler>,
+}
+
+struct Inner {
+    id: String,
+    namespace: Namespace,
+    client: Arc<ClientShared>,
+    auth: Value,
+    data: Mutex<Value>,
+    handlers: Mutex<Handlers>,
+    acks: Mutex<PendingAcks>,
+    connected: AtomicBool,
+}
+
+/// One client in one namespace. Clone it freely: it is an `Arc`.
+#[derive(Clone)]
+pub struct Socket {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Socket({} in {})",
+            self.inner.id,
+            self.inner.namespace.name()
+        )
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(namespace: Namespace, client: Arc<ClientShared>, auth: Value) -> Socket {
+        Socket {
+            inner: Arc::new(Inner {
+                id: engineio::sid::generate(),
+                namespace,
+                client,
+                auth,
+                data: Mutex::new(Value::Null),
+                handlers: Mutex::new(Handlers::default()),
+                acks: Mutex::new(PendingAcks::default()),
+                connected: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The socket's id: also the name of the room it is always in. Not the Engine.IO sid.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The namespace it belongs to.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.namespace
+    }
+
+    /// The `auth` object the client sent with CONNECT (`{}` if none).
+    pub fn auth(&self) -> &Value {
+        &self.inner.auth
+    }
+
+    /// Per-socket data, for the application (`socket.data` in JavaScript).
+    pub fn data(&self) -> Value {
+        lock(&self.inner.data).clone()
+    }
+
+    /// Replaces the per-socket data.
+    pub fn set_data(&self, data: Value) {
+        *lock(&self.inner.data) = data;
+    }
+
+    /// Whether the socket is connected.
+    pub fn connected(&self) -> bool {
+        self.inner.connected.load(Ordering::SeqCst)
+    }
+
+    /// Handles event `event` (replacing an earlier handler for it).
+    pub fn on(
+        &self,
+        event: &str,
+        handler: impl Fn(&Socket, Vec<Value>, Ack) + Send + Sync + 'static,
+    ) {
+        lock(&self.inner.handlers)
+            .events
+            .insert(event.to_string(), Arc::new(handler));
+    }
+
+    /// Sees every incoming event before its own handler (`socket.onAny`).
+    pub fn on_any(&self, handler: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
+        lock(&self.inner.handlers).any.push(Arc::new(handler));
+    }
+
+    /// Runs as the socket disconnects, while its rooms are still visible.
+    pub fn on_disconnecting(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
+        lock(&self.inner.handlers)
+            .disconnecting
+            .push(Arc::new(handler));
+    }
+
+    /// Runs once the socket has disconnected, with the reason.
+    pub fn on_disconnect(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
+        lock(&self.inner.handlers)
+            .disconnect
+            .push(Arc::new(handler));
+    }
+
+    /// Sends event `event` with `args` to this client. Does nothing once disconnected.
+    ///
+    /// # Panics
+    /// If `event` is reserved (`connect`, `disconnect`, …), as the reference server throws.
+    pub fn emit(&self, event: &str, args: Vec<Value>) {
+        check_event_name(event);
+        self.send_packet(&Packet::event(self.namespace().name(), event, args, None));
+    }
+
+    /// Sends event `event` and asks the client to acknowledge it: `callback` gets the
+    /// client's answer, or [`AckError::Timeout`] after `timeout`, or
+    /// [`AckError::Disconnected`] — exactly once.
+    ///
+    /// # Panics
+    /// If `event` is reserved.
+    pub fn emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        timeout: Duration,
+        callback: impl FnOnce(Result<Vec<Value>, AckError>) + Send + 'static,
+    ) {
+        check_event_name(event);
+        let id = lock(&self.inner.acks).register(Box::new(callback));
+        self.send_packet(&Packet::event(
+            self.namespace().name(),
+            event,
+            args,
+            Some(id),
+        ));
+        let socket = Arc::downgrade(&self.inner);
+        crate::timer::schedule(Instant::now() + timeout, move || {
+            let callback = socket
+                .upgrade()
+                .and_then(|inner| lock(&inner.acks).take(id));
+            if let Some(callback) = callback {
+                callback(Err(AckError::Timeout));
+            }
+        });
+    }
+
+    /// Joins `room`.
+    pub fn join(&self, room: &str) {
+        self.namespace().join(self.id(), room);
+    }
+
+    /// Leaves `room`.
+    pub fn leave(&self, room: &str) {
+        self.namespace().leave(self.id(), room);
+    }
+
+    /// The rooms this socket is in, its own included.
+    pub fn rooms(&self) -> Vec<String> {
+        self.namespace().rooms_of(self.id())
+    }
+
+    /// Targets the sockets in `room`, except this one.
+    pub fn to(&self, room: impl Into<String>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// Targets every socket in the namespace except this one.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        self.namespace().all().without(self.id())
+    }
+
+    /// Targets every socket in the namespace except this one and those in `room`.
+    pub fn except(&self, room: impl Into<String>) -> BroadcastOperator {
+        self.broadcast().except(room)
+    }
+
+    /// Disconnects this socket from its namespace; the client sees `io server disconnect`.
+    /// With `close`, the whole connection (every namespace of this client) is closed too.
+    pub fn disconnect(&self, close: bool) {
+        if self.inner.connected.swap(false, Ordering::SeqCst) {
+            self.send_packet_anyway(&Packet::disconnect(self.namespace().name()));
+            self.inner.client.forget(self.namespace().name());
+            self.finish("server namespace disconnect");
+        }
+        if close {
+            self.inner.client.close(engineio::CloseReason::ForcedClose);
+        }
+    }
+
+    pub(crate) fn mark_connected(&self) {
+        self.inner.connected.store(true, Ordering::SeqCst);
+    }
+
+    /// An EVENT from the client: the catch-all handlers, then the event's own.
+    pub(crate) fn on_event(&self, packet: Packet) {
+        let Some(Value::Array(mut data)) = packet.data else {
+            return; // the packet decoder lets no such EVENT through
+        };
+        let event = match data.remove(0) {
+            Value::String(name) => name,
+            other => other.to_json(), // the reference accepts numeric event names too
+        };
+        let ack = Ack {
+            reply: packet.id.map(|id| (self.clone(), id)),
+        };
+        let (any, handler) = {
+            let handlers = lock(&self.inner.handlers);
+            (handlers.any.clone(), handlers.events.get(&event).cloned())
+        };
+        self.guarded(&event, || {
+            for catch_all in &any {
+                catch_all(self, &event, &data);
+            }
+            if let Some(handler) = handler {
+                handler(self, data, ack);
+            }
+        });
+    }
+
+    /// An ACK from the client, for an event we sent with `emit_with_ack`.
+    pub(crate) fn on_ack(&self, packet: Packet) {
+        let (Some(id), Some(Value::Array(args))) = (packet.id, packet.data) else {
+            return;
+        };
+        let callback = lock(&self.inner.acks).take(id);
+        if let Some(callback) = callback {
+            self.guarded("ack", || callback(Ok(args)));
+        }
+    }
+
+    /// The client left this namespace, or its connection ended.
+    pub(crate) fn on_client_gone(&self, reason: &str) {
+        if self.inner.connected.swap(false, Ordering::SeqCst) {
+            self.finish(reason);
+        }
+    }
+
+    /// The disconnect steps, in the reference's order.
+    fn finish(&self, reason: &str) {
+        let disconnecting = lock(&self.inner.handlers).disconnecting.clone();
+        self.guarded("disconnecting", || {
+            disconnecting.iter().for_each(|h| h(self, reason))
+        });
+        self.namespace().remove(self.id());
+        let pending = lock(&self.inner.acks).take_all();
+        for callback in pending {
+            callback(Err(AckError::Disconnected));
+        }
+        let handlers = std::mem::take(&mut *lock(&self.inner.handlers));
+        self.guarded("disconnect", || {
+            handlers.disconnect.iter().for_each(|h| h(self, reason))
+        });
+    }
+
+    /// Runs a handler; a panic is logged and disconnects this socket, never the server.
+    pub(crate) fn guarded(&self, what: &str, handler: impl FnOnce()) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(handler)) {
+            crate::log!(
+                "socket {} in {}: the {what:?} handler panicked ({}); disconnecting it",
+                self.id(),
+                self.namespace().name(),
+                panic_message(&panic)
+            );
+            self.disconnect(false);
+        }
+    }
+
+    pub(crate) fn send_ack(&self, id: u64, args: Vec<Value>) {
+        self.send_packet(&Packet::ack(self.namespace().name(), id, args));
+    }
+
+    fn send_packet(&self, packet: &Packet) {
+        if self.connected() {
+            self.send_outgoing(&encode_packet(packet));
+        }
+    }
+
+    fn send_packet_anyway(&self, packet: &Packet) {
+        self.inner.client.send(&encode_packet(packet));
+    }
+
+    /// Sends packets encoded once for many sockets (a broadcast).
+    pub(crate) fn send_outgoing(&self, outgoing: &Outgoing) {
+        if self.connected() {
+            self.inner.client.send(outgoing);
+        }
+    }
+}
+
+/// A Socket.IO packet as the Engine.IO packets that carry it: the text packet, then one
+/// binary message per attachment (Socket.IO v5 "Packet encoding").
+pub(crate) fn encode_packet(packet: &Packet) -> Outgoing {
+    let (text, attachments) = packet.encode();
+    let mut packets = vec![engineio::Packet::Message(text)];
+    packets.extend(attachments.into_iter().map(engineio::Packet::BinaryMessage));
+    Outgoing::new(packets)
+}
+
+/// # Panics
+/// If `event` is one of the reserved names.
+pub(crate) fn check_event_name(event: &str) {
+    assert!(
+        !RESERVED_EVENTS.contains(&event),
+        "{event:?} is a reserved event name"
+    );
+}
+
+fn panic_message(panic: &Box<dyn Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking handler never holds these locks (handlers run after they are released).
+    mutex.lock().expect("socket lock poisoned")
+}
