@@ -54,10 +54,7 @@ pub(crate) fn run(mut ws: WebSocket, engine: &Engine) {
     engine.register(&socket);
     let mut handler = engine.open_session(&socket);
     let reason = read_until_closed(&mut ws, &socket, handler.as_mut(), engine);
-    if socket.mark_closed(reason) {
-        // We end the session (ping timeout, parse error): close the WebSocket too.
-        ws.close(CloseCode::Normal, reason.as_str());
-    }
+    let we_end_it = socket.mark_closed(reason);
     let reason = socket.close_reason().unwrap_or(reason);
     crate::debug!(
         "{} session {} closed: {reason}",
@@ -65,7 +62,13 @@ pub(crate) fn run(mut ws: WebSocket, engine: &Engine) {
         socket.sid()
     );
     engine.unregister(&socket);
+    // The layer above learns of the end first: closing the WebSocket below may wait up to
+    // the close timeout for a client that keeps its TCP side open.
     handler.on_close(reason);
+    if we_end_it {
+        // We end the session (ping timeout, parse error): close the WebSocket too.
+        ws.close(CloseCode::Normal, reason.as_str());
+    }
 }
 
 /// The session's read loop; returns why it ended.

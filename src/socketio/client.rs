@@ -35,6 +35,11 @@ impl ClientShared {
         let _ = self.engine.send_all(outgoing);
     }
 
+    /// The client's sockets, one per namespace joined.
+    pub(crate) fn sockets(&self) -> Vec<Socket> {
+        self.lock().values().cloned().collect()
+    }
+
     /// The socket left its namespace: forget it.
     pub(crate) fn forget(&self, namespace: &str) {
         self.lock().remove(namespace);

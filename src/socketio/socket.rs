@@ -218,15 +218,26 @@ impl Socket {
     }
 
     /// Disconnects this socket from its namespace; the client sees `io server disconnect`.
-    /// With `close`, the whole connection (every namespace of this client) is closed too.
+    /// With `close`, every namespace of this client is disconnected the same way and then
+    /// the connection itself is closed, as the reference's `disconnect(true)` does.
     pub fn disconnect(&self, close: bool) {
+        if !close {
+            self.leave_namespace();
+            return;
+        }
+        for socket in self.inner.client.sockets() {
+            socket.leave_namespace();
+        }
+        self.leave_namespace();
+        self.inner.client.close(engineio::CloseReason::ForcedClose);
+    }
+
+    /// Sends DISCONNECT for this namespace and runs the disconnect steps, once.
+    fn leave_namespace(&self) {
         if self.inner.connected.swap(false, Ordering::SeqCst) {
             self.send_packet_anyway(&Packet::disconnect(self.namespace().name()));
             self.inner.client.forget(self.namespace().name());
             self.finish("server namespace disconnect");
-        }
-        if close {
-            self.inner.client.close(engineio::CloseReason::ForcedClose);
         }
     }
 

@@ -7,6 +7,9 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Condvar, Mutex};
 use std::time::Duration;
 
 use threadio::http::{Router, RunningServer, Server, ServerConfig};
@@ -181,5 +184,132 @@ pub fn assert_closed_by_server(stream: &mut TcpStream) {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return,
             Err(e) => panic!("the server did not close the connection: {e}"),
         }
+    }
+}
+
+/// Says that a peer a test needs is not here: `skipped: <why>` on a developer's machine, a
+/// panic under `THREADIO_REQUIRE_PEERS=1` — CI must never go green by skipping.
+pub fn peer_missing(why: &str) {
+    assert!(!peers_required(), "THREADIO_REQUIRE_PEERS=1, but {why}");
+    println!("skipped: {why}");
+}
+
+/// How long a Node scenario may run before the test kills it. The scripts give up on their
+/// own after 10 s; this is the backstop for a script that cannot even do that.
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The official socket.io-client, as installed in `tests/node` by `npm ci`.
+pub struct NodeClient {
+    dir: PathBuf,
+}
+
+/// The Node project of `tests/node`, if `node` is on the PATH and `npm ci` has installed
+/// socket.io-client there; otherwise [`peer_missing`] says why and this returns `None`.
+pub fn node_client() -> Option<NodeClient> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    let node_runs = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !node_runs {
+        peer_missing("node is not on the PATH");
+        return None;
+    }
+    if !dir
+        .join("node_modules/socket.io-client/package.json")
+        .is_file()
+    {
+        peer_missing(
+            "tests/node/node_modules/socket.io-client is missing (run `npm ci` in tests/node)",
+        );
+        return None;
+    }
+    Some(NodeClient { dir })
+}
+
+impl NodeClient {
+    /// Runs `node <scenario>.js <url>` in `tests/node` and returns the JSON line it printed
+    /// last. Panics with the script's output if it exits non-zero, prints no JSON, or is
+    /// still running after [`NODE_TIMEOUT`] (it is killed then).
+    pub fn run(&self, scenario: &str, url: &str) -> serde_json::Value {
+        self.try_run(scenario, url)
+            .unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    /// As [`NodeClient::run`], with the failure returned, for a caller to add what it knows.
+    pub fn try_run(&self, scenario: &str, url: &str) -> Result<serde_json::Value, String> {
+        let mut child = Command::new("node")
+            .arg(format!("{scenario}.js"))
+            .arg(url)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start node {scenario}.js: {e}"))?;
+        // Both pipes are read on their own threads, so a chatty script never blocks on a
+        // full pipe; stdout ends when the script does.
+        let stdout = read_pipe(child.stdout.take().expect("stdout is piped"));
+        let stderr = read_pipe(child.stderr.take().expect("stderr is piped"));
+        let Ok(stdout) = stdout.recv_timeout(NODE_TIMEOUT) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = stderr.recv().unwrap_or_default();
+            return Err(format!(
+                "node {scenario}.js still running after {NODE_TIMEOUT:?}; stderr:\n{stderr}"
+            ));
+        };
+        let status = child.wait().map_err(|e| format!("wait for node: {e}"))?;
+        let stderr = stderr.recv().unwrap_or_default();
+        if !status.success() {
+            return Err(format!(
+                "node {scenario}.js {url} failed ({status}):\n{stderr}\nstdout: {stdout}"
+            ));
+        }
+        let line = stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(line).map_err(|e| {
+            format!("node {scenario}.js printed no JSON line ({e}): {stdout:?}\nstderr:\n{stderr}")
+        })
+    }
+}
+
+/// Reads a child's pipe to its end on a thread; the text arrives on the channel.
+fn read_pipe(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
+    });
+    rx
+}
+
+/// What a test's server handlers saw, one line each (a disconnect and its reason), for the
+/// test to wait for: handlers run on the connections' threads, so a line may come a little
+/// after the client that caused it is done.
+#[derive(Default)]
+pub struct Journal {
+    lines: Mutex<Vec<String>>,
+    changed: Condvar,
+}
+
+impl Journal {
+    pub fn write(&self, line: String) {
+        self.lines.lock().expect("journal lock").push(line);
+        self.changed.notify_all();
+    }
+
+    /// Waits at most `timeout` for `line` to be written; returns whether it was.
+    pub fn wait_for(&self, line: &str, timeout: Duration) -> bool {
+        let lines = self.lines.lock().expect("journal lock");
+        let (lines, _) = self
+            .changed
+            .wait_timeout_while(lines, timeout, |lines| !lines.iter().any(|l| l == line))
+            .expect("journal lock");
+        lines.iter().any(|l| l == line)
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("journal lock").clone()
     }
 }

@@ -1,0 +1,106 @@
+// How every scenario in this folder runs: the official socket.io-client against a threadio
+// server that tests/socketio_official_client.rs started.
+//
+// A scenario is `node <name>.js <server url>`. It connects over WebSocket only (threadio
+// offers no long-polling yet), does one thing, checks what it saw, and prints one JSON line
+// of its observations for the Rust test to assert again. It exits 0 on success; on a failed
+// check, a connect_error it did not expect, or after HARD_TIMEOUT_MS, it prints
+// "<name>: FAILED: <why>" to stderr and exits 1. The client never reconnects on its own
+// (`reconnection: false`): a reconnect would hide the disconnect a scenario is looking for.
+
+"use strict";
+
+const { io, Manager } = require("socket.io-client");
+const { isDeepStrictEqual, inspect } = require("node:util");
+
+// A scenario that has not finished by then is stuck: a lost event, an ack never answered.
+const HARD_TIMEOUT_MS = 10_000;
+
+// The options every client here uses: WebSocket only, no reconnection, and its own
+// connection (`forceNew`) so that two clients in one script are two Engine.IO sessions.
+const CLIENT_OPTIONS = { transports: ["websocket"], reconnection: false, forceNew: true };
+
+// Runs `body(url)`, which resolves to the observations to print.
+function scenario(name, body) {
+  const url = process.argv[2];
+  const fail = (why) => {
+    process.stderr.write(`${name}: FAILED: ${why}\n`, () => process.exit(1));
+  };
+  if (!url) {
+    fail(`usage: node ${name}.js <server url, e.g. http://127.0.0.1:3000>`);
+    return;
+  }
+  const timer = setTimeout(() => fail(`not done after ${HARD_TIMEOUT_MS} ms`), HARD_TIMEOUT_MS);
+  body(url).then(
+    (observed) => {
+      clearTimeout(timer);
+      const line = JSON.stringify({ scenario: name, ok: true, ...observed }, bufferAsHex);
+      // A write to a pipe completes later: exit only once it has.
+      process.stdout.write(line + "\n", () => process.exit(0));
+    },
+    (err) => fail(err && err.stack ? err.stack : String(err)),
+  );
+}
+
+// A client socket, not yet connected: attach listeners for what the server sends right
+// after CONNECT (those events may come in the same TCP read as the CONNECT answer).
+function client(url, options = {}) {
+  return io(url, { ...CLIENT_OPTIONS, ...options });
+}
+
+// Resolves once `socket` is connected; rejects on connect_error.
+function connected(socket) {
+  if (socket.connected) return Promise.resolve(socket);
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (err) =>
+      reject(new Error(`connect_error: ${err.message} ${inspect(err.data)}`)),
+    );
+  });
+}
+
+// A client socket, connected.
+function connect(url, options = {}) {
+  return connected(client(url, options));
+}
+
+// A Manager (one Engine.IO connection) for several namespaces at once.
+function manager(url, options = {}) {
+  return new Manager(url, { ...CLIENT_OPTIONS, ...options });
+}
+
+// Resolves with the arguments of the next `event` on `emitter`.
+function once(emitter, event) {
+  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
+}
+
+// Resolves with the next connect_error's message and data; rejects if it connects instead.
+function refused(socket) {
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => reject(new Error("connected, but a refusal was expected")));
+    socket.once("connect_error", (err) => resolve({ message: err.message, data: err.data }));
+  });
+}
+
+// Emits `event` asking for an ack; resolves with every argument of the answer.
+function ask(socket, event, ...args) {
+  return new Promise((resolve) => socket.emit(event, ...args, (...reply) => resolve(reply)));
+}
+
+// Throws unless `actual` deeply equals `expected` (Buffers by content).
+function check(actual, expected, what) {
+  if (!isDeepStrictEqual(actual, expected)) {
+    throw new Error(`${what}: expected ${inspect(expected, { depth: 9 })}, got ${inspect(actual, { depth: 9 })}`);
+  }
+}
+
+// JSON.stringify's replacer: a Buffer prints as {"buffer":"<hex>"}, so the Rust side can see
+// that bytes arrived as bytes (a Buffer's own toJSON runs first and gives {type,data}).
+function bufferAsHex(_key, value) {
+  if (value && value.type === "Buffer" && Array.isArray(value.data)) {
+    return { buffer: Buffer.from(value.data).toString("hex") };
+  }
+  return value;
+}
+
+module.exports = { scenario, client, connected, connect, manager, once, ask, refused, check };
