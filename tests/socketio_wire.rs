@@ -302,7 +302,7 @@ fn http_request(addr: SocketAddr, request: &str) -> (u16, String) {
 }
 
 #[test]
-fn eio_3_is_refused_with_code_5_and_polling_with_code_0() {
+fn eio_3_is_refused_with_code_5_and_an_unknown_transport_with_code_0() {
     let (server, _io, _) = start_server(IoConfig::default());
     let upgrade = |query: &str| {
         format!(
@@ -319,10 +319,17 @@ fn eio_3_is_refused_with_code_5_and_polling_with_code_0() {
         400,
         r#"{"code":0,"message":"Transport unknown"}"#.to_string(),
     );
+    let unknown_sid = (
+        400,
+        r#"{"code":1,"message":"Session ID unknown"}"#.to_string(),
+    );
     let cases = [
         (upgrade("EIO=3&transport=websocket"), &unsupported),
         (plain("EIO=3&transport=polling"), &unsupported),
-        (plain("EIO=4&transport=polling"), &unknown_transport),
+        (
+            plain("EIO=4&transport=polling&sid=nosuchsession"),
+            &unknown_sid,
+        ),
         (plain("EIO=4&transport=carrier-pigeon"), &unknown_transport),
     ];
     for (request, expected) in cases {

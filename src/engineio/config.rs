@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::cors::Cors;
+
 /// How an Engine.IO server behaves. The defaults are Socket.IO v4's.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -12,11 +14,20 @@ pub struct EngineConfig {
     pub ping_interval: Duration,
     /// …and closes the session if the pong is not back within this: 20 s.
     pub ping_timeout: Duration,
-    /// Largest message the client may send, announced in the open packet as `maxPayload`
-    /// (Socket.IO's `maxHttpBufferSize`): 1 MB.
+    /// Largest message or POST body the client may send, announced in the open packet as
+    /// `maxPayload` (Socket.IO's `maxHttpBufferSize`): 1 MB.
     pub max_payload: usize,
-    /// Whether clients may use the WebSocket transport.
+    /// Whether clients may use HTTP long-polling (`transports: ["polling", …]`).
+    pub polling: bool,
+    /// Whether clients may use WebSocket.
     pub websocket: bool,
+    /// Whether a polling session may upgrade to WebSocket (`allowUpgrades`).
+    pub allow_upgrades: bool,
+    /// How long an upgrade may take from the WebSocket's arrival to its `5` (`upgradeTimeout`): 10 s.
+    pub upgrade_timeout: Duration,
+    /// Cross-origin requests from web pages on other origins: off unless set, as in
+    /// Socket.IO v4.
+    pub cors: Option<Cors>,
 }
 
 impl Default for EngineConfig {
@@ -26,7 +37,11 @@ impl Default for EngineConfig {
             ping_interval: Duration::from_millis(25_000),
             ping_timeout: Duration::from_millis(20_000),
             max_payload: 1_000_000,
+            polling: true,
             websocket: true,
+            allow_upgrades: true,
+            upgrade_timeout: Duration::from_millis(10_000),
+            cors: None,
         }
     }
 }

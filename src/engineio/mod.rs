@@ -4,24 +4,28 @@
 //! session id (`sid`), a heartbeat that notices a vanished peer long before TCP would, and a
 //! transport that carries its packets — a WebSocket, or HTTP long-polling requests.
 //!
-//! How data moves: `server.rs` answers requests under `/socket.io/` (the handshake, the
-//! errors of `error.rs`); `websocket.rs` runs a session over a WebSocket on the connection's
-//! own thread, turning frames into [`Packet`]s (`packet.rs`) and back, with the heartbeat;
-//! `socket.rs` is the session as the layer above sees it — send packets from any thread,
-//! close it; `handler.rs` is how messages go up to that layer. Long-polling bodies are
-//! `payload.rs`.
+//! How data moves: `server.rs` answers requests under `/socket.io/` and routes them (the
+//! checks and the errors of `error.rs`); `polling.rs` serves the long-polling transport —
+//! the held GET, the POST, the heartbeat on the timer thread — with bodies in the format of
+//! `payload.rs`; `websocket.rs` runs a session over a WebSocket on the connection's own
+//! thread, including the upgrade from polling, with the heartbeat; `socket.rs` is the
+//! session itself — its transport, its queue, its one end; `handler.rs` is how messages go
+//! up to the layer above. `cors.rs` lets web pages on other origins poll.
 
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod handler;
 pub mod packet;
 pub mod payload;
+mod polling;
 pub mod server;
 pub mod sid;
 pub mod socket;
 mod websocket;
 
 pub use config::EngineConfig;
+pub use cors::Cors;
 pub use error::EngineError;
 pub use handler::{Incoming, OnOpen, SessionHandler};
 pub use packet::Packet;

@@ -1,11 +1,20 @@
-//! The Engine.IO endpoint: requests under `/socket.io/`, the handshake's checks and errors,
-//! and the table of live sessions.
+//! The Engine.IO endpoint: requests under `/socket.io/`, their checks and errors, and the
+//! table of live sessions.
 //!
-//! Engine.IO v4 "Handshake": a client opens a session with
-//! `GET /socket.io/?EIO=4&transport=websocket` (a WebSocket upgrade) or
-//! `transport=polling` (a plain GET). Before any handshake is answered the query is checked,
-//! and a bad one gets the reference server's JSON error (`error.rs`): `EIO` other than 4 →
-//! code 5, an unknown transport → code 0, an unknown `sid` → code 1.
+//! Every request names its protocol version and transport in the query
+//! (`?EIO=4&transport=polling&sid=…`). Before anything else the query is checked, in the
+//! reference server's order (`Server.verify`, then `handshake`), and a bad one gets its JSON
+//! error (`error.rs`):
+//!
+//! | request | checks | then |
+//! |---|---|---|
+//! | GET, no `sid`, `transport=polling` | transport on, `EIO=4` | new session, open packet (`polling.rs`) |
+//! | GET/POST, `sid`, `transport=polling` | session exists and polls | held GET / POST (`polling.rs`) |
+//! | upgrade, no `sid`, `transport=websocket` | transport on, `EIO=4` | new session (`websocket.rs`) |
+//! | upgrade, `sid`, `transport=websocket` | session polls, upgrades allowed | the probe (`websocket.rs`) |
+//!
+//! Unknown transport → code 0; unknown `sid` → 1; a handshake that is not a GET → 2; the
+//! wrong transport for a session → 3; `EIO` other than 4 → 5.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,17 +22,25 @@ use std::sync::{Arc, Mutex};
 use super::config::EngineConfig;
 use super::error::EngineError;
 use super::handler::{OnOpen, SessionHandler};
-use super::socket::{CloseReason, Socket};
-use crate::http::{Request, Response, Router, Upgrade};
+use super::socket::{CloseReason, Socket, Transport};
+use crate::http::{Method, Request, Response, Router, Upgrade};
 use crate::json::Value;
 
 /// An Engine.IO server: its options, its sessions, and what to do with a new one.
 pub struct Engine {
     config: EngineConfig,
     on_open: OnOpen,
-    /// Live sessions by sid. One mutex: taken when a session opens or closes and when
-    /// someone counts or looks one up, never during I/O.
+    /// Live sessions by sid. One mutex: taken when a session opens or closes and when a
+    /// request looks one up, never during I/O.
     sessions: Mutex<HashMap<String, Socket>>,
+}
+
+/// Which way a request under the path goes.
+enum Target {
+    /// No `sid`: open a session.
+    Handshake,
+    /// A `sid` of a live session.
+    Session(Socket),
 }
 
 impl Engine {
@@ -36,7 +53,9 @@ impl Engine {
         })
     }
 
-    /// Mounts the engine on `router` at its path (`/socket.io/`).
+    /// Mounts the engine on `router` at its path (`/socket.io/`): WebSocket upgrades,
+    /// polling GETs and POSTs, CORS preflights if CORS is on, and a shutdown hook that ends
+    /// every session with "server shutting down".
     pub fn attach(self: &Arc<Self>, router: &mut Router) {
         let path = self.config.path.clone();
         let engine = Arc::clone(self);
@@ -45,6 +64,13 @@ impl Engine {
         router.get(&path, move |request| engine.handle_http(request));
         let engine = Arc::clone(self);
         router.post(&path, move |request| engine.handle_http(request));
+        if let Some(cors) = self.config.cors.clone() {
+            router.route(Method::Options, &path, move |request| {
+                cors.preflight(request)
+            });
+        }
+        let engine = Arc::clone(self);
+        router.on_shutdown(move || engine.close_all(CloseReason::ServerShuttingDown));
     }
 
     /// The options.
@@ -57,22 +83,40 @@ impl Engine {
         self.lock().len()
     }
 
-    /// Closes every session (server shutdown).
-    pub fn close_all(&self) {
+    /// Ends every session with `reason`.
+    pub fn close_all(&self, reason: CloseReason) {
         let sessions: Vec<Socket> = self.lock().values().cloned().collect();
         for socket in sessions {
-            socket.close(CloseReason::ServerShuttingDown);
+            socket.close(reason);
         }
     }
 
-    /// A WebSocket upgrade under our path: check the query, then run the session on the
-    /// connection's thread.
+    /// Whether a polling session is offered the upgrade to WebSocket.
+    pub(crate) fn offers_upgrade(&self) -> bool {
+        self.config.allow_upgrades && self.config.websocket
+    }
+
+    /// A WebSocket upgrade under our path: check the query before the 101, then run the
+    /// session — or its upgrade — on the connection's thread.
     fn decide_upgrade(self: &Arc<Self>, request: &Request) -> Upgrade {
-        match self.check_websocket_request(request) {
-            Ok(()) => {
-                let engine = Arc::clone(self);
-                Upgrade::Accept(Box::new(move |ws| super::websocket::run(ws, &engine)))
+        let target = self
+            .verify(request, "websocket")
+            .and_then(|target| match target {
+                Target::Session(socket)
+                    if !self.offers_upgrade() || socket.transport_name() != "polling" =>
+                {
+                    Err(EngineError::BadRequest)
+                }
+                target => Ok(target),
+            });
+        let engine = Arc::clone(self);
+        match target {
+            Ok(Target::Handshake) => {
+                Upgrade::Accept(Box::new(move |ws| super::websocket::run_new(ws, &engine)))
             }
+            Ok(Target::Session(socket)) => Upgrade::Accept(Box::new(move |ws| {
+                super::websocket::run_upgrade(ws, &socket, &engine)
+            })),
             Err(e) => {
                 crate::log!("{} Engine.IO upgrade refused: {e}", peer(request));
                 Upgrade::Refuse(e.response())
@@ -80,29 +124,61 @@ impl Engine {
         }
     }
 
-    fn check_websocket_request(&self, request: &Request) -> Result<(), EngineError> {
-        check_protocol(request)?;
-        match request.query_param("transport").as_deref() {
-            Some("websocket") if self.config.websocket => {}
-            _ => return Err(EngineError::UnknownTransport),
-        }
-        // Upgrading a polling session (`sid=`) arrives with the polling transport.
-        match request.query_param("sid") {
-            Some(_) => Err(EngineError::UnknownSid),
-            None => Ok(()),
+    /// A plain HTTP request under our path: the polling transport.
+    fn handle_http(self: &Arc<Self>, request: &Request) -> Response {
+        let response = match self.verify(request, "polling") {
+            Ok(Target::Handshake) => super::polling::handshake(self),
+            Ok(Target::Session(socket)) if request.method == Method::Post => {
+                super::polling::post(&socket, &request.body, self)
+            }
+            Ok(Target::Session(socket)) => {
+                let max_wait = self.config.ping_interval + self.config.ping_timeout;
+                super::polling::poll(&socket, max_wait)
+            }
+            Err(e) => {
+                crate::log!("{} Engine.IO request refused: {e}", peer(request));
+                e.response()
+            }
+        };
+        match &self.config.cors {
+            Some(cors) => cors.apply(request, response),
+            None => response,
         }
     }
 
-    /// A plain HTTP request under our path: HTTP long-polling, which this server does not
-    /// offer yet, so every such request is answered with the reference error for it.
-    fn handle_http(&self, request: &Request) -> Response {
-        let error = match check_protocol(request) {
-            Err(e) => e,
-            Ok(()) if request.query_param("sid").is_some() => EngineError::UnknownSid,
-            Ok(()) => EngineError::UnknownTransport,
+    /// The reference's checks, in its order: the transport, then the session (or, with no
+    /// `sid`, the handshake's method and protocol version).
+    fn verify(&self, request: &Request, arrived_as: &str) -> Result<Target, EngineError> {
+        let transport = request.query_param("transport");
+        let enabled = match transport.as_deref() {
+            Some("polling") => self.config.polling,
+            Some("websocket") => self.config.websocket,
+            _ => false,
         };
-        crate::log!("{} Engine.IO request refused: {error}", peer(request));
-        error.response()
+        if !enabled || transport.as_deref() != Some(arrived_as) {
+            return Err(EngineError::UnknownTransport);
+        }
+        if let Some(sid) = request.query_param("sid") {
+            let socket = self
+                .lock()
+                .get(&sid)
+                .cloned()
+                .ok_or(EngineError::UnknownSid)?;
+            let on_polling = matches!(socket.lock().transport, Transport::Polling);
+            // A polling request for a session that has moved to WebSocket (or the reverse,
+            // other than the upgrade itself) is the reference's TRANSPORT_MISMATCH.
+            if arrived_as == "polling" && !on_polling {
+                return Err(EngineError::BadRequest);
+            }
+            return Ok(Target::Session(socket));
+        }
+        if request.method != Method::Get {
+            return Err(EngineError::BadHandshakeMethod);
+        }
+        match request.query_param("EIO").as_deref() {
+            Some("4") => Ok(Target::Handshake),
+            _ => Err(EngineError::UnsupportedProtocolVersion),
+        }
     }
 
     /// The JSON of the open packet (Engine.IO v4 "Handshake").
@@ -138,14 +214,6 @@ impl Engine {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
         self.sessions.lock().expect("session table lock poisoned")
-    }
-}
-
-/// `EIO=4`: the only protocol version we speak (Engine.IO v4 "Handshake").
-fn check_protocol(request: &Request) -> Result<(), EngineError> {
-    match request.query_param("EIO").as_deref() {
-        Some("4") => Ok(()),
-        _ => Err(EngineError::UnsupportedProtocolVersion),
     }
 }
 

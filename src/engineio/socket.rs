@@ -1,25 +1,44 @@
-//! One Engine.IO session, as the layer above sees it: send packets to it from any thread,
-//! close it, and learn why it closed.
+//! One Engine.IO session, whatever carries it: send packets to it from any thread, deliver
+//! the client's messages to the layer above, close it once, and learn why it closed.
 //!
-//! The session's own thread (`websocket.rs`) reads its transport and runs the heartbeat; a
-//! `Socket` is the handle everyone else holds — the Socket.IO layer, a broadcast on another
-//! connection's thread. Clone it freely: it is an `Arc`.
+//! Engine.IO v4 "Transports": a session may change transport — HTTP long-polling first, then
+//! a WebSocket — so the transport sits behind the session's lock rather than being fixed:
 //!
-//! Engine.IO v4 "Transports": a session may change transport (HTTP long-polling, then
-//! WebSocket), which is why the transport sits behind a lock here rather than being fixed.
+//! - **WebSocket**: a send goes straight into the connection's outbox (`websocket/outbox.rs`).
+//! - **Polling**: a send appends to the session's queue and wakes the held `GET`, which
+//!   answers with everything queued (`polling.rs`).
+//! - **Upgrading** (polling → WebSocket): sends still queue for polling until the client's
+//!   `5` arrives; then, under the same lock, the queue is flushed into the WebSocket in order
+//!   and the transport switches, so no packet is lost, doubled or reordered across the switch.
+//!
+//! The layer above (Socket.IO) gets a [`SessionHandler`] call per message. Messages come from
+//! the WebSocket's thread or from POST requests' threads, so the handler sits behind its own
+//! mutex: one message at a time, in the order they arrived.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
+use super::handler::{Incoming, SessionHandler};
 use super::packet::Packet;
+use super::server::Engine;
 use crate::websocket::{CloseCode, Message, SendError, Sender, SharedFrame};
+
+/// How long an ended polling session waits for the `GET` that collects its last packets.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// The session whose handler this thread is running now (its address), or 0.
+    static DELIVERING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// Why a session ended: the Engine.IO close reasons, which Socket.IO reports as its own
 /// disconnect reasons (Socket.IO v5 docs, "disconnect" event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
-    /// The transport ended cleanly: the client closed its WebSocket or left.
+    /// The transport ended cleanly: the client closed its WebSocket or sent a close packet.
     TransportClose,
-    /// The transport failed: a broken WebSocket frame, a TCP error.
+    /// The transport failed: a broken WebSocket frame, overlapping polls, an oversized POST.
     TransportError,
     /// The server closed the session.
     ForcedClose,
@@ -53,12 +72,23 @@ impl std::fmt::Display for CloseReason {
 
 /// The transport a session's packets travel on now.
 #[derive(Debug, Clone)]
-enum Transport {
+pub(crate) enum Transport {
+    Polling,
     WebSocket(Sender),
 }
 
+impl Transport {
+    /// The name used in `transport=` queries.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Transport::Polling => "polling",
+            Transport::WebSocket(_) => "websocket",
+        }
+    }
+}
+
 /// Packets encoded once for many sessions: a broadcast builds one and hands it to every
-/// recipient. Each transport's encoding is made on first use and shared after that.
+/// recipient. The WebSocket encoding is made on first use and shared after that.
 #[derive(Debug)]
 pub struct Outgoing {
     packets: Vec<Packet>,
@@ -92,17 +122,42 @@ pub(crate) fn websocket_message(packet: &Packet) -> Message {
     }
 }
 
-struct Inner {
-    sid: String,
-    transport: Mutex<Transport>,
-    /// Set by whoever closes the session first; the session's thread reports it.
-    closed: Mutex<Option<CloseReason>>,
+/// Everything behind the session's lock.
+pub(crate) struct State {
+    pub(crate) transport: Transport,
+    /// Packets waiting for a polling `GET` (also while an upgrade is under way).
+    pub(crate) queue: VecDeque<Packet>,
+    /// A `GET` is being held for this session (only one may be, Engine.IO v4 "Polling").
+    pub(crate) get_pending: bool,
+    /// A `POST` is being read for this session (likewise only one).
+    pub(crate) post_pending: bool,
+    /// The upgrade asked for the held `GET` to be answered now, with a noop.
+    pub(crate) release_poll: bool,
+    /// A WebSocket is probing to take over (between `2probe` and `5`).
+    pub(crate) upgrading: bool,
+    /// Set once, by whoever ends the session first.
+    pub(crate) closed: Option<CloseReason>,
+    /// Polling heartbeat: when the pong to the last ping is due, and a generation number so
+    /// that timer tasks from an earlier ping know they are stale.
+    pub(crate) pong_due: Option<Instant>,
+    pub(crate) heartbeat: u64,
 }
 
-/// A handle to one Engine.IO session.
+pub(crate) struct Inner {
+    sid: String,
+    engine: Weak<Engine>,
+    pub(crate) state: Mutex<State>,
+    /// Wakes a held `GET`: packets queued, an upgrade's noop, or the end.
+    pub(crate) ready: Condvar,
+    /// The layer above. Taken (set to `None`) when the session ends, so it hears of the end
+    /// exactly once.
+    handler: Mutex<Option<Box<dyn SessionHandler>>>,
+}
+
+/// A handle to one Engine.IO session. Clone it freely: it is an `Arc`.
 #[derive(Clone)]
 pub struct Socket {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -112,12 +167,24 @@ impl std::fmt::Debug for Socket {
 }
 
 impl Socket {
-    pub(crate) fn over_websocket(sid: String, sender: Sender) -> Socket {
+    pub(crate) fn new(sid: String, engine: &Arc<Engine>, transport: Transport) -> Socket {
         Socket {
             inner: Arc::new(Inner {
                 sid,
-                transport: Mutex::new(Transport::WebSocket(sender)),
-                closed: Mutex::new(None),
+                engine: Arc::downgrade(engine),
+                state: Mutex::new(State {
+                    transport,
+                    queue: VecDeque::new(),
+                    get_pending: false,
+                    post_pending: false,
+                    release_poll: false,
+                    upgrading: false,
+                    closed: None,
+                    pong_due: None,
+                    heartbeat: 0,
+                }),
+                ready: Condvar::new(),
+                handler: Mutex::new(None),
             }),
         }
     }
@@ -127,11 +194,16 @@ impl Socket {
         &self.inner.sid
     }
 
+    /// The name of the transport in use: `"polling"` or `"websocket"`.
+    pub fn transport_name(&self) -> &'static str {
+        self.lock().transport.name()
+    }
+
     /// Sends one packet.
     ///
     /// # Errors
-    /// `Closed` once the session is closing; `BacklogExceeded` if the client is so far
-    /// behind that it was disconnected.
+    /// `Closed` once the session has ended; `BacklogExceeded` if a WebSocket client is so
+    /// far behind that it was disconnected.
     pub fn send(&self, packet: Packet) -> Result<(), SendError> {
         self.send_all(&Outgoing::new(vec![packet]))
     }
@@ -141,45 +213,186 @@ impl Socket {
     /// # Errors
     /// As [`Socket::send`].
     pub fn send_all(&self, outgoing: &Outgoing) -> Result<(), SendError> {
-        if self.close_reason().is_some() {
+        let mut state = self.lock();
+        if state.closed.is_some() {
             return Err(SendError::Closed);
         }
-        match self.transport() {
-            Transport::WebSocket(sender) => sender.send_shared(outgoing.websocket_frames()),
+        match &state.transport {
+            Transport::WebSocket(sender) => {
+                let sender = sender.clone();
+                drop(state);
+                sender.send_shared(outgoing.websocket_frames())
+            }
+            Transport::Polling => {
+                state.queue.extend(outgoing.packets.iter().cloned());
+                self.inner.ready.notify_all();
+                Ok(())
+            }
         }
     }
 
-    /// Closes the session from the server's side. The session's thread sees the transport
-    /// end and reports `reason` (the first reason given wins).
+    /// Closes the session from the server's side; the first reason given is the one
+    /// reported.
     pub fn close(&self, reason: CloseReason) {
-        if !self.mark_closed(reason) {
-            return;
-        }
-        match self.transport() {
-            Transport::WebSocket(sender) => sender.close(CloseCode::Normal, reason.as_str()),
-        }
+        self.end(reason);
     }
 
-    /// Why the server closed the session, if it did.
+    /// Why the session ended, if it has.
     pub fn close_reason(&self) -> Option<CloseReason> {
-        *self.inner.closed.lock().expect("session lock poisoned")
+        self.lock().closed
     }
 
-    /// Records `reason` if none was recorded yet; returns whether this call recorded it.
-    pub(crate) fn mark_closed(&self, reason: CloseReason) -> bool {
-        let mut closed = self.inner.closed.lock().expect("session lock poisoned");
-        if closed.is_some() {
-            return false;
+    /// Ends the session: records `reason` (if none was), wakes a held `GET` (which answers
+    /// with a close packet), leaves the engine's table, tells the layer above, and closes a
+    /// WebSocket transport. Returns whether this call ended it.
+    pub(crate) fn end(&self, reason: CloseReason) -> bool {
+        let (transport, last_packets_waiting) = {
+            let mut state = self.lock();
+            if state.closed.is_some() {
+                return false;
+            }
+            state.closed = Some(reason);
+            self.inner.ready.notify_all();
+            let waiting = matches!(state.transport, Transport::Polling)
+                && (!state.get_pending || !state.queue.is_empty());
+            (state.transport.clone(), waiting)
+        };
+        if last_packets_waiting {
+            // Polling with no GET held: what we queued last (a DISCONNECT, say) and the close
+            // packet wait for the client's next GET, for a while, as the reference's
+            // `closeTimeout` does; `polling::poll` unregisters the session once it delivered.
+            let session = self.clone();
+            crate::timer::schedule(Instant::now() + CLOSE_GRACE, move || session.unregister());
+        } else {
+            self.unregister();
         }
-        *closed = Some(reason);
+        crate::debug!("session {} closed: {reason}", self.sid());
+        // A handler that ends its own session (Socket.IO's `disconnect(true)`) runs inside
+        // `deliver`, which holds the handler's lock: it hears of the end when it returns.
+        if !self.delivering_here() {
+            self.tell_handler_of_end(reason);
+        }
+        if let Transport::WebSocket(sender) = transport {
+            let code = match reason {
+                CloseReason::ServerShuttingDown => CloseCode::GoingAway, // 1001, RFC 6455 §7.4.1
+                _ => CloseCode::Normal,
+            };
+            sender.close(code, reason.as_str());
+        }
         true
     }
 
-    fn transport(&self) -> Transport {
-        self.inner
-            .transport
+    /// Leaves the engine's table: the sid is unknown from now on.
+    pub(crate) fn unregister(&self) {
+        if let Some(engine) = self.inner.engine.upgrade() {
+            engine.unregister(self);
+        }
+    }
+
+    /// Gives the session its handler (once, right after the open packet is queued).
+    pub(crate) fn set_handler(&self, handler: Box<dyn SessionHandler>) {
+        *self.inner.handler.lock().expect("handler lock poisoned") = Some(handler);
+    }
+
+    /// Hands one client message to the layer above; an error from it ends the session.
+    pub(crate) fn deliver(&self, message: Incoming) {
+        let session = Arc::as_ptr(&self.inner) as usize;
+        let outcome = {
+            let mut handler = self.inner.handler.lock().expect("handler lock poisoned");
+            let outer = DELIVERING.with(|d| d.replace(session));
+            let outcome = match handler.as_mut() {
+                Some(handler) => handler.on_message(message),
+                None => Ok(()), // already ended
+            };
+            DELIVERING.with(|d| d.set(outer));
+            outcome
+        };
+        if let Err(reason) = outcome {
+            self.end(reason);
+        }
+        // The handler may have ended the session itself, while we held its lock.
+        if let Some(reason) = self.close_reason() {
+            self.tell_handler_of_end(reason);
+        }
+    }
+
+    /// Whether this thread is inside `deliver` for this session.
+    fn delivering_here(&self) -> bool {
+        DELIVERING.with(|d| d.get()) == Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// Calls the handler's `on_close`, once (the handler is taken out).
+    fn tell_handler_of_end(&self, reason: CloseReason) {
+        let handler = self
+            .inner
+            .handler
             .lock()
+            .expect("handler lock poisoned")
+            .take();
+        if let Some(mut handler) = handler {
+            handler.on_close(reason);
+        }
+    }
+
+    /// When the layer above next wants to act on its own (Socket.IO's connect timeout).
+    pub(crate) fn handler_deadline(&self) -> Option<Instant> {
+        let handler = self.inner.handler.lock().expect("handler lock poisoned");
+        handler.as_ref().and_then(|h| h.deadline())
+    }
+
+    /// Lets the layer above act on its deadline, if it has passed.
+    pub(crate) fn run_handler_deadline(&self) {
+        let outcome = {
+            let mut handler = self.inner.handler.lock().expect("handler lock poisoned");
+            match handler.as_mut() {
+                Some(h) if h.deadline().is_some_and(|d| Instant::now() >= d) => h.on_deadline(),
+                _ => Ok(()),
+            }
+        };
+        if let Err(reason) = outcome {
+            self.end(reason);
+        }
+    }
+
+    /// The upgrade's last step (Engine.IO v4 "Upgrade"): on the client's `5`, flush what
+    /// polling still holds into the WebSocket, then make it the transport — both under the
+    /// session's lock, so that no send can slip between them and arrive out of order. A
+    /// held `GET` is released with a noop.
+    pub(crate) fn switch_to_websocket(&self, sender: Sender) -> Result<(), SendError> {
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            return Err(SendError::Closed);
+        }
+        let queued: Vec<Packet> = state.queue.drain(..).collect();
+        if !queued.is_empty() {
+            // One write into the outbox, bounded by its short write timeout: the one place a
+            // session's lock is held across I/O, once per session, to keep the order.
+            sender.send_shared(Outgoing::new(queued).websocket_frames())?;
+        }
+        state.transport = Transport::WebSocket(sender);
+        state.upgrading = false;
+        state.release_poll = true;
+        state.pong_due = None;
+        state.heartbeat += 1;
+        self.inner.ready.notify_all();
+        Ok(())
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // Poisoned only by a panic while moving packets in the queue: nothing to recover.
+        self.inner.state.lock().expect("session lock poisoned")
+    }
+
+    /// Waits on the session's condition variable (for a held `GET`).
+    pub(crate) fn wait<'a>(
+        &'a self,
+        state: MutexGuard<'a, State>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, State> {
+        self.inner
+            .ready
+            .wait_timeout(state, timeout)
             .expect("session lock poisoned")
-            .clone()
+            .0
     }
 }

@@ -1,10 +1,21 @@
 //! An Engine.IO session over a WebSocket, run on the connection's own thread
-//! (Engine.IO v4 "Transports › WebSocket", "Heartbeat").
+//! (Engine.IO v4 "Transports › WebSocket", "Heartbeat", "Upgrade").
 //!
 //! One Engine.IO packet per WebSocket frame: text packets in text frames (`4hello`), binary
-//! messages in binary frames with no prefix. The thread waits for a frame or the next
-//! deadline — whichever comes first — with `WebSocket::recv_timeout`, so the heartbeat needs
-//! no thread of its own:
+//! messages in binary frames with no prefix. A WebSocket either opens a new session
+//! ([`run_new`]) or takes over a polling session ([`run_upgrade`]):
+//!
+//! ```text
+//!  client                              server
+//!    │ GET …&transport=websocket&sid=X   │   (polling goes on meanwhile)
+//!    │ ── 2probe ──────────────────────► │
+//!    │ ◄────────────────────── 3probe ── │   and the held GET is answered with a noop
+//!    │ ── 5 ───────────────────────────► │   polling's queue flushed into the WebSocket,
+//!    │ ◄──────────── everything else ─── │   which is the transport from now on
+//! ```
+//!
+//! Then the thread waits for a frame or the next deadline — whichever comes first — with
+//! `WebSocket::recv_timeout`, so the heartbeat needs no thread of its own:
 //!
 //! ```text
 //!  every pingInterval:  server ── "2" ──► client
@@ -14,12 +25,13 @@
 //! The server pings and the client answers (v4 reversed v3's direction), and the next ping
 //! is scheduled `pingInterval` after the pong, as the reference server does.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::handler::{Incoming, SessionHandler};
+use super::handler::Incoming;
 use super::packet::Packet;
-use super::socket::{websocket_message, CloseReason, Socket};
-use super::Engine;
+use super::server::Engine;
+use super::socket::{websocket_message, CloseReason, Socket, Transport};
 use crate::websocket::{CloseCode, Message, WebSocket, WsError};
 
 /// The heartbeat's two clocks.
@@ -37,47 +49,104 @@ impl Heartbeat {
     }
 }
 
-/// Runs a new session on `ws` until it ends. Called on the connection's thread after the
-/// WebSocket handshake for `GET /socket.io/?EIO=4&transport=websocket` (no `sid`).
-pub(crate) fn run(mut ws: WebSocket, engine: &Engine) {
-    let socket = Socket::over_websocket(super::sid::generate(), ws.sender());
+/// Runs a new session on `ws` until it ends: `GET /socket.io/?EIO=4&transport=websocket`
+/// with no `sid`.
+pub(crate) fn run_new(ws: WebSocket, engine: &Arc<Engine>) {
+    let socket = Socket::new(
+        super::sid::generate(),
+        engine,
+        Transport::WebSocket(ws.sender()),
+    );
     // Engine.IO v4 "Handshake": the open packet, first thing on the transport. No
     // upgrades are offered: the client is on the best transport already.
-    if ws
-        .send(websocket_message(&Packet::Open(
-            engine.open_packet_json(socket.sid(), &[]),
-        )))
-        .is_err()
-    {
+    let open = Packet::Open(engine.open_packet_json(socket.sid(), &[]));
+    if ws.send(websocket_message(&open)).is_err() {
         return;
     }
     engine.register(&socket);
-    let mut handler = engine.open_session(&socket);
-    let reason = read_until_closed(&mut ws, &socket, handler.as_mut(), engine);
-    let we_end_it = socket.mark_closed(reason);
-    let reason = socket.close_reason().unwrap_or(reason);
-    crate::debug!(
-        "{} session {} closed: {reason}",
-        ws.peer_addr(),
-        socket.sid()
-    );
-    engine.unregister(&socket);
-    // The layer above learns of the end first: closing the WebSocket below may wait up to
-    // the close timeout for a client that keeps its TCP side open.
-    handler.on_close(reason);
-    if we_end_it {
-        // We end the session (ping timeout, parse error): close the WebSocket too.
-        ws.close(CloseCode::Normal, reason.as_str());
+    socket.set_handler(engine.open_session(&socket));
+    serve(ws, &socket, engine);
+}
+
+/// Runs the upgrade of polling session `socket` on `ws`, then the session, until it ends.
+/// If the probe fails, the WebSocket closes and the session goes on polling.
+pub(crate) fn run_upgrade(mut ws: WebSocket, socket: &Socket, engine: &Arc<Engine>) {
+    {
+        let mut state = socket.lock();
+        if state.upgrading
+            || state.closed.is_some()
+            || !matches!(state.transport, Transport::Polling)
+        {
+            drop(state);
+            ws.close(
+                CloseCode::PolicyViolation,
+                "the session is upgrading or upgraded already",
+            );
+            return;
+        }
+        state.upgrading = true;
+    }
+    match probe(&mut ws, socket, engine.config().upgrade_timeout) {
+        Ok(()) => serve(ws, socket, engine),
+        Err(what) => {
+            crate::log!(
+                "session {}: upgrade to WebSocket failed: {what}",
+                socket.sid()
+            );
+            {
+                let mut state = socket.lock();
+                state.upgrading = false;
+                socket.inner.ready.notify_all();
+            }
+            ws.close(CloseCode::Normal, "upgrade failed");
+        }
     }
 }
 
+/// The probe and the switch (Engine.IO v4 "Upgrade"), within `timeout` in all.
+fn probe(ws: &mut WebSocket, socket: &Socket, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    match next_text(ws, deadline)?.as_str() {
+        "2probe" => {}
+        other => return Err(format!("expected 2probe, got {other:.40?}")),
+    }
+    ws.send(websocket_message(&Packet::Pong("probe".into())))
+        .map_err(|e| e.to_string())?;
+    {
+        // Answer the held GET now, so the client can let polling go.
+        let mut state = socket.lock();
+        state.release_poll = true;
+        socket.inner.ready.notify_all();
+    }
+    match next_text(ws, deadline)?.as_str() {
+        "5" => socket
+            .switch_to_websocket(ws.sender())
+            .map_err(|e| e.to_string()),
+        other => Err(format!("expected 5, got {other:.40?}")),
+    }
+}
+
+fn next_text(ws: &mut WebSocket, deadline: Instant) -> Result<String, String> {
+    let wait = deadline.saturating_duration_since(Instant::now());
+    match ws.recv_timeout(wait) {
+        Ok(Some(Message::Text(text))) => Ok(text),
+        Ok(Some(Message::Binary(_))) => Err("a binary frame during the probe".into()),
+        Ok(None) => Err("upgrade timeout".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The session's life on the WebSocket: read, heartbeat, and the end.
+fn serve(mut ws: WebSocket, socket: &Socket, engine: &Engine) {
+    let reason = read_until_closed(&mut ws, socket, engine);
+    // `end` tells the layer above first and queues our close frame; closing the WebSocket
+    // then waits, briefly, for the client's half of the closing handshake.
+    socket.end(reason);
+    ws.close(CloseCode::Normal, reason.as_str());
+}
+
 /// The session's read loop; returns why it ended.
-fn read_until_closed(
-    ws: &mut WebSocket,
-    socket: &Socket,
-    handler: &mut dyn SessionHandler,
-    engine: &Engine,
-) -> CloseReason {
+fn read_until_closed(ws: &mut WebSocket, socket: &Socket, engine: &Engine) -> CloseReason {
     let config = engine.config();
     let mut heartbeat = Heartbeat {
         next_ping: Instant::now() + config.ping_interval,
@@ -86,14 +155,16 @@ fn read_until_closed(
         timeout: config.ping_timeout,
     };
     loop {
-        if let Err(reason) = on_time(&mut heartbeat, socket, handler) {
+        if let Some(reason) = socket.close_reason() {
             return reason;
         }
-        let wake = handler
-            .deadline()
+        if let Err(reason) = on_time(&mut heartbeat, socket) {
+            return reason;
+        }
+        let wake = socket
+            .handler_deadline()
             .map_or(heartbeat.deadline(), |d| d.min(heartbeat.deadline()));
-        let wait = wake.saturating_duration_since(Instant::now());
-        let result = match ws.recv_timeout(wait) {
+        let result = match ws.recv_timeout(wake.saturating_duration_since(Instant::now())) {
             Ok(None) => Ok(()),
             Ok(Some(message)) if message.as_bytes().len() > config.max_payload => {
                 // maxHttpBufferSize applies to WebSocket messages too; the WebSocket way to
@@ -104,12 +175,14 @@ fn read_until_closed(
                     message.as_bytes().len(),
                     config.max_payload
                 );
-                socket.mark_closed(CloseReason::TransportError);
                 ws.close(CloseCode::MessageTooBig, "message too big");
                 Err(CloseReason::TransportError)
             }
-            Ok(Some(Message::Text(text))) => on_text(&text, socket, handler, &mut heartbeat),
-            Ok(Some(Message::Binary(bytes))) => handler.on_message(Incoming::Binary(bytes)),
+            Ok(Some(Message::Text(text))) => on_text(&text, socket, &mut heartbeat),
+            Ok(Some(Message::Binary(bytes))) => {
+                socket.deliver(Incoming::Binary(bytes));
+                Ok(())
+            }
             Err(e) => Err(transport_ended(&e, socket)),
         };
         if let Err(reason) = result {
@@ -120,11 +193,7 @@ fn read_until_closed(
 
 /// Acts on the deadlines that have passed: send a ping, give up on a pong, or let the
 /// handler act on its own deadline.
-fn on_time(
-    heartbeat: &mut Heartbeat,
-    socket: &Socket,
-    handler: &mut dyn SessionHandler,
-) -> Result<(), CloseReason> {
+fn on_time(heartbeat: &mut Heartbeat, socket: &Socket) -> Result<(), CloseReason> {
     let now = Instant::now();
     match heartbeat.pong_due {
         Some(due) if now >= due => return Err(CloseReason::PingTimeout),
@@ -135,21 +204,21 @@ fn on_time(
         }
         _ => {}
     }
-    match handler.deadline() {
-        Some(due) if now >= due => handler.on_deadline(),
-        _ => Ok(()),
-    }
+    socket.run_handler_deadline();
+    Ok(())
 }
 
 /// One text frame: one Engine.IO packet.
-fn on_text(
-    text: &str,
-    socket: &Socket,
-    handler: &mut dyn SessionHandler,
-    heartbeat: &mut Heartbeat,
-) -> Result<(), CloseReason> {
+fn on_text(text: &str, socket: &Socket, heartbeat: &mut Heartbeat) -> Result<(), CloseReason> {
     match Packet::decode_text(text) {
-        Ok(Packet::Message(data)) => handler.on_message(Incoming::Text(data)),
+        Ok(Packet::Message(data)) => {
+            socket.deliver(Incoming::Text(data));
+            Ok(())
+        }
+        Ok(Packet::BinaryMessage(bytes)) => {
+            socket.deliver(Incoming::Binary(bytes));
+            Ok(())
+        }
         Ok(Packet::Pong(_)) => {
             heartbeat.pong_due = None;
             heartbeat.next_ping = Instant::now() + heartbeat.interval;
@@ -162,7 +231,7 @@ fn on_text(
         }
         Ok(Packet::Close) => Err(CloseReason::TransportClose),
         Ok(Packet::Noop) | Ok(Packet::Upgrade) => Ok(()),
-        Ok(Packet::Open(_)) | Ok(Packet::BinaryMessage(_)) | Err(_) => {
+        Ok(Packet::Open(_)) | Err(_) => {
             crate::log!(
                 "session {}: not an Engine.IO packet: {:.60?} (closing: parse error)",
                 socket.sid(),

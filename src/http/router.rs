@@ -55,7 +55,11 @@ pub enum Route<'a> {
 pub struct Router {
     routes: Vec<Entry>,
     static_files: Option<StaticFiles>,
+    shutdown_hooks: Vec<ShutdownHook>,
 }
+
+/// Runs when the server shuts down, before connections are closed.
+pub type ShutdownHook = Arc<dyn Fn() + Send + Sync>;
 
 /// One added route.
 #[derive(Clone)]
@@ -202,6 +206,18 @@ impl Router {
             target,
         });
         self
+    }
+
+    /// Runs `hook` when the server shuts down, before it closes the connections: a layer
+    /// that holds requests open (Engine.IO's held polls) ends them here, saying why.
+    pub fn on_shutdown(&mut self, hook: impl Fn() + Send + Sync + 'static) -> &mut Router {
+        self.shutdown_hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// The hooks added with [`Router::on_shutdown`], in order.
+    pub fn shutdown_hooks(&self) -> &[ShutdownHook] {
+        &self.shutdown_hooks
     }
 
     /// Fallback for GET and HEAD requests that no route's path matches. Replaces any

@@ -128,6 +128,9 @@ impl Server {
             }
         }
         drop(self.listener);
+        for hook in router.shutdown_hooks() {
+            hook();
+        }
         self.shared.close_all(self.config.shutdown_grace);
         Ok(())
     }

@@ -175,7 +175,7 @@ impl Io {
     /// Closes every client connection ("server shutting down").
     pub fn close(&self) {
         if let Some(engine) = self.inner.engine.get() {
-            engine.close_all();
+            engine.close_all(engineio::CloseReason::ServerShuttingDown);
         }
     }
 

@@ -238,9 +238,21 @@ impl NodeClient {
 
     /// As [`NodeClient::run`], with the failure returned, for a caller to add what it knows.
     pub fn try_run(&self, scenario: &str, url: &str) -> Result<serde_json::Value, String> {
+        self.try_run_with(scenario, url, "websocket")
+    }
+
+    /// As [`NodeClient::try_run`], with the client's transports: `"websocket"`,
+    /// `"polling"`, or `"default"` (polling, then the upgrade).
+    pub fn try_run_with(
+        &self,
+        scenario: &str,
+        url: &str,
+        transports: &str,
+    ) -> Result<serde_json::Value, String> {
         let mut child = Command::new("node")
             .arg(format!("{scenario}.js"))
             .arg(url)
+            .env("THREADIO_TRANSPORTS", transports)
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,8 +1,8 @@
 // How every scenario in this folder runs: the official socket.io-client against a threadio
 // server that tests/socketio_official_client.rs started.
 //
-// A scenario is `node <name>.js <server url>`. It connects over WebSocket only (threadio
-// offers no long-polling yet), does one thing, checks what it saw, and prints one JSON line
+// A scenario is `node <name>.js <server url>`. It connects with the transports the Rust test
+// chose (THREADIO_TRANSPORTS, below), does one thing, checks what it saw, and prints one JSON line
 // of its observations for the Rust test to assert again. It exits 0 on success; on a failed
 // check, a connect_error it did not expect, or after HARD_TIMEOUT_MS, it prints
 // "<name>: FAILED: <why>" to stderr and exits 1. The client never reconnects on its own
@@ -16,9 +16,21 @@ const { isDeepStrictEqual, inspect } = require("node:util");
 // A scenario that has not finished by then is stuck: a lost event, an ack never answered.
 const HARD_TIMEOUT_MS = 10_000;
 
-// The options every client here uses: WebSocket only, no reconnection, and its own
+// The transports the Rust test asks for (THREADIO_TRANSPORTS): "websocket" only, "polling"
+// only, or "default" — the client's own default, polling first and then the upgrade.
+const TRANSPORTS = {
+  websocket: ["websocket"],
+  polling: ["polling"],
+  default: undefined,
+}[process.env.THREADIO_TRANSPORTS || "websocket"];
+
+// The options every client here uses: those transports, no reconnection, and its own
 // connection (`forceNew`) so that two clients in one script are two Engine.IO sessions.
-const CLIENT_OPTIONS = { transports: ["websocket"], reconnection: false, forceNew: true };
+const CLIENT_OPTIONS = {
+  reconnection: false,
+  forceNew: true,
+  ...(TRANSPORTS ? { transports: TRANSPORTS } : {}),
+};
 
 // Runs `body(url)`, which resolves to the observations to print.
 function scenario(name, body) {
@@ -32,7 +44,8 @@ function scenario(name, body) {
   }
   const timer = setTimeout(() => fail(`not done after ${HARD_TIMEOUT_MS} ms`), HARD_TIMEOUT_MS);
   body(url).then(
-    (observed) => {
+    async (observed) => {
+      await settled();
       clearTimeout(timer);
       const line = JSON.stringify({ scenario: name, ok: true, ...observed }, bufferAsHex);
       // A write to a pipe completes later: exit only once it has.
@@ -45,7 +58,25 @@ function scenario(name, body) {
 // A client socket, not yet connected: attach listeners for what the server sends right
 // after CONNECT (those events may come in the same TCP read as the CONNECT answer).
 function client(url, options = {}) {
-  return io(url, { ...CLIENT_OPTIONS, ...options });
+  const socket = io(url, { ...CLIENT_OPTIONS, ...options });
+  managers.push(socket.io);
+  return socket;
+}
+
+// Every Manager (Engine.IO connection) a scenario made, so that it can wait for them below.
+const managers = [];
+
+// Resolves once every connection has sent what it was asked to send. Over WebSocket a send
+// is in the kernel at once; over polling it is a POST still in flight, which exiting the
+// process would abort — and the server would never hear the client's last packets (its
+// DISCONNECT, say). The client keeps a packet in `writeBuffer` until its POST completes.
+async function settled() {
+  const deadline = Date.now() + 2000;
+  const busy = () =>
+    managers.some((m) => m.engine && m.engine.readyState !== "closed" && m.engine.writeBuffer.length > 0);
+  while (busy() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 // Resolves once `socket` is connected; rejects on connect_error.
@@ -66,7 +97,9 @@ function connect(url, options = {}) {
 
 // A Manager (one Engine.IO connection) for several namespaces at once.
 function manager(url, options = {}) {
-  return new Manager(url, { ...CLIENT_OPTIONS, ...options });
+  const created = new Manager(url, { ...CLIENT_OPTIONS, ...options });
+  managers.push(created);
+  return created;
 }
 
 // Resolves with the arguments of the next `event` on `emitter`.

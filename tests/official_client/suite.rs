@@ -1,0 +1,500 @@
+// The official-client suite, shared by three test files that differ only in TRANSPORTS:
+// socketio_official_client.rs (WebSocket only), socketio_official_client_polling.rs
+// (HTTP long-polling only) and socketio_official_client_default.rs (the client's default:
+// polling, then the upgrade to WebSocket). Each includes this file after defining
+// `TRANSPORTS` and `mod common;`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{node_client, start, Journal, NodeClient};
+use threadio::engineio::EngineConfig;
+use threadio::http::{Router, RunningServer};
+use threadio::json::Value;
+use threadio::socketio::{AckError, BroadcastOperator, ConnectError, Io, IoConfig, Socket};
+
+/// One server for one test.
+struct Harness {
+    node: NodeClient,
+    journal: Arc<Journal>,
+    url: String,
+    _io: Io,
+    _server: RunningServer,
+}
+
+impl Harness {
+    /// A server with [`interop_io`]'s handlers; `None` if the Node peer is missing.
+    fn start(config: IoConfig) -> Option<Harness> {
+        let node = node_client()?;
+        let (io, journal) = interop_io(config);
+        let mut router = Router::new();
+        io.attach(&mut router);
+        let server = start(router);
+        Some(Harness {
+            node,
+            journal,
+            url: format!("http://{}", server.addr()),
+            _io: io,
+            _server: server,
+        })
+    }
+
+    /// Runs a scenario of tests/node against this server; returns what it printed.
+    fn run(&self, scenario: &str) -> serde_json::Value {
+        let observed = self
+            .node
+            .try_run_with(scenario, &self.url, TRANSPORTS)
+            .unwrap_or_else(|failure| {
+                panic!(
+                    "{failure}\nthe server's journal: {:#?}",
+                    self.journal.lines()
+                )
+            });
+        assert_eq!(observed["ok"], true, "{observed}");
+        observed
+    }
+
+    /// Asserts that the server's journal gets `line` (it may come a little after the
+    /// client is done: the server reads each connection on its own thread).
+    fn expect_journal(&self, line: &str) {
+        assert!(
+            self.journal.wait_for(line, common::READ_TIMEOUT),
+            "the server never wrote {line:?}; its journal: {:#?}",
+            self.journal.lines()
+        );
+    }
+}
+
+/// The server every scenario talks to: "/" with one handler per feature, "/admin", and a
+/// middleware that refuses `auth.token == "bad"`.
+fn interop_io(config: IoConfig) -> (Io, Arc<Journal>) {
+    let io = Io::with_config(config);
+    let journal = Arc::new(Journal::default());
+    io.use_middleware(|socket| match socket.auth()["token"].as_str() {
+        Some("bad") => {
+            Err(ConnectError::new("Not authorized")
+                .with_data(Value::object([("reason", "bad token")])))
+        }
+        _ => Ok(()),
+    });
+    let (main_io, main_journal) = (io.clone(), Arc::clone(&journal));
+    io.of("/").on_connection(move |socket| {
+        record_disconnect(socket, &main_journal);
+        socket.emit("welcome", vec![socket.id().into()]);
+        on_events_and_acks(socket, &main_journal);
+        on_rooms(socket, &main_io);
+        on_data_and_any(socket);
+        on_server_operations(socket, &main_io);
+        on_disconnect_requests(socket);
+    });
+    let admin_journal = Arc::clone(&journal);
+    io.of("/admin").on_connection(move |socket| {
+        record_disconnect(socket, &admin_journal);
+        socket.on("whereami", |socket, _, ack| {
+            ack.send(vec!["/admin".into(), socket.id().into()])
+        });
+    });
+    (io, journal)
+}
+
+/// Writes `<namespace> <auth.name> disconnect: <reason>` when the socket goes.
+fn record_disconnect(socket: &Socket, journal: &Arc<Journal>) {
+    let journal = Arc::clone(journal);
+    socket.on_disconnect(move |socket, reason| {
+        let (namespace, name) = (socket.namespace().name(), name_of(socket));
+        journal.write(format!("{namespace} {name} disconnect: {reason}"));
+    });
+}
+
+fn name_of(socket: &Socket) -> String {
+    socket.auth()["name"].as_str().unwrap_or("-").to_string()
+}
+
+/// `echo`, `sum`, `upload` (binary), `ask` (the server asks the client), `whoami`,
+/// `whereami`, `journal-wait`.
+fn on_events_and_acks(socket: &Socket, journal: &Arc<Journal>) {
+    socket.on("echo", |socket, args, ack| {
+        if ack.requested() {
+            ack.send(args);
+        } else {
+            socket.emit("echo", args);
+        }
+    });
+    socket.on("sum", |_, args, ack| {
+        let total: i64 = args.iter().filter_map(Value::as_i64).sum();
+        ack.send(vec![total.into()]);
+    });
+    socket.on("upload", |socket, args, ack| {
+        ack.send(vec![Value::Array(args.iter().map(describe).collect())]);
+        socket.emit("upload", args);
+    });
+    let asks = Arc::clone(journal);
+    socket.on("ask", move |socket, args, _| {
+        // The event to ask with, its timeout in ms, then its arguments for the client.
+        let mut args = args.into_iter();
+        let event = args.next().and_then(|e| e.as_str().map(String::from));
+        let event = event.unwrap_or_else(|| "question".into());
+        let millis = args.next().and_then(|ms| ms.as_i64()).unwrap_or(1000);
+        let (asker, journal, asked) = (socket.clone(), Arc::clone(&asks), event.clone());
+        let timeout = Duration::from_millis(millis.max(0) as u64);
+        socket.emit_with_ack(&event, args.collect(), timeout, move |answer| {
+            let outcome = match answer {
+                Ok(reply) => {
+                    let json = Value::Array(reply.clone()).to_json();
+                    asker.emit("ack-reply", reply);
+                    json
+                }
+                Err(AckError::Timeout) => {
+                    asker.emit("ack-error", vec!["timeout".into()]);
+                    "timeout".to_string()
+                }
+                Err(AckError::Disconnected) => "disconnected".to_string(),
+            };
+            journal.write(format!("{} ack {asked}: {outcome}", name_of(&asker)));
+        });
+    });
+    socket.on("whoami", |socket, _, ack| {
+        ack.send(vec![socket.auth().clone(), socket.id().into()])
+    });
+    socket.on("whereami", |socket, _, ack| {
+        ack.send(vec!["/".into(), socket.id().into()])
+    });
+    let waits = Arc::clone(journal);
+    socket.on("journal-wait", move |_, args, ack| {
+        let line = args.first().and_then(Value::as_str).unwrap_or_default();
+        let seen = waits.wait_for(line, Duration::from_secs(5));
+        let lines = waits.lines().into_iter().map(Value::from).collect();
+        ack.send(vec![seen.into(), Value::Array(lines)]);
+    });
+}
+
+/// The arguments as the handler got them, with each byte string shown as
+/// `{"binary": <length>}`: proof that bytes arrived as bytes, not as placeholders.
+fn describe(value: &Value) -> Value {
+    match value {
+        Value::Binary(bytes) => Value::object([("binary", bytes.len())]),
+        Value::Array(items) => Value::Array(items.iter().map(describe).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k, describe(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `join`, `leave`, `rooms`, and the broadcasts: `to-room` (`io.to(r1).to(r2)…`),
+/// `socket-to-room`, `except-room`, `broadcast`, `all`. Each acks after emitting.
+fn on_rooms(socket: &Socket, io: &Io) {
+    socket.on("join", |socket, args, ack| {
+        socket.join(args.first().and_then(Value::as_str).unwrap_or_default());
+        ack.send(vec![sorted_rooms(socket)]);
+    });
+    socket.on("leave", |socket, args, ack| {
+        socket.leave(args.first().and_then(Value::as_str).unwrap_or_default());
+        ack.send(vec![sorted_rooms(socket)]);
+    });
+    socket.on("rooms", |socket, _, ack| {
+        ack.send(vec![sorted_rooms(socket)])
+    });
+    let to_io = io.clone();
+    socket.on("to-room", move |_, args, ack| {
+        let rooms = args
+            .first()
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut rooms = rooms.iter().filter_map(Value::as_str);
+        let first = to_io.to(rooms.next().unwrap_or_default());
+        let target = rooms.fold(first, BroadcastOperator::to);
+        target.emit("room-msg", after_first(&args));
+        ack.send(vec![]);
+    });
+    socket.on("socket-to-room", |socket, args, ack| {
+        let room = args.first().and_then(Value::as_str).unwrap_or_default();
+        socket.to(room).emit("room-msg", after_first(&args));
+        ack.send(vec![]);
+    });
+    let except_io = io.clone();
+    socket.on("except-room", move |_, args, ack| {
+        let room = args.first().and_then(Value::as_str).unwrap_or_default();
+        except_io.except(room).emit("room-msg", after_first(&args));
+        ack.send(vec![]);
+    });
+    socket.on("broadcast", |socket, args, ack| {
+        socket.broadcast().emit("room-msg", args);
+        ack.send(vec![]);
+    });
+    let all_io = io.clone();
+    socket.on("all", move |_, args, ack| {
+        all_io.emit("room-msg", args);
+        ack.send(vec![]);
+    });
+}
+
+/// The arguments after the first (the room), to pass on.
+fn after_first(args: &[Value]) -> Vec<Value> {
+    args.get(1..).unwrap_or_default().to_vec()
+}
+
+fn sorted_rooms(socket: &Socket) -> Value {
+    let mut rooms = socket.rooms();
+    rooms.sort();
+    Value::Array(rooms.into_iter().map(Value::from).collect())
+}
+
+/// `set-data`, `get-data`, and `seen` (the events `on_any` saw, in order).
+fn on_data_and_any(socket: &Socket) {
+    let seen = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let record = Arc::clone(&seen);
+    socket.on_any(move |_, event, _| record.lock().expect("seen lock").push(event.into()));
+    socket.on("seen", move |_, _, ack| {
+        ack.send(vec![Value::Array(seen.lock().expect("seen lock").clone())])
+    });
+    socket.on("set-data", |socket, args, ack| {
+        socket.set_data(args.into_iter().next().unwrap_or(Value::Null));
+        ack.send(vec![]);
+    });
+    socket.on("get-data", |socket, _, ack| ack.send(vec![socket.data()]));
+}
+
+/// `fetch` (fetch_sockets), `sockets-join`, `sockets-leave`, `disconnect-sockets`: each on
+/// the sockets of a room, or of the whole namespace when the room is `null`.
+fn on_server_operations(socket: &Socket, io: &Io) {
+    let chosen = {
+        let io = io.clone();
+        move |room: Option<&Value>| -> BroadcastOperator {
+            match room.and_then(Value::as_str) {
+                Some(room) => io.in_(room),
+                None => io.sockets().all(),
+            }
+        }
+    };
+    let choose = chosen.clone();
+    socket.on("fetch", move |_, args, ack| {
+        let mut found: Vec<(String, String)> = choose(args.first())
+            .fetch_sockets()
+            .iter()
+            .map(|s| (name_of(s), s.id().to_string()))
+            .collect();
+        found.sort();
+        let entries = found
+            .into_iter()
+            .map(|(name, id)| Value::object([("id", id), ("name", name)]))
+            .collect();
+        ack.send(vec![Value::Array(entries)]);
+    });
+    let choose = chosen.clone();
+    socket.on("sockets-join", move |_, args, ack| {
+        let room = args.get(1).and_then(Value::as_str).unwrap_or_default();
+        choose(args.first()).sockets_join(room);
+        ack.send(vec![]);
+    });
+    let choose = chosen.clone();
+    socket.on("sockets-leave", move |_, args, ack| {
+        let room = args.get(1).and_then(Value::as_str).unwrap_or_default();
+        choose(args.first()).sockets_leave(room);
+        ack.send(vec![]);
+    });
+    socket.on("disconnect-sockets", move |_, args, ack| {
+        chosen(args.first()).disconnect_sockets(false);
+        ack.send(vec![]);
+    });
+}
+
+/// `kick-me` (`disconnect(false)`), `kick-me-hard` (`disconnect(true)`), `panic`.
+fn on_disconnect_requests(socket: &Socket) {
+    socket.on("kick-me", |socket, _, _| socket.disconnect(false));
+    socket.on("kick-me-hard", |socket, _, _| socket.disconnect(true));
+    socket.on("panic", |_, _, _| {
+        panic!("the panic handler panics, as the client asked")
+    });
+}
+
+#[test]
+fn events_with_every_json_kind_echo_through_the_official_client() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("events");
+    assert_eq!(observed["welcome"], observed["id"]);
+    assert_eq!(observed["echoed"][0], "hi");
+    assert_eq!(
+        observed["echoed"][6]["nested"]["list"][3]["deep"],
+        serde_json::json!([[]])
+    );
+    assert_eq!(observed["echoed"][9], "üñí € 😀 \"quoted\" \\ / \n\t\u{1}");
+    assert_eq!(observed["bare"], serde_json::json!([]));
+    server.expect_journal("/ ada disconnect: client namespace disconnect");
+}
+
+#[test]
+fn acks_go_both_ways_and_the_server_gives_up_after_its_timeout() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("acks");
+    assert_eq!(observed["sum"], serde_json::json!([42]));
+    assert_eq!(
+        observed["reply"],
+        serde_json::json!([42, "answer to six times seven"])
+    );
+    assert_eq!(observed["timeout"], serde_json::json!(["timeout"]));
+    server.expect_journal(r#"acks ack question: [42,"answer to six times seven"]"#);
+    server.expect_journal("acks ack question-unanswered: timeout");
+}
+
+#[test]
+fn buffers_nested_in_objects_and_arrays_cross_both_ways_as_bytes() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("binary");
+    assert_eq!(
+        observed["small"],
+        serde_json::json!({"buffer": "0001027f80fdfeff"})
+    );
+    assert_eq!(
+        observed["described"][0][2][3],
+        serde_json::json!({"binary": 200000})
+    );
+    assert_eq!(
+        observed["reply"],
+        serde_json::json!([{"buffer": "7265706c79"}, {"sent": {"buffer": "0001027f80fdfeff"}}])
+    );
+}
+
+#[test]
+fn namespaces_share_one_connection_and_an_unknown_one_is_refused() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("namespaces");
+    assert_eq!(observed["inAdmin"][0], "/admin");
+    assert_eq!(observed["invalid"], "Invalid namespace");
+    server.expect_journal("/admin admin disconnect: client namespace disconnect");
+    server.expect_journal("/ main disconnect: client namespace disconnect");
+}
+
+#[test]
+fn rooms_to_except_broadcast_and_io_emit_reach_exactly_their_targets() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("rooms");
+    assert_eq!(
+        observed["received"]["a"],
+        serde_json::json!([
+            "1 io.to(red) from c",
+            "5 io.emit",
+            "6 io.to(red) after b left",
+            "7 io.to(red).to(blue)"
+        ])
+    );
+}
+
+#[test]
+fn a_refusing_middleware_reaches_connect_error_with_message_and_data() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("auth");
+    assert_eq!(
+        observed["refusal"],
+        serde_json::json!({"message": "Not authorized", "data": {"reason": "bad token"}})
+    );
+    assert_eq!(observed["auth"]["token"], "good");
+}
+
+#[test]
+fn server_disconnect_is_io_server_disconnect_and_leaves_the_other_namespace() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("server_disconnect");
+    assert_eq!(observed["reason"], "io server disconnect");
+    assert_eq!(observed["adminAfter"], "/admin");
+    server.expect_journal("/ kicked disconnect: server namespace disconnect");
+    server.expect_journal("/admin stays disconnect: client namespace disconnect");
+}
+
+#[test]
+fn disconnect_with_close_disconnects_every_namespace_of_the_client_first() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("server_close");
+    assert_eq!(observed["mainReason"], "io server disconnect");
+    assert_eq!(observed["adminReason"], "io server disconnect");
+    server.expect_journal("/ closer disconnect: server namespace disconnect");
+    server.expect_journal("/admin bystander disconnect: server namespace disconnect");
+}
+
+#[test]
+fn client_disconnect_is_client_namespace_disconnect_on_the_server() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("client_disconnect");
+    assert_eq!(observed["reason"], "io client disconnect");
+    server.expect_journal("/ leaver disconnect: client namespace disconnect");
+}
+
+#[test]
+fn per_socket_data_and_on_any_are_seen_by_the_client() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("data_any");
+    assert_eq!(
+        observed["data"],
+        serde_json::json!({"score": 7, "tags": ["a", "b"]})
+    );
+    assert_eq!(observed["otherData"], serde_json::Value::Null);
+    assert_eq!(
+        observed["seen"],
+        serde_json::json!(["set-data", "get-data", "nobody-handles-this", "seen"])
+    );
+}
+
+#[test]
+fn fetch_sockets_sockets_join_leave_and_disconnect_sockets_act_on_their_room() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("server_ops");
+    assert_eq!(observed["all"].as_array().map(Vec::len), Some(3));
+    assert_eq!(observed["aReason"], "io server disconnect");
+    server.expect_journal("/ a disconnect: server namespace disconnect");
+}
+
+#[test]
+fn a_panicking_handler_disconnects_only_its_socket() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("panic");
+    assert_eq!(observed["reason"], "io server disconnect");
+    assert_eq!(
+        observed["broadcasts"],
+        serde_json::json!(["after the panic"])
+    );
+    server.expect_journal("/ victim disconnect: server namespace disconnect");
+}
+
+#[test]
+fn the_client_answers_pings_and_is_dropped_for_ping_timeout_once_it_stops() {
+    let config = IoConfig {
+        engine: EngineConfig {
+            ping_interval: Duration::from_millis(200),
+            ping_timeout: Duration::from_millis(300),
+            ..EngineConfig::default()
+        },
+        ..IoConfig::default()
+    };
+    let Some(server) = Harness::start(config) else {
+        return;
+    };
+    let observed = server.run("heartbeat");
+    assert_eq!(observed["pings"], 3);
+    // Three pings, each pingInterval after the previous pong: at least 600 ms.
+    assert!(observed["threePingsMs"].as_u64() >= Some(550), "{observed}");
+    assert_eq!(observed["reason"], "transport close");
+    server.expect_journal("/ heart disconnect: ping timeout");
+}
