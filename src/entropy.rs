@@ -1,36 +1,67 @@
-//! Unpredictable bytes from std alone: WebSocket masking keys and handshake keys, later
-//! Engine.IO session ids.
+//! Unpredictable bytes from std alone: WebSocket masking keys and handshake keys, Engine.IO
+//! session ids and Socket.IO socket ids.
 //!
 //! RFC 6455 §5.3 asks that a client's masking key be "derived from a strong source of
-//! entropy" so that a script cannot predict it and steer the bytes a proxy sees (§10.3).
-//! We may not add a `rand` crate, but std already holds a secret seed: every
-//! [`RandomState`] is keyed from the operating system's random source (`getrandom(2)` on
-//! Linux) so that `HashMap`s resist flooding. SipHash under that secret key is a
-//! pseudo-random function, so hashing a counter with it gives bytes that nobody without the
-//! key can predict. We make a fresh `RandomState` per call, so the keys differ every time.
+//! entropy" so that a script cannot predict it and steer the bytes a proxy sees (§10.3), and
+//! a long-polling session id is the only credential its requests carry (Engine.IO v4
+//! "Handshake"), so it must be unguessable. We may not add a `rand` crate; std does not offer
+//! random bytes either. But every Unix has the kernel's generator as a file:
+//! `/dev/urandom` (random(4)), which never blocks once the system has booted. We read it.
+//!
+//! Where it cannot be opened (another OS, a sandbox without /dev), we fall back to std's
+//! `RandomState`, whose keys std draws from the OS so that `HashMap`s resist flooding:
+//! SipHash under a secret key, applied to a counter, is hard to predict — but it is not
+//! documented as a cryptographic generator, so it is only the fallback, and logged once.
 
 use std::collections::hash_map::RandomState;
+use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Counts calls, so that two calls never hash the same input under the same key.
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Returns 64 unpredictable bits.
-pub fn random_u64() -> u64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    hasher.finish()
-}
+use std::sync::{Mutex, OnceLock};
 
 /// Returns `N` unpredictable bytes.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    for chunk in out.chunks_mut(8) {
-        let word = random_u64().to_le_bytes();
-        chunk.copy_from_slice(&word[..chunk.len()]);
+    if !read_urandom(&mut out) {
+        fill_from_random_state(&mut out);
     }
     out
+}
+
+/// Returns 64 unpredictable bits.
+pub fn random_u64() -> u64 {
+    u64::from_le_bytes(random_bytes::<8>())
+}
+
+/// Fills `out` from `/dev/urandom`; `false` if it is not available.
+fn read_urandom(out: &mut [u8]) -> bool {
+    static URANDOM: OnceLock<Option<Mutex<File>>> = OnceLock::new();
+    let file = URANDOM.get_or_init(|| match File::open("/dev/urandom") {
+        Ok(file) => Some(Mutex::new(file)),
+        Err(e) => {
+            crate::log!("cannot open /dev/urandom ({e}); random ids come from std's RandomState");
+            None
+        }
+    });
+    match file {
+        // One open file shared by all threads: a read of a few bytes holds the lock briefly.
+        Some(file) => file
+            .lock()
+            .map(|mut f| f.read_exact(out).is_ok())
+            .unwrap_or(false),
+        None => false,
+    }
+}
+
+/// The fallback: SipHash keyed by a fresh `RandomState`, over a counter.
+fn fill_from_random_state(out: &mut [u8]) {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    for chunk in out.chunks_mut(8) {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes()[..chunk.len()]);
+    }
 }
 
 #[cfg(test)]
@@ -46,10 +77,6 @@ mod tests {
 
     #[test]
     fn bytes_are_spread_over_every_position() {
-        let a: [u8; 16] = random_bytes();
-        let b: [u8; 16] = random_bytes();
-        assert_ne!(a, b);
-        // Each of the 16 positions should take many values over a few hundred draws.
         let draws: Vec<[u8; 16]> = (0..256).map(|_| random_bytes()).collect();
         for i in 0..16 {
             let distinct: HashSet<u8> = draws.iter().map(|d| d[i]).collect();
@@ -59,5 +86,14 @@ mod tests {
                 distinct.len()
             );
         }
+    }
+
+    #[test]
+    fn the_fallback_also_spreads_its_bytes() {
+        let mut a = [0u8; 16];
+        let mut b = [0u8; 16];
+        fill_from_random_state(&mut a);
+        fill_from_random_state(&mut b);
+        assert_ne!(a, b);
     }
 }

@@ -7,9 +7,10 @@
 //! shared bytes to each recipient's outbox, which writes them at once or queues them
 //! (`websocket/outbox.rs`). A slow client therefore delays nobody but itself.
 //!
-//! Socket.IO's rooms and namespaces will be sets of members layered on this registry: the
-//! same "copy the targets, release the lock, send the shared bytes" pattern, with a
-//! different choice of targets ([`Hub::send_to_many`]).
+//! Socket.IO's namespaces (`socketio/namespace.rs`) follow the same pattern — copy the
+//! targets out under a read lock, release it, encode once, send the shared bytes — with rooms
+//! to choose the targets and Engine.IO sessions (which may be polling) instead of raw
+//! WebSocket senders. The hub stays the registry for raw WebSocket routes.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -7,12 +7,17 @@
 //!    router and static files (RFC 9110, RFC 9112).
 //! 2. [`websocket`]: the upgrade handshake, frames, messages and the closing handshake
 //!    (RFC 6455), with the writer design that keeps slow clients from stalling anyone.
-//! 3. [`Hub`]: who is connected, and broadcasts to all of them or all but one.
+//! 3. [`Hub`]: who is connected to a raw WebSocket route, and broadcasts to all of them or
+//!    all but one.
+//! 4. [`engineio`]: Engine.IO v4 sessions over WebSocket and HTTP long-polling, the
+//!    heartbeat, and the upgrade from one to the other.
+//! 5. [`socketio`]: Socket.IO v5 namespaces, events, acknowledgements, binary attachments
+//!    and rooms, with [`Io`] attached to a router as in Node.
 //!
-//! Beside them: [`read_buffer`] (bytes read but not yet parsed), [`entropy`] (random bytes
-//! from std alone), [`signal`] (Ctrl-C as a graceful shutdown) and [`log`].
-//!
-//! - [`json`]: RFC 8259 values, parsed and written: the payloads Engine.IO and Socket.IO carry.
+//! Beside them: [`json`] (RFC 8259 values, the payloads Engine.IO and Socket.IO carry),
+//! [`read_buffer`] (bytes read but not yet parsed), [`entropy`] (random bytes for keys and
+//! ids), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C as a graceful shutdown) and
+//! [`log`](mod@log).
 
 #[macro_use]
 pub mod log;
@@ -29,3 +34,4 @@ pub mod timer;
 pub mod websocket;
 
 pub use hub::{Delivery, Hub, MemberId};
+pub use socketio::Io;

@@ -30,6 +30,9 @@ fn app() -> Router {
         Response::bytes(Status::OK, "application/octet-stream", req.body.clone())
     });
     app.get("/panic", |_| panic!("a handler bug"));
+    app.get("/last", |_| {
+        Response::text(Status::OK, "last").with_header("Connection", "close")
+    });
     app.static_files(StaticFiles::embedded(ASSETS));
     app
 }
@@ -292,4 +295,16 @@ fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let idle_since = Instant::now();
     assert_closed_by_server(&mut stream);
     assert!(idle_since.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_handler_that_answers_connection_close_ends_the_connection_per_rfc9112_section_9_6() {
+    let server = start(app());
+    let mut stream = tcp(server.addr());
+    stream
+        .write_all(b"GET /last HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut stream).1, b"last");
+    // The pipelined second request must not be answered.
+    assert_closed_by_server(&mut stream);
 }

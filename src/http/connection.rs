@@ -99,7 +99,9 @@ pub(crate) fn run(
                 Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", allow)
             }
         };
+        // RFC 9112 §9.6: a response that says `Connection: close` ends the connection.
         let keep_alive = request.keep_alive()
+            && !response.closes_connection()
             && !registration.server_shutting_down()
             && response.status != Status::INTERNAL_SERVER_ERROR;
         let head_only = request.method == Method::Head;
@@ -146,10 +148,24 @@ fn upgrade(
     registration: &Registration,
 ) {
     let peer = request.peer;
-    let run = match handler(request) {
-        Upgrade::Accept(run) => run,
-        Upgrade::Refuse(response) => {
+    let decided = catch_unwind(AssertUnwindSafe(|| handler(request)));
+    let run = match decided {
+        Ok(Upgrade::Accept(run)) => run,
+        Ok(Upgrade::Refuse(response)) => {
             let _ = response.write_to(&mut &*stream, false, false);
+            close_gently(&stream);
+            return;
+        }
+        Err(_) => {
+            crate::log!(
+                "{} the upgrade handler panicked: answered 500",
+                display(peer)
+            );
+            let _ = Response::error(Status::INTERNAL_SERVER_ERROR).write_to(
+                &mut &*stream,
+                false,
+                false,
+            );
             close_gently(&stream);
             return;
         }

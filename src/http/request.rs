@@ -1,8 +1,8 @@
 //! An HTTP/1.1 request: its method, target, version and header fields (RFC 9112, with the
 //! field semantics of RFC 9110), and the errors that refuse one.
 //!
-//! `server.rs` reads bytes from the socket and calls [`decode_head`] until it answers; then
-//! [`body_length`] says how the body is delimited, and `server.rs` reads that many bytes or
+//! `http/connection.rs` reads bytes from the socket and calls [`decode_head`] until it answers; then
+//! [`body_length`] says how the body is delimited, and `http/connection.rs` reads that many bytes or
 //! hands them to [`decode_chunked`]. Nothing here touches a socket, so every rule is a test
 //! over a byte string. The decoders live beside this file, one per part of the message:
 //! `request/head.rs` for the request line and fields (RFC 9112 §2–§5), `request/body.rs` for
@@ -100,7 +100,7 @@ impl fmt::Display for Version {
     }
 }
 
-/// One request: its head as decoded by [`decode_head`], then the body `server.rs` read.
+/// One request: its head as decoded by [`decode_head`], then the body `http/connection.rs` read.
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: Method,

@@ -1,7 +1,7 @@
 //! An HTTP/1.1 response: a status, header fields and a body, and how it goes on the wire
 //! (RFC 9112 §4, §6); also a response's head as a client reads it.
 //!
-//! Handlers build a [`Response`]; `server.rs` calls [`Response::write_to`], which owns the
+//! Handlers build a [`Response`]; `http/connection.rs` calls [`Response::write_to`], which owns the
 //! framing: it always writes `Content-Length` itself (RFC 9112 §6.3), because a wrong length
 //! desynchronises the connection for every later request on it. The WebSocket client role
 //! reads the server's `101` with [`ResponseHead::decode`].
@@ -100,7 +100,7 @@ impl fmt::Display for Status {
 const COALESCE_LIMIT: usize = 64 * 1024;
 
 /// A response to write: build one with a constructor, add fields with
-/// [`Response::with_header`], and let `server.rs` call [`Response::write_to`].
+/// [`Response::with_header`], and let `http/connection.rs` call [`Response::write_to`].
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: Status,
@@ -156,7 +156,7 @@ impl Response {
     }
 
     /// Whether this response asks to close the connection (`Connection: close`, set by its
-    /// handler), so `server.rs` must close after writing it (RFC 9112 §9.6).
+    /// handler), so `http/connection.rs` must close after writing it (RFC 9112 §9.6).
     pub fn closes_connection(&self) -> bool {
         self.headers.has_token("Connection", "close")
     }

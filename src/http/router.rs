@@ -1,7 +1,7 @@
 //! Which handler answers a request: `(method, path)` → handler, as in Express
 //! (`app.get("/", handler)`).
 //!
-//! `server.rs` decodes a request and asks [`Router::find`]; the answer is a [`Route`] to run.
+//! `http/connection.rs` decodes a request and asks [`Router::find`]; the answer is a [`Route`] to run.
 //! A path is either exact (`/`) or a prefix written with a trailing `/*` (`/socket.io/*`
 //! matches `/socket.io/` and everything under it). Paths compare as sent, still
 //! percent-encoded. Routes are tried in the order they were added, after which static files

@@ -1,8 +1,8 @@
 //! JSON text to [`Value`] (RFC 8259 §2–§8), as strict as the RFC and serde_json.
 //!
-//! `socketio/packet.rs` hands us the text after a packet's header and gets back a [`Value`]
-//! and the bytes it used ([`parse_prefix`]); everyone else wants a whole text to be one value
-//! ([`parse`]). Like every decoder here we do no I/O: a text in, a value or an error out.
+//! `socketio/packet.rs` hands us the text after a packet's header, which must be one whole
+//! value ([`parse_with_depth`], with its own nesting limit); [`parse_prefix`] reads one value
+//! from the front of a longer text and says how many bytes it used. Like every decoder here we do no I/O: a text in, a value or an error out.
 //!
 //! Rules enforced, each with its [`ParseErrorKind`]: only the grammar of §2–§7 (no comments,
 //! single quotes, `NaN`, `+1`, `.5` or trailing commas); whitespace is only space, tab, line

@@ -5,7 +5,7 @@
 //! (`3/chat,13["answer"]`). Here:
 //! - [`Ack`] is what a server handler receives for an event the client sent: call
 //!   [`Ack::send`] to answer (if the client asked; otherwise it does nothing).
-//! - [`PendingAcks`] holds the callbacks of events the server sent asking for an ack,
+//! - `PendingAcks` holds the callbacks of events the server sent asking for an ack,
 //!   by id, until the ack arrives, the timeout passes (the `timer` thread), or the socket
 //!   disconnects — exactly one of the three calls each callback.
 

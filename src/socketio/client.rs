@@ -8,8 +8,9 @@
 //!
 //! What the reference server does with a packet that makes no sense, we do too: a packet
 //! for a namespace the client has not joined (or a second CONNECT to one it has) closes the
-//! whole connection ("forced server close"); a packet that does not parse closes it with
-//! "parse error". Either way only this client is affected.
+//! whole connection (the reference's reason is "forced server close"; ours is Engine.IO's
+//! "forced close"); a packet that does not parse closes it with "parse error", the reason
+//! the Socket.IO docs give for an invalid packet. Either way only this client is affected.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -158,13 +159,15 @@ impl Client {
             self.refuse(name, &refusal);
             return;
         }
+        // The CONNECT answer goes out before the socket joins its namespace, so that no
+        // broadcast from another thread can reach the client ahead of it.
+        let answer = Value::object([("sid", Value::from(socket.id()))]);
+        self.shared
+            .send(&encode_packet(&Packet::connect(name, Some(answer))));
         socket.mark_connected();
         namespace.add(&socket);
         self.shared.lock().insert(name.to_string(), socket.clone());
         self.connect_deadline = None;
-        let answer = Value::object([("sid", Value::from(socket.id()))]);
-        self.shared
-            .send(&encode_packet(&Packet::connect(name, Some(answer))));
         for handler in namespace.connection_handlers() {
             socket.guarded("connection", || handler(&socket));
         }

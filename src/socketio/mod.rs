@@ -1,7 +1,7 @@
 //! Socket.IO v5: namespaces, named events, acknowledgements and rooms, on top of Engine.IO
 //! (the `socket.io-protocol` v5 spec).
 //!
-//! How data moves: Engine.IO hands each message of a session to its [`Client`](client)
+//! How data moves: Engine.IO hands each message of a session to its `Client`
 //! (`client.rs`), which decodes Socket.IO packets (`packet.rs`), reassembles binary
 //! attachments, and routes each packet to the client's [`Socket`] in the packet's
 //! [`Namespace`]. The socket runs the application's handlers (`socket.rs`) and answers

@@ -298,7 +298,7 @@ impl Socket {
         self.namespace().remove(self.id());
         let pending = lock(&self.inner.acks).take_all();
         for callback in pending {
-            callback(Err(AckError::Disconnected));
+            self.guarded("ack", || callback(Err(AckError::Disconnected)));
         }
         let handlers = std::mem::take(&mut *lock(&self.inner.handlers));
         self.guarded("disconnect", || {

@@ -1,5 +1,6 @@
 //! One open WebSocket, seen from the thread that owns it: reads frames, reassembles
-//! messages, answers pings, and runs the closing handshake (RFC 6455 §5.4, §5.5, §7, §8.1).
+//! messages and answers pings (RFC 6455 §5.4, §5.5, §8.1); the closing handshake is
+//! `closing.rs`.
 //!
 //! Where it sits: the HTTP server (or our client, `client.rs`) finishes the handshake, then
 //! hands the TCP stream and any bytes it had read past the handshake to
@@ -15,17 +16,17 @@
 //! - §10.4 size limits: a frame or message over the configured limit fails with 1009,
 //!   decided from the frame header, before the payload is read or memory reserved for it.
 //! - §5.5.2 a ping is answered by a pong with the same payload; §5.5.3 pongs are ignored.
-//! - §7.1.2–§7.1.7 closing: the peer's close is echoed; after a close frame we send nothing;
+//! - §7 closing (in `closing.rs`): the peer's close is echoed; after a close frame we send nothing;
 //!   on a protocol error we send the matching close code and close the TCP connection.
+//! - a silent peer: `recv` pings a peer that sent nothing for `keepalive` and drops it if
+//!   nothing comes back; a frame, once begun, must be complete within `stall_timeout`.
 
 use std::io::{self, Read};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::frame::{
-    apply_mask, decode_close_payload, CloseCode, Frame, FrameError, Header, OpCode, Role,
-};
+use super::frame::{apply_mask, CloseCode, Frame, FrameError, Header, OpCode, Role};
 use super::handshake::OriginPolicy;
 use super::message::Message;
 use super::outbox::{FrameBytes, Outbox, OutboxLimits, SendError};
@@ -54,6 +55,10 @@ pub struct WebSocketConfig {
     pub origins: OriginPolicy,
     /// Initial size of the read buffer.
     pub read_buffer: usize,
+    /// `recv` pings a peer that has been silent this long, and drops it if it stays silent
+    /// as long again: a vanished peer (a half-open TCP connection) would otherwise hold its
+    /// thread forever. `None` waits forever. Engine.IO runs its own heartbeat instead.
+    pub keepalive: Option<Duration>,
 }
 
 impl Default for WebSocketConfig {
@@ -67,6 +72,7 @@ impl Default for WebSocketConfig {
             close_timeout: Duration::from_secs(2),
             origins: OriginPolicy::Any,
             read_buffer: 8 * 1024,
+            keepalive: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -141,17 +147,23 @@ const READ_CHUNK: usize = 64 * 1024;
 /// it ends with an error that says how the connection ended. Give [`sender`](WebSocket::sender)
 /// to other threads that need to send. Dropping it closes the connection (1000).
 pub struct WebSocket {
-    stream: Arc<TcpStream>,
-    outbox: Arc<Outbox>,
+    pub(super) stream: Arc<TcpStream>,
+    pub(super) outbox: Arc<Outbox>,
     input: ReadBuffer,
-    role: Role,
-    config: WebSocketConfig,
+    pub(super) role: Role,
+    pub(super) config: WebSocketConfig,
     message: Option<Partial>,
-    ended: bool,
+    /// The connection is over: `recv` returns `AlreadyClosed` from now on.
+    pub(super) ended: bool,
+    /// After our close frame went out: the peer's half of the TCP close is still to be
+    /// waited for, which `Drop` does (`closing.rs`).
+    pub(super) linger_pending: bool,
     /// While [`WebSocket::recv_timeout`] waits: when it stops waiting for the next frame.
     idle_deadline: Option<Instant>,
-    /// The read timeout outside that wait (`None`, or the close timeout while closing).
-    base_timeout: Option<Duration>,
+    /// Once a frame has begun under a deadline: when all of it must have arrived.
+    frame_deadline: Option<Instant>,
+    /// `recv`'s keepalive sent a ping and no frame has come since.
+    ping_unanswered: bool,
     /// What the socket's read timeout is set to now, to spare a syscall per frame.
     read_timeout: Option<Duration>,
 }
@@ -176,6 +188,7 @@ impl WebSocket {
         let limits = OutboxLimits {
             max_backlog: config.max_backlog,
             stall_timeout: config.stall_timeout,
+            turn: config.write_timeout,
         };
         Ok(WebSocket {
             outbox: Arc::new(Outbox::new(Arc::clone(&stream), peer, limits)),
@@ -185,8 +198,10 @@ impl WebSocket {
             config: config.clone(),
             message: None,
             ended: false,
+            linger_pending: false,
             idle_deadline: None,
-            base_timeout: None,
+            frame_deadline: None,
+            ping_unanswered: false,
             read_timeout: None,
         })
     }
@@ -218,6 +233,26 @@ impl WebSocket {
     /// handshake, `Protocol` when the peer broke a rule (we sent the close code), `Io` when the
     /// TCP connection failed. The socket is already shut down when `recv` returns it.
     pub fn recv(&mut self) -> Result<Message, WsError> {
+        let Some(interval) = self.config.keepalive else {
+            return self.recv_blocking();
+        };
+        loop {
+            match self.recv_timeout(interval)? {
+                Some(message) => return Ok(message),
+                None if self.ping_unanswered => return Err(self.give_up_on_silence(interval)),
+                None => {
+                    // Idle for a whole interval: ask the peer whether it is still there
+                    // (§5.5.2: it must answer a ping with a pong, even mid-message).
+                    let ping = encode(&Frame::ping(Vec::new()), self.role);
+                    let _ = self.outbox.send_blocking(FrameBytes::Owned(ping));
+                    self.ping_unanswered = true;
+                }
+            }
+        }
+    }
+
+    /// `recv` without keepalive: waits for as long as it takes.
+    fn recv_blocking(&mut self) -> Result<Message, WsError> {
         if self.ended {
             return Err(WsError::AlreadyClosed);
         }
@@ -227,6 +262,20 @@ impl WebSocket {
         }
         result
             .map(|message| message.expect("without an idle deadline, reading waits for a message"))
+    }
+
+    /// Nothing at all for two keepalive intervals, a ping between them: the peer or the
+    /// path to it is gone (a half-open TCP connection shows nothing else). We drop the
+    /// connection, as a browser does for a silent server.
+    fn give_up_on_silence(&mut self, interval: Duration) -> WsError {
+        crate::log!(
+            "{} sent nothing for {:?}, not even a pong (closing)",
+            self.peer_addr(),
+            interval * 2
+        );
+        self.ended = true;
+        self.outbox.kill();
+        WsError::Io(io::ErrorKind::TimedOut.into())
     }
 
     /// Like [`recv`](WebSocket::recv), but gives up waiting after `timeout` and returns
@@ -253,19 +302,8 @@ impl WebSocket {
         result
     }
 
-    /// Starts the closing handshake (§7.1.2) and waits, up to the close timeout, for the
-    /// peer's close frame; messages that arrive meanwhile are dropped.
-    pub fn close(&mut self, code: CloseCode, reason: &str) {
-        if self.ended {
-            return;
-        }
-        self.sender().close(code, reason);
-        self.base_timeout = Some(self.config.close_timeout);
-        while self.recv().is_ok() {}
-    }
-
     /// The next message; `Ok(None)` if the idle deadline passed before a frame began.
-    fn read_message(&mut self) -> Result<Option<Message>, WsError> {
+    pub(super) fn read_message(&mut self) -> Result<Option<Message>, WsError> {
         loop {
             let Some(header) = self.read_header()? else {
                 return Ok(None);
@@ -332,33 +370,18 @@ impl WebSocket {
         }
     }
 
-    /// The peer's close frame: either it starts the handshake and we echo its code
-    /// (§5.5.1), or it answers ours. Either way the connection is over.
-    fn on_close_frame(&mut self, payload: &[u8]) -> WsError {
-        let (code, reason) = match decode_close_payload(payload) {
-            Ok(Some((code, reason))) => (Some(code), reason),
-            Ok(None) => (None, String::new()),
-            Err(e) => return WsError::Protocol(e),
-        };
-        if !self.outbox.is_closing() {
-            // An empty close is answered with an empty close: 1005 must not be sent (§7.4.1).
-            self.outbox
-                .close(encode(&Frame::close(code, ""), self.role));
-        }
-        WsError::Closed { code, reason }
-    }
-
     /// The next frame's header, or `None` if the idle deadline passed first. A header half
     /// read stays in the buffer, so waiting can resume where it stopped.
     fn read_header(&mut self) -> Result<Option<Header>, WsError> {
         loop {
             if let Some((header, used)) = Header::decode(self.input.data(), self.role)? {
                 self.input.consume(used);
-                let payload_timeout = match self.idle_deadline {
-                    Some(_) => Some(self.config.stall_timeout),
-                    None => self.base_timeout,
-                };
-                self.set_read_timeout(payload_timeout)?;
+                self.ping_unanswered = false;
+                // One deadline for the whole frame, from its first byte: a peer trickling a
+                // byte at a time cannot hold the thread past it.
+                self.frame_deadline = self
+                    .idle_deadline
+                    .map(|_| Instant::now() + self.config.stall_timeout);
                 return Ok(Some(header));
             }
             let timeout = match self.idle_deadline {
@@ -366,7 +389,7 @@ impl WebSocket {
                     Some(left) if !left.is_zero() => Some(left),
                     _ => return Ok(None),
                 },
-                None => self.base_timeout,
+                None => None,
             };
             self.set_read_timeout(timeout)?;
             match self.fill() {
@@ -416,6 +439,14 @@ impl WebSocket {
                 out.extend_from_slice(&self.input.data()[..n]);
                 self.input.consume(n);
             } else {
+                let timeout = match self.frame_deadline {
+                    Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                        Some(left) if !left.is_zero() => Some(left),
+                        _ => return Err(WsError::Io(io::ErrorKind::TimedOut.into())),
+                    },
+                    None => None,
+                };
+                self.set_read_timeout(timeout)?;
                 // Grow by at most one chunk: a header may promise gigabytes that never come.
                 out.resize(start + (len - done).min(READ_CHUNK), 0);
                 let n = read_some(&self.stream, &mut out[start..]);
@@ -434,68 +465,6 @@ impl WebSocket {
             done += piece.len();
         }
         Ok(())
-    }
-
-    /// Finishes the connection after `err`, the way §7.1 asks for that kind of end.
-    fn end(&mut self, err: &WsError) {
-        self.ended = true;
-        match err {
-            WsError::Closed { .. } => {}
-            WsError::Protocol(e) => {
-                crate::log!(
-                    "{} failed the WebSocket: {e} (closing with {})",
-                    self.peer_addr(),
-                    e.close_code()
-                );
-                self.outbox.close(encode(
-                    &Frame::close(Some(e.close_code()), &e.to_string()),
-                    self.role,
-                ));
-            }
-            WsError::Io(e) => {
-                crate::debug!("{} connection lost: {e}", self.peer_addr());
-                self.outbox.kill();
-                return;
-            }
-            WsError::AlreadyClosed => return,
-        }
-        self.linger();
-    }
-
-    /// Sends what is queued (the close frame last), then closes our half of the TCP
-    /// connection and reads until the peer closes its half.
-    ///
-    /// Why read after closing: if we closed the socket while unread bytes sat in its receive
-    /// buffer, the kernel would answer with a TCP reset (RFC 1122 §4.2.2.13), and a reset can
-    /// destroy our close frame before the peer reads it. §7.1.1 lets the server close the TCP
-    /// connection first, which is what `shutdown(Write)` does.
-    fn linger(&mut self) {
-        let deadline = Instant::now() + self.config.close_timeout;
-        self.outbox.wait_flushed(self.config.close_timeout);
-        let _ = self.stream.shutdown(Shutdown::Write);
-        let mut scratch = [0u8; 4096];
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
-                break;
-            }
-            match (&*self.stream).read(&mut scratch) {
-                Ok(0) => break,
-                Ok(_) => continue,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            }
-        }
-        self.outbox.kill();
-    }
-}
-
-impl Drop for WebSocket {
-    /// A handler that returns without closing still gets a proper close (1000).
-    fn drop(&mut self) {
-        if !self.ended {
-            self.close(CloseCode::Normal, "");
-        }
     }
 }
 

@@ -8,7 +8,7 @@
 //! fooled into "accepting" one (§1.3). After the 101, the bytes on the connection are frames
 //! (`frame.rs`).
 //!
-//! `server.rs` calls [`is_upgrade_request`] and [`accept`] and writes what `accept` returns;
+//! The router calls [`is_upgrade_request`] and `http/connection.rs` calls [`accept`] and writes what `accept` returns;
 //! the client role builds [`client_request`] and checks the answer with [`check_response`].
 //! Nothing here does I/O.
 //!

@@ -7,13 +7,14 @@
 //!   [`CloseCode`]s and close payloads (§5.5.1, §7.4);
 //! - `utf8.rs`: text checked piece by piece as it arrives (§8.1);
 //! - `connection.rs`: the [`WebSocket`] its thread reads — fragments into [`Message`]s,
-//!   pings answered, the closing handshake (§5.4, §5.5, §7);
+//!   pings answered (§5.4, §5.5); `closing.rs`: the closing handshake (§7);
 //! - `outbox.rs` and `drainer.rs`: the write side, shared by every thread that sends, so a
 //!   client that does not read delays nobody; `sender.rs`: the [`Sender`] handle to it;
 //! - `client.rs`: the client role, for tests, examples and Rust clients.
 
 pub mod client;
 pub mod close;
+mod closing;
 pub mod connection;
 mod drainer;
 pub mod frame;

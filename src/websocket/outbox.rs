@@ -14,10 +14,12 @@
 //!    and writes everything queued in one `write_vectored` call; frames queued by others
 //!    while it writes are picked up by its next loop. Nobody ever waits for the lock while
 //!    another thread is inside a syscall: the lock guards the queue, never the socket.
-//! 2. The socket has a short write timeout (`SO_SNDTIMEO`, 20 ms by default). When the
-//!    kernel's send buffer is full because the client is not reading, the write times out
-//!    and the broadcaster hands the backlog to the drainer thread (`drainer.rs`) and moves
-//!    on to the next recipient: one slow client costs a broadcaster one timeout, once.
+//! 2. The socket has a short write timeout (`SO_SNDTIMEO`, 20 ms by default), and a
+//!    broadcaster's turn at one client lasts no longer than that either. When the kernel's
+//!    send buffer is full because the client is not reading (or reads slowly), the write
+//!    times out or the turn ends, and the broadcaster hands the backlog to the drainer
+//!    thread (`drainer.rs`) and moves on to the next recipient: one slow client costs a
+//!    broadcaster one timeout, once.
 //! 3. The backlog is bounded. A frame that arrives while more than `max_backlog` bytes are
 //!    still unsent disconnects the client (logged as close code 1008, policy violation; the
 //!    close frame itself cannot reach a client that does not read, so the client sees the TCP
@@ -135,6 +137,9 @@ pub struct OutboxLimits {
     pub max_backlog: usize,
     /// How long the connection's own thread waits on a client that reads nothing at all.
     pub stall_timeout: Duration,
+    /// How long a broadcaster (or the drainer) may spend writing to one client before it
+    /// moves on, leaving the rest to the drainer: the write timeout.
+    pub turn: Duration,
 }
 
 /// The queue of frames waiting for one socket, and the rules for who writes them.
@@ -339,6 +344,13 @@ impl Outbox {
         mode: Mode,
     ) -> Result<Flushed, SendError> {
         let mut last_progress = Instant::now();
+        // A broadcaster or the drainer writes for one turn at most: a client that reads
+        // slowly but steadily would otherwise keep it writing, a little at a time, for as
+        // long as others keep queueing. The connection's own thread has no such limit.
+        let turn_ends = match mode {
+            Mode::Blocking => None,
+            Mode::Broadcast | Mode::Drainer => Some(Instant::now() + self.limits.turn),
+        };
         loop {
             if state.phase == Phase::Dead {
                 state.writer = Writer::Idle;
@@ -353,9 +365,12 @@ impl Outbox {
             let mut offset = std::mem::take(&mut state.written_of_front);
             drop(state);
 
-            let (written, result) = write_batch(&self.stream, &mut batch, &mut offset);
+            let (written, result) = write_batch(&self.stream, &mut batch, &mut offset, turn_ends);
 
             state = self.lock();
+            if state.phase == Phase::Dead {
+                continue; // killed while we wrote: what is left of the batch goes with it
+            }
             state.backlog = state.backlog.saturating_sub(written);
             // What is left goes back in front of anything queued while we wrote, so the
             // order on the wire is the order of the sends.
@@ -405,15 +420,20 @@ impl Outbox {
 const MAX_SLICES: usize = 64;
 
 /// Writes `batch` (starting `offset` bytes into its first frame) with as few syscalls as
-/// possible. Removes what was written from `batch` and returns how many bytes that was,
+/// possible, until done or until `turn_ends`. Removes what was written from `batch` and returns how many bytes that was,
 /// with the error that stopped it, if any.
 fn write_batch(
     mut stream: &TcpStream,
     batch: &mut VecDeque<FrameBytes>,
     offset: &mut usize,
+    turn_ends: Option<Instant>,
 ) -> (usize, io::Result<()>) {
     let mut total = 0;
     while !batch.is_empty() {
+        if turn_ends.is_some_and(|end| Instant::now() >= end) {
+            // The turn is over: this reads to the caller like a write timeout.
+            return (total, Err(io::ErrorKind::WouldBlock.into()));
+        }
         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
         let mut count = 0;
         for (i, chunk) in batch.iter().take(MAX_SLICES).enumerate() {

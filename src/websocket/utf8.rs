@@ -21,7 +21,7 @@ use super::frame::FrameError;
 
 /// Checks a text message piece by piece, failing on the first byte that makes it invalid.
 ///
-/// Make one per connection and [`feed`](Utf8Validator::feed) it every piece of a text message
+/// Make one per text message and [`feed`](Utf8Validator::feed) it every piece of a text message
 /// as it arrives; call [`finish`](Utf8Validator::finish) after the piece with FIN set. After
 /// an error the connection is failed (1007); call [`reset`](Utf8Validator::reset) before
 /// reusing the validator.

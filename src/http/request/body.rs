@@ -1,6 +1,6 @@
 //! The body of a request: how long it is (RFC 9112 §6.3) and the chunked coding (§7.1).
 //!
-//! After the head, `server.rs` asks [`body_length`] how the body is delimited. A
+//! After the head, `http/connection.rs` asks [`body_length`] how the body is delimited. A
 //! `Content-Length` says how many bytes to read. `Transfer-Encoding: chunked` sends the body
 //! in pieces, each prefixed by its size in hex, ending with a piece of size zero:
 //!

@@ -1,0 +1,113 @@
+//! A silent or stalling peer never holds a thread forever: `recv` pings a peer that says
+//! nothing and drops it if it stays silent; a frame, once begun, has one deadline; and our
+//! own closing handshake gives up on a peer that never answers it.
+
+mod common;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use common::{
+    assert_closed_by_server, client_frame, echo_router, raw_websocket, read_frame, start_with,
+};
+use threadio::http::{Router, ServerConfig};
+use threadio::websocket::{CloseCode, WebSocketConfig};
+
+fn quick(websocket: WebSocketConfig) -> ServerConfig {
+    ServerConfig {
+        websocket,
+        ..ServerConfig::default()
+    }
+}
+
+#[test]
+fn a_peer_that_never_answers_the_keepalive_ping_is_dropped() {
+    let config = quick(WebSocketConfig {
+        keepalive: Some(Duration::from_millis(200)),
+        ..WebSocketConfig::default()
+    });
+    let server = start_with(config, echo_router());
+    let mut ws = raw_websocket(server.addr(), "/echo");
+    let started = Instant::now();
+    let (first_byte, _) = read_frame(&mut ws).expect("the server pings an idle peer");
+    assert_eq!(first_byte, 0x89, "a ping frame (RFC 6455 §5.5.2)");
+    assert_closed_by_server(&mut ws);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "dropped after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_peer_that_answers_the_keepalive_ping_stays() {
+    let config = quick(WebSocketConfig {
+        keepalive: Some(Duration::from_millis(100)),
+        ..WebSocketConfig::default()
+    });
+    let server = start_with(config, echo_router());
+    let mut ws = raw_websocket(server.addr(), "/echo");
+    for _ in 0..3 {
+        let (first_byte, payload) = read_frame(&mut ws).expect("a ping");
+        assert_eq!(first_byte, 0x89);
+        ws.write_all(&client_frame(0x8A, &payload)).unwrap(); // the pong
+    }
+    ws.write_all(&client_frame(0x81, b"still here")).unwrap();
+    loop {
+        let (first_byte, payload) = read_frame(&mut ws).expect("the echo");
+        if first_byte == 0x81 {
+            assert_eq!(payload, b"still here");
+            break;
+        }
+    }
+}
+
+#[test]
+fn a_frame_that_stalls_half_way_is_dropped_after_the_stall_timeout() {
+    let config = quick(WebSocketConfig {
+        keepalive: Some(Duration::from_secs(60)),
+        stall_timeout: Duration::from_millis(300),
+        ..WebSocketConfig::default()
+    });
+    let server = start_with(config, echo_router());
+    let mut ws = raw_websocket(server.addr(), "/echo");
+    let frame = client_frame(0x81, b"0123456789");
+    ws.write_all(&frame[..8]).unwrap(); // header, key and 2 of 10 payload bytes
+    let started = Instant::now();
+    assert_closed_by_server(&mut ws);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "dropped after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn our_close_gives_up_on_a_peer_that_keeps_talking_instead_of_answering() {
+    let config = quick(WebSocketConfig {
+        close_timeout: Duration::from_millis(300),
+        ..WebSocketConfig::default()
+    });
+    let mut app = Router::new();
+    app.websocket("/bye", |mut ws| ws.close(CloseCode::Normal, "bye"));
+    let server = start_with(config, app);
+    let mut ws = raw_websocket(server.addr(), "/bye");
+    let started = Instant::now();
+    // Never answer the close; keep sending messages until the server gives up on us.
+    while started.elapsed() < Duration::from_secs(5) {
+        if ws.write_all(&client_frame(0x81, b"chatter")).is_err() {
+            break;
+        }
+        ws.set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let mut buf = [0u8; 256];
+        if let Ok(0) = std::io::Read::read(&mut ws, &mut buf) {
+            break; // the server closed TCP
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the close took {:?}",
+        started.elapsed()
+    );
+}
