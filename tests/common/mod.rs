@@ -325,3 +325,235 @@ impl Journal {
         self.lines.lock().expect("journal lock").clone()
     }
 }
+
+/// One HTTP response read off the wire: the status, the header fields as sent, and the
+/// body (framed by `Content-Length`, which every threadio response carries).
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The value of the first field called `name` (case-insensitive), if any.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(field, _)| field.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body as text (polling bodies and Engine.IO errors are UTF-8).
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("a UTF-8 body")
+    }
+
+    /// Asserts that this is an Engine.IO error (Engine.IO v4 "Transports", the reference
+    /// server's `Server.errors`): status 400, a JSON body with exactly this code and message.
+    pub fn assert_engine_error(&self, code: u64, message: &str, case: &str) {
+        assert_eq!(self.status, 400, "{case}: {self:?}");
+        assert_eq!(
+            self.header("Content-Type"),
+            Some("application/json"),
+            "{case}"
+        );
+        let json: serde_json::Value = serde_json::from_str(self.text())
+            .unwrap_or_else(|e| panic!("{case}: the error body is not JSON ({e}): {self:?}"));
+        assert_eq!(
+            json,
+            serde_json::json!({"code": code, "message": message}),
+            "{case}"
+        );
+    }
+}
+
+/// Writes one HTTP/1.1 request on a new connection (with a read timeout) and returns the
+/// connection, for the caller to read the answer when it chooses: a held polling GET is
+/// sent now and read later. `Content-Length` is added for a POST or a non-empty body.
+pub fn send_request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> TcpStream {
+    let mut stream = tcp(addr);
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method == "POST" || !body.is_empty() {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).expect("write the request");
+    stream
+}
+
+/// Reads one response: the head through its blank line, then `Content-Length` bytes.
+pub fn read_response(stream: &mut TcpStream) -> HttpResponse {
+    let head = read_head(stream);
+    assert!(head.ends_with("\r\n\r\n"), "no complete response head: {head:?}");
+    let status = status_of(&head);
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Content-Length"))
+        .map_or(0, |(_, value)| {
+            value.parse::<usize>().expect("a numeric Content-Length")
+        });
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).expect("the response body");
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// One request and its response, on a connection of its own.
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
+    read_response(&mut send_request(addr, method, target, headers, body))
+}
+
+/// Asserts that no byte of a response arrives on `stream` within `window`: a polling GET
+/// that the server is holding. `peek` leaves anything that does arrive for the reader, and
+/// the read timeout is put back afterwards.
+pub fn assert_held(stream: &TcpStream, window: Duration, case: &str) {
+    stream.set_read_timeout(Some(window)).unwrap();
+    let mut byte = [0u8; 1];
+    match stream.peek(&mut byte) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
+        Ok(0) => panic!("{case}: the server closed the connection instead of holding the GET"),
+        Ok(_) => panic!("{case}: the server answered within {window:?} instead of holding the GET"),
+        Err(e) => panic!("{case}: {e}"),
+    }
+    stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+}
+
+/// Polls `condition` every few milliseconds until it holds or `timeout` passes; returns
+/// whether it held. For state with no event to wait on (a session table emptying on a
+/// timer thread): never a fixed sleep standing in for "long enough".
+pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The record separator between packets of a polling payload (Engine.IO v4 "Packet
+/// encoding › HTTP long-polling").
+pub const RS: char = '\u{1e}';
+
+/// One Engine.IO session over HTTP long-polling, driven by hand: each request on a new
+/// connection, as a browser may.
+pub struct Polling {
+    pub addr: SocketAddr,
+    pub sid: String,
+}
+
+impl Polling {
+    /// The handshake, `GET /socket.io/?EIO=4&transport=polling`: the session and the open
+    /// packet's JSON.
+    pub fn open(addr: SocketAddr) -> (Polling, serde_json::Value) {
+        let response = http(addr, "GET", "/socket.io/?EIO=4&transport=polling", &[], b"");
+        assert_eq!(response.status, 200, "the handshake: {response:?}");
+        let json = response
+            .text()
+            .strip_prefix('0')
+            .unwrap_or_else(|| panic!("not an open packet: {:?}", response.text()));
+        let open: serde_json::Value = serde_json::from_str(json).expect("the open packet's JSON");
+        let sid = open["sid"].as_str().expect("a string sid").to_string();
+        (Polling { addr, sid }, open)
+    }
+
+    /// A session that has joined "/" (Socket.IO CONNECT): returns it and its socket id.
+    pub fn joined(addr: SocketAddr) -> (Polling, String) {
+        let (session, _) = Polling::open(addr);
+        let post = session.post("40");
+        assert_eq!((post.status, post.text()), (200, "ok"), "POST 40");
+        let id = session.next_connect_answer();
+        (session, id)
+    }
+
+    /// The query of this session's requests.
+    pub fn target(&self) -> String {
+        format!("/socket.io/?EIO=4&transport=polling&sid={}", self.sid)
+    }
+
+    /// Sends a GET and returns its connection without reading: the server may hold it.
+    pub fn start_get(&self) -> TcpStream {
+        send_request(self.addr, "GET", &self.target(), &[], b"")
+    }
+
+    /// A GET, read to its end.
+    pub fn get(&self) -> HttpResponse {
+        read_response(&mut self.start_get())
+    }
+
+    /// A GET that must succeed: its payload's packets, split at the record separator.
+    pub fn get_packets(&self) -> Vec<String> {
+        let response = self.get();
+        assert_eq!(response.status, 200, "GET: {response:?}");
+        response.text().split(RS).map(str::to_string).collect()
+    }
+
+    /// A POST of `body` (a payload: packets joined by the record separator).
+    pub fn post(&self, body: &str) -> HttpResponse {
+        http(self.addr, "POST", &self.target(), &[], body.as_bytes())
+    }
+
+    /// GETs until the answer to CONNECT arrives (answering any ping on the way) and returns
+    /// the socket id it carries.
+    pub fn next_connect_answer(&self) -> String {
+        loop {
+            for packet in self.get_packets() {
+                if packet == "2" {
+                    self.post("3");
+                    continue;
+                }
+                let id = packet
+                    .strip_prefix("40{\"sid\":\"")
+                    .and_then(|rest| rest.strip_suffix("\"}"))
+                    .unwrap_or_else(|| panic!("not a CONNECT answer: {packet:?}"));
+                return id.to_string();
+            }
+        }
+    }
+}
+
+/// A raw WebSocket upgrade request for `target` (RFC 6455 §1.3's example key), for the
+/// Engine.IO endpoint to accept or refuse.
+pub fn upgrade_request(addr: SocketAddr, target: &str) -> HttpResponse {
+    let headers = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", "13"),
+    ];
+    http(addr, "GET", target, &headers, b"")
+}
