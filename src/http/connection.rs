@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::config::ServerConfig;
 use super::request::{
-    body_length, decode_chunked, decode_head, BodyLength, Method, Request, RequestError,
+    body_length, decode_head, BodyLength, ChunkedDecoder, Method, Request, RequestError,
 };
 use super::response::{Response, Status};
 use super::router::{Route, Router, Upgrade, WebSocketHandler};
@@ -251,15 +251,19 @@ fn read_request(
             }
             input.take(n)
         }
-        BodyLength::Chunked => loop {
-            if let Some((body, used)) =
-                decode_chunked(input.data(), limits.max_body).map_err(ReadError::Request)?
-            {
-                input.consume(used);
-                break body;
+        BodyLength::Chunked => {
+            let mut decoder = ChunkedDecoder::default();
+            loop {
+                let done = decoder
+                    .decode(input.data(), limits.max_body)
+                    .map_err(ReadError::Request)?;
+                if let Some(used) = done {
+                    input.consume(used);
+                    break decoder.take_body();
+                }
+                read_more(stream, input, deadline, max_buffered)?;
             }
-            read_more(stream, input, deadline, max_buffered)?;
-        },
+        }
     };
     Ok(Some(request))
 }

@@ -16,7 +16,7 @@
 mod body;
 mod head;
 
-pub use body::{body_length, decode_chunked, BodyLength};
+pub use body::{body_length, decode_chunked, BodyLength, ChunkedDecoder};
 pub use head::decode_head;
 pub(crate) use head::{decode_fields, is_token, next_line, parse_version};
 

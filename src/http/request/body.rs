@@ -127,38 +127,67 @@ pub fn decode_chunked(
     buf: &[u8],
     max_body: usize,
 ) -> Result<Option<(Vec<u8>, usize)>, RequestError> {
-    let max_buffered = max_body.saturating_add(max_body.max(MIN_FRAMING_ALLOWANCE));
-    let waiting = || {
-        if buf.len() > max_buffered {
-            return Err(RequestError::BodyTooLarge);
-        }
-        Ok(None)
-    };
-    let mut body = Vec::new();
-    let mut pos = 0;
-    loop {
-        let Some((line, data_start)) = chunk_line(buf, pos)? else {
-            return waiting();
+    let mut decoder = ChunkedDecoder::default();
+    Ok(decoder
+        .decode(buf, max_body)?
+        .map(|used| (decoder.take_body(), used)))
+}
+
+/// [`decode_chunked`] that resumes where it stopped: a body arriving in many reads is
+/// decoded once, not again from its first chunk after every read (which would cost time
+/// quadratic in the number of chunks, and a client could send a megabyte of 1-byte chunks).
+#[derive(Debug, Default)]
+pub struct ChunkedDecoder {
+    /// The data of the chunks decoded so far.
+    body: Vec<u8>,
+    /// Where, in the buffer, the next chunk's size line starts.
+    pos: usize,
+}
+
+impl ChunkedDecoder {
+    /// Decodes the chunks of `buf` — the body's bytes from its start, everything read so
+    /// far — that the last call had not reached. `Ok(Some(used))` once the body is whole;
+    /// then [`take_body`](ChunkedDecoder::take_body) has its data.
+    ///
+    /// # Errors
+    /// As [`decode_chunked`].
+    pub fn decode(&mut self, buf: &[u8], max_body: usize) -> Result<Option<usize>, RequestError> {
+        let max_buffered = max_body.saturating_add(max_body.max(MIN_FRAMING_ALLOWANCE));
+        let waiting = || {
+            if buf.len() > max_buffered {
+                return Err(RequestError::BodyTooLarge);
+            }
+            Ok(None)
         };
-        let size = chunk_size(line)?;
-        if size == 0 {
-            let Some(end) = skip_trailers(buf, data_start)? else {
+        loop {
+            let Some((line, data_start)) = chunk_line(buf, self.pos)? else {
                 return waiting();
             };
-            return Ok(Some((body, end)));
+            let size = chunk_size(line)?;
+            if size == 0 {
+                let Some(end) = skip_trailers(buf, data_start)? else {
+                    return waiting();
+                };
+                return Ok(Some(end));
+            }
+            if size > max_body - self.body.len() {
+                return Err(RequestError::BodyTooLarge);
+            }
+            let data_end = data_start + size;
+            let Some(after_data) = buf.get(data_end..data_end + 2) else {
+                return waiting();
+            };
+            if after_data != b"\r\n" {
+                return Err(RequestError::BadChunk("chunk data not followed by CRLF"));
+            }
+            self.body.extend_from_slice(&buf[data_start..data_end]);
+            self.pos = data_end + 2;
         }
-        if size > max_body - body.len() {
-            return Err(RequestError::BodyTooLarge);
-        }
-        let data_end = data_start + size;
-        let Some(after_data) = buf.get(data_end..data_end + 2) else {
-            return waiting();
-        };
-        if after_data != b"\r\n" {
-            return Err(RequestError::BadChunk("chunk data not followed by CRLF"));
-        }
-        body.extend_from_slice(&buf[data_start..data_end]);
-        pos = data_end + 2;
+    }
+
+    /// The decoded data.
+    pub fn take_body(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
     }
 }
 
@@ -499,5 +528,25 @@ mod tests {
             bytes.extend_from_slice(b"X-Pad: 0123456789\r\n");
         }
         assert_eq!(decode_chunked(&bytes, 10), Err(RequestError::BodyTooLarge));
+    }
+
+    #[test]
+    fn the_resuming_decoder_reads_each_chunk_once_across_many_reads() {
+        let mut wire = Vec::new();
+        for _ in 0..1000 {
+            wire.extend_from_slice(b"1\r\nx\r\n");
+        }
+        wire.extend_from_slice(b"0\r\n\r\n");
+        let mut decoder = ChunkedDecoder::default();
+        let mut done = None;
+        // Seven bytes at a time, as a slow client might send them.
+        for end in (7..=wire.len()).step_by(7).chain([wire.len()]) {
+            done = decoder.decode(&wire[..end], 1 << 20).unwrap();
+            if done.is_some() {
+                break;
+            }
+        }
+        assert_eq!(done, Some(wire.len()));
+        assert_eq!(decoder.take_body(), vec![b'x'; 1000]);
     }
 }
