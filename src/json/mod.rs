@@ -5,11 +5,13 @@
 //! with [`parse`] and [`parse_with_depth`] and write with [`Value::to_json`]. How data moves:
 //! - `value.rs`: [`Value`], [`Number`] and the key-ordered [`Map`]: the data model (§3–§6);
 //! - `parse.rs`: text → `Value`, strict, with no recursion and a nesting limit (§2–§9);
+//!   `error.rs`: [`ParseError`], the rule a refused text broke and where;
 //! - `write.rs`: `Value` → text, spelled as JavaScript's `JSON.stringify` spells it.
 //!
 //! `tests/json_differential.rs` holds both directions to serde_json, an implementation none
 //! of us wrote, over thousands of generated values and mangled texts.
 
+mod error;
 mod parse;
 mod value;
 mod write;

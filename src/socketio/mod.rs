@@ -3,13 +3,14 @@
 //!
 //! How data moves: Engine.IO hands each message of a session to its `Client`
 //! (`client.rs`), which decodes Socket.IO packets (`packet.rs`), reassembles binary
-//! attachments, and routes each packet to the client's [`Socket`] in the packet's
+//! attachments (`binary.rs`), and routes each packet to the client's [`Socket`] in the packet's
 //! [`Namespace`]. The socket runs the application's handlers (`socket.rs`) and answers
 //! acknowledgements (`ack.rs`). Emitting goes the other way: encode the packet once, pick
 //! the target sockets by room (`broadcast.rs`, `room.rs`), hand the bytes to each one's
 //! Engine.IO session. [`Io`] (`server.rs`) ties it to an HTTP router.
 
 pub mod ack;
+mod binary;
 pub mod broadcast;
 mod client;
 pub mod namespace;

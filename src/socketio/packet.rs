@@ -17,10 +17,11 @@
 //! Binary data does not go into the JSON: each byte string is swapped for a placeholder
 //! `{"_placeholder":true,"num":N}` and sent after the text as its own Engine.IO binary
 //! message. So decoding takes two steps: [`decode`] reads the text and, for a binary packet,
-//! hands back a [`PartialPacket`] that [`PartialPacket::add_attachment`] completes.
+//! hands back a [`PartialPacket`] that [`PartialPacket::add_attachment`] completes. The
+//! placeholders and that reassembly are `binary.rs`'s; this file is the text around them.
 //!
 //! Rules enforced, after the reference parser (socket.io-parser `lib/index.ts`
-//! `decodeString` and `isPayloadValid`, `lib/binary.ts` `reconstructPacket`):
+//! `decodeString` and `isPayloadValid`):
 //! - the type is a digit 0–6; a binary type has a decimal attachment count and `-`, at most
 //!   [`Limits::max_attachments`] (the reference's `maxAttachments`, default 10);
 //! - a namespace starts with `/` and runs to the first `,` or the end of the text;
@@ -29,16 +30,18 @@
 //!   CONNECT an object or nothing, DISCONNECT nothing, CONNECT_ERROR a string, an object or
 //!   nothing, EVENT an array whose first element is a number or a name not in
 //!   [`RESERVED_EVENTS`], ACK an array;
-//! - each placeholder's `num` is an integer below the attachment count.
+//! - in a binary packet, the placeholders stand for the announced attachments: the rules
+//!   are listed in `binary.rs`.
 //!
 //! Where we are stricter than the reference, and why, is said at the rule: EVENT and ACK must
-//! carry data and an ACK an id (the spec says so; the reference parser lets them through),
-//! and every attachment is used by exactly one placeholder (no honest encoder does otherwise,
-//! and each repeat of a placeholder would cost us a copy of its attachment).
+//! carry data and an ACK an id (the spec says so; the reference parser lets them through).
 
 use std::fmt;
 
 use crate::json::{self, Map, ParseError, Value};
+
+pub use super::binary::PartialPacket;
+use super::binary::{check_placeholders, extract_attachments, has_binary};
 
 /// Event names a peer may not use: they mean something to the libraries themselves
 /// (socket.io-parser `RESERVED_EVENTS`; the reference parser refuses an EVENT named so).
@@ -252,43 +255,6 @@ fn wire_type(kind: PacketType, has_attachments: bool) -> PacketType {
     }
 }
 
-/// Whether `value` holds bytes anywhere inside (the reference's `hasBinary`).
-fn has_binary(value: &Value) -> bool {
-    match value {
-        Value::Binary(_) => true,
-        Value::Array(items) => items.iter().any(has_binary),
-        Value::Object(map) => map.iter().any(|(_, v)| has_binary(v)),
-        _ => false,
-    }
-}
-
-/// A copy of `value` with each [`Value::Binary`] moved to `attachments` and replaced by its
-/// placeholder, depth-first in document order (socket.io-parser `binary.ts`).
-fn extract_attachments(value: &Value, attachments: &mut Vec<Vec<u8>>) -> Value {
-    match value {
-        Value::Binary(bytes) => {
-            let num = attachments.len();
-            attachments.push(bytes.clone());
-            Value::object([
-                ("_placeholder", Value::Bool(true)),
-                ("num", Value::from(num)),
-            ])
-        }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| extract_attachments(v, attachments))
-                .collect(),
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k, extract_attachments(v, attachments)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// How much a peer may ask of the decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -319,61 +285,6 @@ pub enum Decoded {
     /// A BINARY_EVENT or BINARY_ACK: the next [`PartialPacket::expected`] binary messages on
     /// this connection are its attachments.
     NeedsAttachments(PartialPacket),
-}
-
-/// A binary packet waiting for its attachments, which arrive as the next binary Engine.IO
-/// messages, in order (Socket.IO v5 "Packet encoding"). Feed each to
-/// [`PartialPacket::add_attachment`]; the last one gives back the [`Packet`].
-///
-/// A text packet arriving before the last attachment is the peer's error (the reference:
-/// "got plaintext data when reconstructing a packet"): report
-/// [`PacketError::MissingAttachments`] with [`PartialPacket::received`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct PartialPacket {
-    /// The packet with its placeholders still in; `None` once it has been handed back.
-    packet: Option<Packet>,
-    expected: usize,
-    attachments: Vec<Vec<u8>>,
-}
-
-impl PartialPacket {
-    /// How many attachments the packet announced.
-    pub fn expected(&self) -> usize {
-        self.expected
-    }
-
-    /// How many have arrived so far.
-    pub fn received(&self) -> usize {
-        self.attachments.len()
-    }
-
-    /// Adds the next attachment. `Ok(Some(packet))` when it was the last: the packet with
-    /// each placeholder replaced by its bytes as a [`Value::Binary`]. `Ok(None)` while more
-    /// are due.
-    ///
-    /// # Errors
-    /// [`PacketError::UnexpectedAttachment`] once the packet has been handed back: the peer
-    /// sent more attachments than it announced.
-    pub fn add_attachment(&mut self, bytes: Vec<u8>) -> Result<Option<Packet>, PacketError> {
-        if self.packet.is_none() {
-            return Err(PacketError::UnexpectedAttachment);
-        }
-        self.attachments.push(bytes);
-        if self.attachments.len() < self.expected {
-            return Ok(None);
-        }
-        let Some(mut packet) = self.packet.take() else {
-            return Err(PacketError::UnexpectedAttachment);
-        };
-        // decode() checked that each num is in range and used once, so every slot is taken
-        // exactly once; a placeholder whose slot were empty would simply stay an object.
-        let mut slots: Vec<Option<Vec<u8>>> = std::mem::take(&mut self.attachments)
-            .into_iter()
-            .map(Some)
-            .collect();
-        packet.data = packet.data.map(|data| fill_placeholders(data, &mut slots));
-        Ok(Some(packet))
-    }
 }
 
 /// Decodes one Socket.IO packet from the text of an Engine.IO message.
@@ -424,11 +335,7 @@ pub fn decode(text: &str, limits: &Limits) -> Result<Decoded, PacketError> {
         // `Decoder.add`); no encoder writes one, but it is harmless.
         return Ok(Decoded::Complete(packet));
     }
-    let partial = PartialPacket {
-        packet: Some(packet),
-        expected,
-        attachments: Vec::with_capacity(expected),
-    };
+    let partial = PartialPacket::new(packet, expected);
     Ok(Decoded::NeedsAttachments(partial))
 }
 
@@ -518,80 +425,6 @@ fn check_event_name(first: Option<&Value>) -> Result<(), PacketError> {
         _ => Err(PacketError::InvalidPayload(
             "EVENT data must be an array starting with the event name",
         )),
-    }
-}
-
-/// The attachment a placeholder stands for: `Ok(None)` if `map` is no placeholder, the
-/// reference's test being `_placeholder === true` (binary.ts `_reconstructPacket`).
-///
-/// # Errors
-/// [`PacketError::BadPlaceholder`] if its `num` is not an integer in `0..count`.
-fn placeholder_num(map: &Map, count: usize) -> Result<Option<usize>, PacketError> {
-    if map.get("_placeholder") != Some(&Value::Bool(true)) {
-        return Ok(None);
-    }
-    let num = map.get("num").and_then(Value::as_i64);
-    match num.and_then(|n| usize::try_from(n).ok()) {
-        Some(num) if num < count => Ok(Some(num)),
-        _ => Err(PacketError::BadPlaceholder { count }),
-    }
-}
-
-/// Checks, before any attachment is waited for, that the placeholders in `data` use each of
-/// the `count` attachments exactly once.
-///
-/// The reference only checks each `num` is in range, so a packet may name attachment 0 a
-/// thousand times. JavaScript would share the one buffer; a [`Value`] owns its bytes, so we
-/// would copy it a thousand times. The reference's encoder numbers each buffer once, so
-/// requiring that costs honest peers nothing.
-fn check_placeholders(data: Option<&Value>, count: usize) -> Result<(), PacketError> {
-    let mut used = vec![false; count];
-    if let Some(data) = data {
-        mark_placeholders(data, &mut used)?;
-    }
-    match used.iter().position(|&u| !u) {
-        Some(num) => Err(PacketError::UnusedAttachment { num }),
-        None => Ok(()),
-    }
-}
-
-fn mark_placeholders(value: &Value, used: &mut [bool]) -> Result<(), PacketError> {
-    match value {
-        Value::Array(items) => items.iter().try_for_each(|v| mark_placeholders(v, used)),
-        Value::Object(map) => match placeholder_num(map, used.len())? {
-            Some(num) if used[num] => Err(PacketError::DuplicatePlaceholder { num }),
-            Some(num) => {
-                used[num] = true;
-                Ok(())
-            }
-            None => map.iter().try_for_each(|(_, v)| mark_placeholders(v, used)),
-        },
-        _ => Ok(()),
-    }
-}
-
-/// `value` with each placeholder replaced by its attachment, moved out of `slots`.
-fn fill_placeholders(value: Value, slots: &mut [Option<Vec<u8>>]) -> Value {
-    match value {
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| fill_placeholders(v, slots))
-                .collect(),
-        ),
-        Value::Object(map) => {
-            if let Ok(Some(num)) = placeholder_num(&map, slots.len()) {
-                if let Some(bytes) = slots.get_mut(num).and_then(Option::take) {
-                    return Value::Binary(bytes);
-                }
-            }
-            Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (k, fill_placeholders(v, slots)))
-                    .collect(),
-            )
-        }
-        other => other,
     }
 }
 
@@ -735,35 +568,12 @@ mod tests {
         }
     }
 
-    /// Decodes a binary packet and feeds it `attachments`, expecting the last to complete it.
-    fn with_attachments(text: &str, attachments: &[&[u8]]) -> Packet {
-        let Ok(Decoded::NeedsAttachments(mut partial)) = decode(text, &limits()) else {
-            panic!("{text:?} should need attachments");
-        };
-        assert_eq!(partial.expected(), attachments.len());
-        let (last, first) = attachments.split_last().expect("at least one attachment");
-        for bytes in first {
-            assert_eq!(partial.add_attachment(bytes.to_vec()), Ok(None));
-        }
-        partial
-            .add_attachment(last.to_vec())
-            .unwrap()
-            .expect("the last attachment completes")
-    }
-
     fn error(text: &str) -> PacketError {
         decode(text, &limits()).expect_err(text)
     }
 
     fn json(text: &str) -> Value {
         json::parse(text).expect(text)
-    }
-
-    fn placeholder(num: usize) -> Value {
-        Value::object([
-            ("_placeholder", Value::Bool(true)),
-            ("num", Value::from(num)),
-        ])
     }
 
     // --- CONNECT and DISCONNECT (Socket.IO v5 "Connection to a namespace") -------------------
@@ -892,101 +702,7 @@ mod tests {
         assert_eq!(complete("2[1,\"x\"]").data, Some(json("[1,\"x\"]")));
     }
 
-    #[test]
-    fn placeholder_shaped_objects_in_a_plain_event_stay_objects() {
-        let packet = complete("2[\"a\",{\"_placeholder\":true,\"num\":0}]");
-        assert_eq!(
-            packet.data,
-            Some(Value::Array(vec![Value::from("a"), placeholder(0)]))
-        );
-    }
-
-    // --- Binary attachments (Socket.IO v5 "Packet encoding") ------------------------------
-
-    #[test]
-    fn binary_event_hello_needs_one_attachment_then_holds_its_bytes() {
-        let packet = with_attachments(
-            "51-[\"hello\",{\"_placeholder\":true,\"num\":0}]",
-            &[&[1, 2, 3, 4]],
-        );
-        let expected = Packet::event("/", "hello", vec![Value::binary([1, 2, 3, 4])], None);
-        assert_eq!(packet, expected);
-        assert_eq!(packet.kind, PacketType::BinaryEvent);
-    }
-
-    #[test]
-    fn binary_ack_in_admin_456_from_the_v5_spec() {
-        let packet = with_attachments(
-            "61-/admin,456[{\"_placeholder\":true,\"num\":0}]",
-            &[b"\x00\xff"],
-        );
-        assert_eq!(
-            packet,
-            Packet::ack("/admin", 456, vec![Value::binary([0, 0xff])])
-        );
-        assert_eq!(packet.kind, PacketType::BinaryAck);
-    }
-
-    #[test]
-    fn binary_event_baz_encodes_as_in_the_v5_spec() {
-        let packet = Packet::event("/", "baz", vec![Value::binary([1, 2, 3, 4])], None);
-        let (text, attachments) = packet.encode();
-        assert_eq!(text, "51-[\"baz\",{\"_placeholder\":true,\"num\":0}]");
-        assert_eq!(attachments, [vec![1, 2, 3, 4]]);
-    }
-
-    #[test]
-    fn two_attachments_in_admin_from_the_v5_spec_round_trip() {
-        let text = "52-/admin,[\"baz\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]";
-        let packet = with_attachments(text, &[&[1, 2], &[3, 4]]);
-        let args = vec![Value::binary([1, 2]), Value::binary([3, 4])];
-        assert_eq!(packet, Packet::event("/admin", "baz", args, None));
-        assert_eq!(
-            packet.encode(),
-            (text.to_owned(), vec![vec![1, 2], vec![3, 4]])
-        );
-    }
-
-    #[test]
-    fn binary_examples_with_ack_ids_from_the_v5_spec_round_trip() {
-        for text in [
-            "51-14[\"foo\",{\"_placeholder\":true,\"num\":0}]",
-            "61-15[\"bar\",{\"_placeholder\":true,\"num\":0}]",
-        ] {
-            let packet = with_attachments(text, &[&[1, 2, 3, 4]]);
-            assert_eq!(packet.encode(), (text.to_owned(), vec![vec![1, 2, 3, 4]]));
-        }
-    }
-
-    #[test]
-    fn attachments_are_numbered_depth_first_in_document_order() {
-        let nested = Value::object([
-            ("a", Value::binary([0])),
-            ("b", Value::Array(vec![Value::Null, Value::binary([1])])),
-        ]);
-        let packet = Packet::event("/", "up", vec![nested, Value::binary([2])], None);
-        let (text, attachments) = packet.encode();
-        let p = |n| placeholder(n).to_json();
-        assert_eq!(
-            text,
-            format!(
-                "53-[\"up\",{{\"a\":{},\"b\":[null,{}]}},{}]",
-                p(0),
-                p(1),
-                p(2)
-            )
-        );
-        assert_eq!(attachments, [vec![0], vec![1], vec![2]]);
-        assert_eq!(with_attachments(&text, &[&[0], &[1], &[2]]), packet);
-    }
-
-    #[test]
-    fn placeholders_may_come_out_of_order_like_the_reference_indexes_them() {
-        let text = "52-[\"x\",{\"_placeholder\":true,\"num\":1},{\"_placeholder\":true,\"num\":0}]";
-        let packet = with_attachments(text, &[b"zero", b"one"]);
-        let args = vec![Value::binary(*b"one"), Value::binary(*b"zero")];
-        assert_eq!(packet, Packet::event("/", "x", args, None));
-    }
+    // --- Binary headers: the type and count (placeholders are tested in binary.rs) ---------
 
     #[test]
     fn kind_on_the_wire_follows_the_data_not_the_field() {
@@ -1004,33 +720,6 @@ mod tests {
         assert_eq!(
             (packet.kind, packet.data),
             (PacketType::BinaryEvent, Some(json("[\"x\"]")))
-        );
-    }
-
-    #[test]
-    fn partial_packet_counts_what_arrived() {
-        let Ok(Decoded::NeedsAttachments(mut partial)) = decode(
-            "52-[\"x\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]",
-            &limits(),
-        ) else {
-            panic!("two attachments announced");
-        };
-        assert_eq!((partial.expected(), partial.received()), (2, 0));
-        assert_eq!(partial.add_attachment(vec![1]), Ok(None));
-        assert_eq!((partial.expected(), partial.received()), (2, 1));
-    }
-
-    #[test]
-    fn an_attachment_after_the_last_is_unexpected() {
-        let Ok(Decoded::NeedsAttachments(mut partial)) =
-            decode("51-[\"x\",{\"_placeholder\":true,\"num\":0}]", &limits())
-        else {
-            panic!("one attachment announced");
-        };
-        assert!(partial.add_attachment(vec![1]).unwrap().is_some());
-        assert_eq!(
-            partial.add_attachment(vec![2]),
-            Err(PacketError::UnexpectedAttachment)
         );
     }
 
@@ -1207,62 +896,6 @@ mod tests {
         assert!(
             decode("2[\"Connect\"]", &limits()).is_ok(),
             "names are case-sensitive"
-        );
-    }
-
-    #[test]
-    fn placeholders_outside_the_attachments_are_refused_like_reconstruct_packet() {
-        for num in ["1", "-1", "0.5", "\"0\"", "null"] {
-            let text = format!("51-[\"x\",{{\"_placeholder\":true,\"num\":{num}}}]");
-            assert_eq!(
-                error(&text),
-                PacketError::BadPlaceholder { count: 1 },
-                "num {num}"
-            );
-        }
-        let no_num = "51-[\"x\",{\"_placeholder\":true}]";
-        assert_eq!(error(no_num), PacketError::BadPlaceholder { count: 1 });
-        let zero = "50-[\"x\",{\"_placeholder\":true,\"num\":0}]";
-        assert_eq!(error(zero), PacketError::BadPlaceholder { count: 0 });
-    }
-
-    #[test]
-    fn a_whole_float_num_counts_as_the_integer_as_in_javascript() {
-        let packet = with_attachments("51-[\"x\",{\"_placeholder\":true,\"num\":0.0}]", &[&[5]]);
-        assert_eq!(
-            packet.data,
-            Some(Value::Array(vec![Value::from("x"), Value::binary([5])]))
-        );
-    }
-
-    #[test]
-    fn a_repeated_placeholder_is_refused() {
-        let text = "52-[\"x\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}]";
-        assert_eq!(error(text), PacketError::DuplicatePlaceholder { num: 0 });
-    }
-
-    #[test]
-    fn an_attachment_no_placeholder_uses_is_refused() {
-        let text = "52-[\"x\",{\"_placeholder\":true,\"num\":1}]";
-        assert_eq!(error(text), PacketError::UnusedAttachment { num: 0 });
-    }
-
-    #[test]
-    fn placeholder_false_is_an_ordinary_object() {
-        let text =
-            "51-[\"x\",{\"_placeholder\":false,\"num\":0},{\"_placeholder\":true,\"num\":0}]";
-        let packet = with_attachments(text, &[&[1]]);
-        let plain = Value::object([
-            ("_placeholder", Value::Bool(false)),
-            ("num", Value::from(0)),
-        ]);
-        assert_eq!(
-            packet.data,
-            Some(Value::Array(vec![
-                Value::from("x"),
-                plain,
-                Value::binary([1])
-            ]))
         );
     }
 

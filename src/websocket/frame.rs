@@ -9,7 +9,7 @@
 //!  byte 0: FIN RSV1 RSV2 RSV3 opcode(4)    byte 1: MASK payload-len(7)
 //!  then:   extended length: 2 bytes if payload-len = 126, 8 bytes if 127 (network order)
 //!  then:   masking key: 4 bytes, if MASK is set
-//!  then:   payload, XORed with the masking key if MASK is set (§5.3)
+//!  then:   payload, XORed with the masking key if MASK is set (§5.3, see mask.rs)
 //! ```
 //!
 //! Rules enforced here: RSV bits are zero and the opcode is known (§5.2); control frames are
@@ -20,6 +20,7 @@
 use std::fmt;
 
 pub use super::close::{decode_close_payload, encode_close_payload, CloseCode, MAX_CLOSE_REASON};
+pub use super::mask::apply_mask;
 
 /// The largest payload of a control frame: close, ping, pong (RFC 6455 §5.5).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
@@ -241,29 +242,6 @@ fn decode_length(buf: &[u8], len7: u8) -> Option<(u64, usize)> {
 /// The `N` bytes of `buf` from `at`, or `None` if they have not all arrived.
 fn array_at<const N: usize>(buf: &[u8], at: usize) -> Option<[u8; N]> {
     buf.get(at..at.checked_add(N)?)?.try_into().ok()
-}
-
-/// XORs `data` with the masking key (RFC 6455 §5.3): byte `i` of the payload with
-/// `key[i % 4]`. `offset` is the position of `data[0]` within the frame's payload, so a
-/// payload can be unmasked in pieces as it arrives. Masking twice restores the bytes.
-///
-/// It works a machine word at a time: eight payload bytes meet the key repeated twice
-/// (rotated by `offset`), as one `u64` XOR. `from_ne_bytes`/`to_ne_bytes` keep byte `i` of
-/// the word at byte `i` in memory on any endianness, and copy, so no alignment is needed
-/// and only the tail of fewer than 8 bytes goes byte by byte.
-pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
-    let phase = offset % 4;
-    let key_at = |i: usize| key[(phase + i) % 4];
-    // Every 8-byte chunk starts a multiple of 4 bytes after data[0], so one word fits all.
-    let mask_word = u64::from_ne_bytes(std::array::from_fn(key_at));
-    let (words, tail) = data.as_chunks_mut::<8>();
-    let tail_start = words.len() * 8;
-    for word in words {
-        *word = (u64::from_ne_bytes(*word) ^ mask_word).to_ne_bytes();
-    }
-    for (i, byte) in tail.iter_mut().enumerate() {
-        *byte ^= key_at(tail_start + i);
-    }
 }
 
 /// One whole frame, payload unmasked (RFC 6455 §5.2).
@@ -526,13 +504,6 @@ mod tests {
 
     fn decode_err(bytes: &[u8], role: Role) -> FrameError {
         Frame::decode(bytes, role, LIMIT).expect_err("the frame breaks a rule")
-    }
-
-    /// Byte-at-a-time masking, straight from the §5.3 formula `j = i MOD 4`.
-    fn mask_byte_by_byte(data: &mut [u8], key: [u8; 4], offset: usize) {
-        for (i, byte) in data.iter_mut().enumerate() {
-            *byte ^= key[(offset + i) % 4];
-        }
     }
 
     // --- RFC 6455 §5.7 examples -------------------------------------------------------------
@@ -828,48 +799,6 @@ mod tests {
             Header::decode(&MASKED_HELLO[..2], Role::Client),
             Err(FrameError::MaskedServerFrame)
         );
-    }
-
-    #[test]
-    fn masking_hello_with_the_section_5_7_key_gives_the_rfc_bytes() {
-        let mut data = *b"Hello";
-        apply_mask(&mut data, KEY, 0);
-        assert_eq!(data, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
-        apply_mask(&mut data, KEY, 0);
-        assert_eq!(&data, b"Hello", "masking twice restores the payload");
-    }
-
-    #[test]
-    fn word_at_a_time_masking_matches_byte_by_byte_for_all_lengths_and_offsets() {
-        let key = [0x01, 0x80, 0x7F, 0xFE];
-        for len in 0..=70 {
-            for offset in 0..=13 {
-                let original: Vec<u8> = (0..len).map(|i| (i * 37 + offset) as u8).collect();
-                let mut fast = original.clone();
-                let mut slow = original.clone();
-                apply_mask(&mut fast, key, offset);
-                mask_byte_by_byte(&mut slow, key, offset);
-                assert_eq!(fast, slow, "length {len}, offset {offset}");
-            }
-        }
-    }
-
-    #[test]
-    fn unmasking_in_pieces_matches_unmasking_whole_per_section_5_3() {
-        let payload: Vec<u8> = (0..100u8).collect();
-        let mut whole = payload.clone();
-        apply_mask(&mut whole, KEY, 0);
-        for a in 0..=payload.len() {
-            for b in (a..=payload.len()).step_by(7) {
-                let mut pieces = payload.clone();
-                let (first, rest) = pieces.split_at_mut(a);
-                let (second, third) = rest.split_at_mut(b - a);
-                apply_mask(first, KEY, 0);
-                apply_mask(second, KEY, a);
-                apply_mask(third, KEY, b);
-                assert_eq!(pieces, whole, "cuts at {a} and {b}");
-            }
-        }
     }
 
     // --- §10.4 size limit -------------------------------------------------------------------

@@ -3,8 +3,9 @@
 //!
 //! How data moves, bottom to top:
 //! - `handshake.rs`: the HTTP `GET` with `Upgrade: websocket` and its `101` (§4);
-//! - `frame.rs`: bytes ↔ [`Frame`]s, with the per-frame rules (§5); `close.rs`: the
-//!   [`CloseCode`]s and close payloads (§5.5.1, §7.4);
+//! - `frame.rs`: bytes ↔ [`Frame`]s, with the per-frame rules (§5); `mask.rs`: the XOR
+//!   that client payloads go through (§5.3); `close.rs`: the [`CloseCode`]s and close
+//!   payloads (§5.5.1, §7.4);
 //! - `utf8.rs`: text checked piece by piece as it arrives (§8.1);
 //! - `connection.rs`: the [`WebSocket`] its thread reads — fragments into [`Message`]s,
 //!   pings answered (§5.4, §5.5); `closing.rs`: the closing handshake (§7);
@@ -19,6 +20,7 @@ pub mod connection;
 mod drainer;
 pub mod frame;
 pub mod handshake;
+mod mask;
 pub mod message;
 pub mod outbox;
 pub mod sender;
