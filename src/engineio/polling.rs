@@ -85,10 +85,7 @@ pub(crate) fn poll(socket: &Socket, max_wait: Duration) -> Response {
         if !state.queue.is_empty() {
             break state.queue.drain(..).collect();
         }
-        if state.release_poll
-            || state.upgrading
-            || matches!(state.transport, Transport::WebSocket(_))
-        {
+        if state.release_poll || matches!(state.transport, Transport::WebSocket(_)) {
             // Engine.IO v4 "Upgrade": a noop lets the client finish this poll and move on.
             state.release_poll = false;
             break vec![Packet::Noop];

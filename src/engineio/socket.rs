@@ -253,7 +253,9 @@ impl Socket {
             }
             state.closed = Some(reason);
             self.inner.ready.notify_all();
+            // A client that missed its pong is gone: nothing will come to collect the rest.
             let waiting = matches!(state.transport, Transport::Polling)
+                && reason != CloseReason::PingTimeout
                 && (!state.get_pending || !state.queue.is_empty());
             (state.transport.clone(), waiting)
         };

@@ -96,6 +96,7 @@ pub(crate) fn run_upgrade(mut ws: WebSocket, socket: &Socket, engine: &Arc<Engin
             {
                 let mut state = socket.lock();
                 state.upgrading = false;
+                state.release_poll = false; // no noop for the next GET: polling goes on
                 socket.inner.ready.notify_all();
             }
             ws.close(CloseCode::Normal, "upgrade failed");

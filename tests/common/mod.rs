@@ -396,7 +396,10 @@ pub fn send_request(
 /// Reads one response: the head through its blank line, then `Content-Length` bytes.
 pub fn read_response(stream: &mut TcpStream) -> HttpResponse {
     let head = read_head(stream);
-    assert!(head.ends_with("\r\n\r\n"), "no complete response head: {head:?}");
+    assert!(
+        head.ends_with("\r\n\r\n"),
+        "no complete response head: {head:?}"
+    );
     let status = status_of(&head);
     let headers: Vec<(String, String)> = head
         .lines()
@@ -431,9 +434,9 @@ pub fn http(
 }
 
 /// Asserts that no byte of a response arrives on `stream` within `window`: a polling GET
-/// that the server is holding. `peek` leaves anything that does arrive for the reader, and
-/// the read timeout is put back afterwards.
-pub fn assert_held(stream: &TcpStream, window: Duration, case: &str) {
+/// that the server is holding. `peek` waits without consuming; the read timeout is put back
+/// afterwards. An early answer fails the test with what it said.
+pub fn assert_held(stream: &mut TcpStream, window: Duration, case: &str) {
     stream.set_read_timeout(Some(window)).unwrap();
     let mut byte = [0u8; 1];
     match stream.peek(&mut byte) {
@@ -443,7 +446,16 @@ pub fn assert_held(stream: &TcpStream, window: Duration, case: &str) {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
             ) => {}
         Ok(0) => panic!("{case}: the server closed the connection instead of holding the GET"),
-        Ok(_) => panic!("{case}: the server answered within {window:?} instead of holding the GET"),
+        Ok(_) => {
+            stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+            let early = read_response(stream);
+            panic!(
+                "{case}: the server answered within {window:?} instead of holding the GET: \
+                 {} {:?}",
+                early.status,
+                early.text()
+            )
+        }
         Err(e) => panic!("{case}: {e}"),
     }
     stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
@@ -556,4 +568,57 @@ pub fn upgrade_request(addr: SocketAddr, target: &str) -> HttpResponse {
         ("Sec-WebSocket-Version", "13"),
     ];
     http(addr, "GET", target, &headers, b"")
+}
+
+/// A WebSocket client (tungstenite) on a stream with a read timeout.
+pub type Ws = tungstenite::WebSocket<TcpStream>;
+
+/// Opens the WebSocket that will take over polling session `session`
+/// (`transport=websocket&sid=…`), sends `2probe` and checks the `3probe` answer (Engine.IO
+/// v4 "Upgrade"). The caller sends `5` to finish the upgrade, or not.
+pub fn probe_websocket(session: &Polling) -> Ws {
+    let url = format!(
+        "ws://{}/socket.io/?EIO=4&transport=websocket&sid={}",
+        session.addr, session.sid
+    );
+    let (mut ws, response) =
+        tungstenite::client(url, tcp(session.addr)).expect("the WebSocket handshake");
+    assert_eq!(response.status().as_u16(), 101);
+    ws_send(&mut ws, "2probe");
+    assert_eq!(ws_read_text(&mut ws), "3probe");
+    ws
+}
+
+/// Sends one text frame.
+pub fn ws_send(ws: &mut Ws, text: &str) {
+    ws.send(tungstenite::Message::text(text))
+        .expect("send a text frame");
+}
+
+/// The next text frame; WebSocket pings and pongs are skipped (tungstenite answers them).
+pub fn ws_read_text(ws: &mut Ws) -> String {
+    loop {
+        match ws.read().expect("read a frame") {
+            tungstenite::Message::Text(text) => return text.as_str().to_string(),
+            tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// Sends a WebSocket upgrade request for `target` by hand: `Some(stream)` positioned after
+/// a 101, or `None` if the server refused with a 4xx before switching protocols.
+pub fn raw_websocket_or_refusal(addr: SocketAddr, target: &str) -> Option<TcpStream> {
+    let mut stream = tcp(addr);
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let head = read_head(&mut stream);
+    match status_of(&head) {
+        101 => Some(stream),
+        400..=499 => None,
+        other => panic!("neither 101 nor a refusal ({other}): {head}"),
+    }
 }
