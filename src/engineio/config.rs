@@ -15,8 +15,13 @@ pub struct EngineConfig {
     /// …and closes the session if the pong is not back within this: 20 s.
     pub ping_timeout: Duration,
     /// Largest message or POST body the client may send, announced in the open packet as
-    /// `maxPayload` (Socket.IO's `maxHttpBufferSize`): 1 MB.
+    /// `maxPayload` (Socket.IO's `maxHttpBufferSize`): 1 MB. The HTTP server's own limits
+    /// (`ServerConfig::limits.max_body`, `WebSocketConfig::max_message_size`, 1 MiB) apply
+    /// first: raise them too if you raise this.
     pub max_payload: usize,
+    /// Bytes that may wait for a polling client's next `GET`; past this the session closes
+    /// ("transport error"), as a WebSocket client past its backlog does: 1 MiB.
+    pub max_buffered: usize,
     /// Whether clients may use HTTP long-polling (`transports: ["polling", …]`).
     pub polling: bool,
     /// Whether clients may use WebSocket.
@@ -37,6 +42,7 @@ impl Default for EngineConfig {
             ping_interval: Duration::from_millis(25_000),
             ping_timeout: Duration::from_millis(20_000),
             max_payload: 1_000_000,
+            max_buffered: 1 << 20,
             polling: true,
             websocket: true,
             allow_upgrades: true,

@@ -80,14 +80,16 @@ pub(crate) fn poll(socket: &Socket, max_wait: Duration) -> Response {
             if state.queue.is_empty() {
                 break vec![Packet::Close];
             }
+            state.queued_bytes = 0;
             break state.queue.drain(..).collect();
         }
         if !state.queue.is_empty() {
+            state.queued_bytes = 0;
             break state.queue.drain(..).collect();
         }
         if state.release_poll || matches!(state.transport, Transport::WebSocket(_)) {
-            // Engine.IO v4 "Upgrade": a noop lets the client finish this poll and move on.
-            state.release_poll = false;
+            // Engine.IO v4 "Upgrade": from the probe on, a noop lets the client finish each
+            // poll and move on (the reference re-sends one every 100 ms while it probes).
             break vec![Packet::Noop];
         }
         let now = Instant::now();
@@ -164,8 +166,10 @@ fn deliver_payload(socket: &Socket, body: &[u8], engine: &Engine) -> Result<(), 
             Packet::Message(text) => socket.deliver(Incoming::Text(text)),
             Packet::BinaryMessage(bytes) => socket.deliver(Incoming::Binary(bytes)),
             Packet::Pong(_) => on_pong(socket, engine),
-            Packet::Ping(data) => {
-                let _ = socket.send(Packet::Pong(data));
+            // Engine.IO v4 "Heartbeat": the server pings, never the client (the reference
+            // calls a client ping an "invalid heartbeat direction").
+            Packet::Ping(_) => {
+                return Err("a client may not ping (v4 heartbeat direction)".to_string())
             }
             Packet::Close => {
                 socket.end(CloseReason::TransportClose);
@@ -181,7 +185,8 @@ fn deliver_payload(socket: &Socket, body: &[u8], engine: &Engine) -> Result<(), 
 fn on_pong(socket: &Socket, engine: &Engine) {
     {
         let mut state = socket.lock();
-        if !matches!(state.transport, Transport::Polling) {
+        // A pong with no ping outstanding changes nothing (and schedules nothing).
+        if !matches!(state.transport, Transport::Polling) || state.pong_due.is_none() {
             return;
         }
         state.pong_due = None;
@@ -243,10 +248,20 @@ fn current(state: &super::socket::State, generation: u64) -> bool {
 fn schedule_handler_deadline(socket: &Socket) {
     if let Some(deadline) = socket.handler_deadline() {
         let session = Arc::downgrade(&socket.inner);
-        crate::timer::schedule(deadline, move || {
-            if let Some(inner) = session.upgrade() {
-                Socket { inner }.run_handler_deadline();
-            }
+        crate::timer::schedule(deadline, move || run_deadline_when_free(session));
+    }
+}
+
+/// Runs the handler's deadline on the timer thread — unless the handler is busy, in which
+/// case it tries again shortly: the one timer thread must never wait behind application
+/// code.
+fn run_deadline_when_free(session: std::sync::Weak<super::socket::Inner>) {
+    let Some(inner) = session.upgrade() else {
+        return;
+    };
+    if !(Socket { inner }).run_handler_deadline() {
+        crate::timer::schedule(Instant::now() + Duration::from_millis(100), move || {
+            run_deadline_when_free(session)
         });
     }
 }

@@ -126,6 +126,11 @@ impl Engine {
 
     /// A plain HTTP request under our path: the polling transport.
     fn handle_http(self: &Arc<Self>, request: &Request) -> Response {
+        // Polling is GET and POST; a HEAD (which the router sends to GET routes) would run a
+        // poll and drop its packets with the body, so it is refused like any other method.
+        if request.method != Method::Get && request.method != Method::Post {
+            return EngineError::BadRequest.response();
+        }
         let response = match self.verify(request, "polling") {
             Ok(Target::Handshake) => super::polling::handshake(self),
             Ok(Target::Session(socket)) if request.method == Method::Post => {

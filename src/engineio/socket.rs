@@ -27,11 +27,6 @@ use crate::websocket::{CloseCode, Message, SendError, Sender, SharedFrame};
 /// How long an ended polling session waits for the `GET` that collects its last packets.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
-thread_local! {
-    /// The session whose handler this thread is running now (its address), or 0.
-    static DELIVERING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
 /// Why a session ended: the Engine.IO close reasons, which Socket.IO reports as its own
 /// disconnect reasons (Socket.IO v5 docs, "disconnect" event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +109,17 @@ impl Outgoing {
     }
 }
 
+/// Roughly how many bytes `packet` holds, for the polling queue's bound.
+pub(crate) fn packet_size(packet: &Packet) -> usize {
+    match packet {
+        Packet::Open(text) | Packet::Ping(text) | Packet::Pong(text) | Packet::Message(text) => {
+            text.len() + 1
+        }
+        Packet::BinaryMessage(bytes) => bytes.len() + 1,
+        Packet::Close | Packet::Upgrade | Packet::Noop => 1,
+    }
+}
+
 /// The WebSocket message that carries `packet`.
 pub(crate) fn websocket_message(packet: &Packet) -> Message {
     match packet {
@@ -127,6 +133,8 @@ pub(crate) struct State {
     pub(crate) transport: Transport,
     /// Packets waiting for a polling `GET` (also while an upgrade is under way).
     pub(crate) queue: VecDeque<Packet>,
+    /// Their size, roughly (data bytes): bounded by `EngineConfig::max_buffered`.
+    pub(crate) queued_bytes: usize,
     /// A `GET` is being held for this session (only one may be, Engine.IO v4 "Polling").
     pub(crate) get_pending: bool,
     /// A `POST` is being read for this session (likewise only one).
@@ -146,6 +154,8 @@ pub(crate) struct State {
 pub(crate) struct Inner {
     sid: String,
     engine: Weak<Engine>,
+    /// `EngineConfig::max_buffered`, copied here: the polling queue's bound.
+    max_buffered: usize,
     pub(crate) state: Mutex<State>,
     /// Wakes a held `GET`: packets queued, an upgrade's noop, or the end.
     pub(crate) ready: Condvar,
@@ -172,9 +182,11 @@ impl Socket {
             inner: Arc::new(Inner {
                 sid,
                 engine: Arc::downgrade(engine),
+                max_buffered: engine.config().max_buffered,
                 state: Mutex::new(State {
                     transport,
                     queue: VecDeque::new(),
+                    queued_bytes: 0,
                     get_pending: false,
                     post_pending: false,
                     release_poll: false,
@@ -224,6 +236,21 @@ impl Socket {
                 sender.send_shared(outgoing.websocket_frames())
             }
             Transport::Polling => {
+                let bytes: usize = outgoing.packets.iter().map(packet_size).sum();
+                if state.queued_bytes + bytes > self.inner.max_buffered {
+                    // A client that stops polling would otherwise make us queue forever (until
+                    // its ping timeout): like a WebSocket client past its backlog, it goes.
+                    let queued = state.queued_bytes;
+                    drop(state);
+                    crate::log!(
+                        "session {}: {queued} bytes wait for a GET, over the {} byte bound (closing)",
+                        self.sid(),
+                        self.inner.max_buffered
+                    );
+                    self.end(CloseReason::TransportError);
+                    return Err(SendError::BacklogExceeded);
+                }
+                state.queued_bytes += bytes;
                 state.queue.extend(outgoing.packets.iter().cloned());
                 self.inner.ready.notify_all();
                 Ok(())
@@ -269,11 +296,7 @@ impl Socket {
             self.unregister();
         }
         crate::debug!("session {} closed: {reason}", self.sid());
-        // A handler that ends its own session (Socket.IO's `disconnect(true)`) runs inside
-        // `deliver`, which holds the handler's lock: it hears of the end when it returns.
-        if !self.delivering_here() {
-            self.tell_handler_of_end(reason);
-        }
+        self.tell_handler_of_end(reason);
         if let Transport::WebSocket(sender) = transport {
             let code = match reason {
                 CloseReason::ServerShuttingDown => CloseCode::GoingAway, // 1001, RFC 6455 §7.4.1
@@ -298,41 +321,42 @@ impl Socket {
 
     /// Hands one client message to the layer above; an error from it ends the session.
     pub(crate) fn deliver(&self, message: Incoming) {
-        let session = Arc::as_ptr(&self.inner) as usize;
         let outcome = {
             let mut handler = self.inner.handler.lock().expect("handler lock poisoned");
-            let outer = DELIVERING.with(|d| d.replace(session));
-            let outcome = match handler.as_mut() {
+            match handler.as_mut() {
                 Some(handler) => handler.on_message(message),
                 None => Ok(()), // already ended
-            };
-            DELIVERING.with(|d| d.set(outer));
-            outcome
+            }
         };
         if let Err(reason) = outcome {
             self.end(reason);
         }
-        // The handler may have ended the session itself, while we held its lock.
-        if let Some(reason) = self.close_reason() {
-            self.tell_handler_of_end(reason);
-        }
-    }
-
-    /// Whether this thread is inside `deliver` for this session.
-    fn delivering_here(&self) -> bool {
-        DELIVERING.with(|d| d.get()) == Arc::as_ptr(&self.inner) as usize
+        self.after_handler();
     }
 
     /// Calls the handler's `on_close`, once (the handler is taken out).
+    ///
+    /// The handler's lock is the one lock under which application code runs (an event
+    /// handler may disconnect *another* client, whose session ends here). So this never
+    /// waits for it: if the lock is busy, whoever holds it will see the end when it lets
+    /// go ([`after_handler`](Socket::after_handler)). The end is recorded before the lock is
+    /// tried, and checked after the lock is released, so one of the two always sees it.
     fn tell_handler_of_end(&self, reason: CloseReason) {
-        let handler = self
-            .inner
-            .handler
-            .lock()
-            .expect("handler lock poisoned")
-            .take();
+        let handler = match self.inner.handler.try_lock() {
+            Ok(mut slot) => slot.take(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+            Err(std::sync::TryLockError::Poisoned(e)) => panic!("handler lock poisoned: {e}"),
+        };
         if let Some(mut handler) = handler {
             handler.on_close(reason);
+        }
+    }
+
+    /// Every holder of the handler's lock calls this after letting it go: the session may
+    /// have ended meanwhile (see `tell_handler_of_end`).
+    fn after_handler(&self) {
+        if let Some(reason) = self.close_reason() {
+            self.tell_handler_of_end(reason);
         }
     }
 
@@ -342,10 +366,16 @@ impl Socket {
         handler.as_ref().and_then(|h| h.deadline())
     }
 
-    /// Lets the layer above act on its deadline, if it has passed.
-    pub(crate) fn run_handler_deadline(&self) {
+    /// Lets the layer above act on its deadline, if it has passed. Returns `false` if the
+    /// handler was busy (the caller, the timer thread, tries again a little later rather
+    /// than wait behind application code).
+    pub(crate) fn run_handler_deadline(&self) -> bool {
         let outcome = {
-            let mut handler = self.inner.handler.lock().expect("handler lock poisoned");
+            let mut handler = match self.inner.handler.try_lock() {
+                Ok(handler) => handler,
+                Err(std::sync::TryLockError::WouldBlock) => return false,
+                Err(std::sync::TryLockError::Poisoned(e)) => panic!("handler lock poisoned: {e}"),
+            };
             match handler.as_mut() {
                 Some(h) if h.deadline().is_some_and(|d| Instant::now() >= d) => h.on_deadline(),
                 _ => Ok(()),
@@ -354,6 +384,8 @@ impl Socket {
         if let Err(reason) = outcome {
             self.end(reason);
         }
+        self.after_handler();
+        true
     }
 
     /// The upgrade's last step (Engine.IO v4 "Upgrade"): on the client's `5`, flush what
@@ -365,11 +397,14 @@ impl Socket {
         if state.closed.is_some() {
             return Err(SendError::Closed);
         }
-        let queued: Vec<Packet> = state.queue.drain(..).collect();
-        if !queued.is_empty() {
+        if !state.queue.is_empty() {
             // One write into the outbox, bounded by its short write timeout: the one place a
-            // session's lock is held across I/O, once per session, to keep the order.
+            // session's lock is held across I/O, once per session, to keep the order. The
+            // queue is emptied only once the outbox has taken its packets.
+            let queued: Vec<Packet> = state.queue.iter().cloned().collect();
             sender.send_shared(Outgoing::new(queued).websocket_frames())?;
+            state.queue.clear();
+            state.queued_bytes = 0;
         }
         state.transport = Transport::WebSocket(sender);
         state.upgrading = false;

@@ -96,7 +96,7 @@ pub(crate) fn run_upgrade(mut ws: WebSocket, socket: &Socket, engine: &Arc<Engin
             {
                 let mut state = socket.lock();
                 state.upgrading = false;
-                state.release_poll = false; // no noop for the next GET: polling goes on
+                state.release_poll = false; // no more noops: polling goes on
                 socket.inner.ready.notify_all();
             }
             ws.close(CloseCode::Normal, "upgrade failed");
@@ -225,10 +225,14 @@ fn on_text(text: &str, socket: &Socket, heartbeat: &mut Heartbeat) -> Result<(),
             heartbeat.next_ping = Instant::now() + heartbeat.interval;
             Ok(())
         }
-        // A v4 client pings only to probe a new transport during an upgrade.
-        Ok(Packet::Ping(data)) => {
-            let _ = socket.send(Packet::Pong(data));
-            Ok(())
+        // Engine.IO v4 "Heartbeat": the server pings, never the client; a client's `2probe`
+        // belongs to the upgrade (`probe`), before this loop.
+        Ok(Packet::Ping(_)) => {
+            crate::log!(
+                "session {}: the client pinged (v4 heartbeat direction) (closing)",
+                socket.sid()
+            );
+            Err(CloseReason::TransportError)
         }
         Ok(Packet::Close) => Err(CloseReason::TransportClose),
         Ok(Packet::Noop) | Ok(Packet::Upgrade) => Ok(()),

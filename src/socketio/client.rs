@@ -156,6 +156,7 @@ impl Client {
         let auth = auth.unwrap_or_else(|| Value::object(Vec::<(String, Value)>::new()));
         let socket = Socket::new(namespace.clone(), Arc::clone(&self.shared), auth);
         if let Err(refusal) = self.run_middlewares(&namespace, &socket) {
+            socket.discard();
             self.refuse(name, &refusal);
             return;
         }
@@ -165,8 +166,10 @@ impl Client {
         self.shared
             .send(&encode_packet(&Packet::connect(name, Some(answer))));
         socket.mark_connected();
-        namespace.add(&socket);
+        // The client's table first: a `disconnect_sockets` from another thread that finds
+        // the socket in its namespace must also find it here.
         self.shared.lock().insert(name.to_string(), socket.clone());
+        namespace.add(&socket);
         self.connect_deadline = None;
         for handler in namespace.connection_handlers() {
             socket.guarded("connection", || handler(&socket));

@@ -36,6 +36,9 @@ pub type DisconnectHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
 
 #[derive(Default)]
 struct Handlers {
+    /// The socket has disconnected: handlers added now would never run, and would keep the
+    /// socket (and its session) alive through the closures' clones, so they are refused.
+    finished: bool,
     events: HashMap<String, EventHandler>,
     any: Vec<AnyHandler>,
     disconnecting: Vec<DisconnectHandler>,
@@ -122,28 +125,34 @@ impl Socket {
         event: &str,
         handler: impl Fn(&Socket, Vec<Value>, Ack) + Send + Sync + 'static,
     ) {
-        lock(&self.inner.handlers)
-            .events
-            .insert(event.to_string(), Arc::new(handler));
+        let mut handlers = lock(&self.inner.handlers);
+        if !handlers.finished {
+            handlers.events.insert(event.to_string(), Arc::new(handler));
+        }
     }
 
     /// Sees every incoming event before its own handler (`socket.onAny`).
     pub fn on_any(&self, handler: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
-        lock(&self.inner.handlers).any.push(Arc::new(handler));
+        let mut handlers = lock(&self.inner.handlers);
+        if !handlers.finished {
+            handlers.any.push(Arc::new(handler));
+        }
     }
 
     /// Runs as the socket disconnects, while its rooms are still visible.
     pub fn on_disconnecting(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
-        lock(&self.inner.handlers)
-            .disconnecting
-            .push(Arc::new(handler));
+        let mut handlers = lock(&self.inner.handlers);
+        if !handlers.finished {
+            handlers.disconnecting.push(Arc::new(handler));
+        }
     }
 
     /// Runs once the socket has disconnected, with the reason.
     pub fn on_disconnect(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
-        lock(&self.inner.handlers)
-            .disconnect
-            .push(Arc::new(handler));
+        let mut handlers = lock(&self.inner.handlers);
+        if !handlers.finished {
+            handlers.disconnect.push(Arc::new(handler));
+        }
     }
 
     /// Sends event `event` with `args` to this client. Does nothing once disconnected.
@@ -241,6 +250,15 @@ impl Socket {
         }
     }
 
+    /// A middleware refused the socket: drop whatever handlers it registered, and accept
+    /// no more (they could hold clones of the socket and keep it alive).
+    pub(crate) fn discard(&self) {
+        *lock(&self.inner.handlers) = Handlers {
+            finished: true,
+            ..Handlers::default()
+        };
+    }
+
     pub(crate) fn mark_connected(&self) {
         self.inner.connected.store(true, Ordering::SeqCst);
     }
@@ -300,7 +318,13 @@ impl Socket {
         for callback in pending {
             self.guarded("ack", || callback(Err(AckError::Disconnected)));
         }
-        let handlers = std::mem::take(&mut *lock(&self.inner.handlers));
+        let handlers = std::mem::replace(
+            &mut *lock(&self.inner.handlers),
+            Handlers {
+                finished: true,
+                ..Handlers::default()
+            },
+        );
         self.guarded("disconnect", || {
             handlers.disconnect.iter().for_each(|h| h(self, reason))
         });
