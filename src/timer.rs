@@ -1,11 +1,16 @@
-//! One thread that runs tasks at given times: Socket.IO's acknowledgement timeouts.
+//! One thread that runs tasks at given times: Socket.IO's acknowledgement timeouts, and the
+//! long-polling sessions' heartbeat, connect timeout and close grace (which have no thread of
+//! their own).
 //!
 //! `socket.emit_with_ack(…, timeout, callback)` promises to call back with an error if no
 //! acknowledgement arrives in time, even if the client never sends anything again. The
 //! connection's own thread cannot promise that (it may be blocked reading), so timeouts go to
 //! this one thread for the whole process, which sleeps on a condition variable until the
 //! earliest deadline. A task that is no longer needed is not cancelled: it runs and finds
-//! nothing to do (an ack that already arrived), which keeps the timer tiny.
+//! nothing to do (an ack that already arrived, a heartbeat of an earlier generation). Tasks
+//! must not wait on application code: a session's handler lock is only ever *tried* from
+//! here. Application code does run here, though: an ack's timeout callback, and the
+//! disconnect handlers of a polling session closed for ping timeout.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
