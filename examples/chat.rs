@@ -1,22 +1,40 @@
-//! A Socket.IO chat server: named events, acknowledgements, broadcasting, rooms and a
-//! second namespace — the Socket.IO docs' "emitting events", "broadcasting", "rooms" and
-//! "namespaces" pages, served by threadio.
+//! The demo's chat server: nicknames, rooms, "x is typing…", and two ticks per message —
+//! Socket.IO's events, acknowledgements, rooms and broadcasts in one screen of handlers.
+//! `cargo run` (src/main.rs) runs exactly this, with the page embedded in the binary.
 //!
-//! Try it: `cargo run --example chat`, then from Node with the official client
-//! (`npm i socket.io-client`):
+//! Try it: `cargo run --example chat`, open http://127.0.0.1:3002 in two tabs (the page is
+//! read from src/assets/, so you can edit it and reload), or talk to it from Node with the
+//! official client (`npm i socket.io-client`):
 //! ```js
 //! const { io } = require("socket.io-client");
-//! const socket = io("http://127.0.0.1:3002", { transports: ["websocket"] });
-//! socket.on("chat", (m) => console.log("chat", m));
-//! socket.emit("join", "rust", (rooms) => console.log("my rooms", rooms));
-//! socket.emit("chat", { room: "rust", text: "hello" }, (ok) => console.log("acked", ok));
+//! const socket = io("http://127.0.0.1:3002");
+//! socket.on("chat", (m) => { console.log(m); socket.emit("delivered", { id: m.id }); });
+//! socket.emit("join", "ann", "lobby", (r) => console.log("members", r.members));
+//! socket.emit("chat", { room: "lobby", text: "hello" }, (r) => console.log("acked", r.id));
 //! ```
-//! `--port N` picks another port.
+//!
+//! The events, as the page uses them (`→` client to server, `←` server to client):
+//! ```text
+//! → join (nick, room, ack)     ack { room, members }; the room ← presence, notice "ann joined"
+//! → leave (room)               the room ← presence, notice "ann left"
+//! → chat ({ room, text }, ack) ack { id } (first tick); the others ← chat { id, room, from, text, at }
+//! → delivered ({ id })         the message's sender ← delivered { id } (second tick)
+//! → typing (room)              the others ← typing { room, from }
+//! → rtt (ack)                  ack at once: the page times the round trip
+//! disconnect                   each of its rooms ← presence, notice "ann left"
+//! ```
+//! `/admin` is a second namespace on the same connection, for clients whose auth is
+//! `{ token: "secret" }`: `members` acks the nicknames of everyone connected.
 
-use threadio::http::{Router, Server, ServerConfig};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use threadio::http::{Router, Server, ServerConfig, StaticFiles};
 use threadio::json::Value;
 use threadio::socketio::{ConnectError, Io, Socket};
 
+#[allow(dead_code)] // src/main.rs borrows this file for `attach` and has its own main.
 fn main() {
     let port: u16 = std::env::args()
         .skip_while(|a| a != "--port")
@@ -24,150 +42,217 @@ fn main() {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3002);
     let io = Io::new();
-    let main_namespace = io.of("/");
-    let everyone = io.clone();
-    main_namespace.on_connection(move |socket| member(socket, &everyone));
-    admin(&io);
-
+    attach(&io);
     let mut app = Router::new();
     io.attach(&mut app);
+    let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/src/assets");
+    app.static_files(StaticFiles::embedded(&[]).with_dir(assets));
     let server = Server::bind(("127.0.0.1", port), ServerConfig::default()).unwrap_or_else(|e| {
         eprintln!("cannot listen on 127.0.0.1:{port}: {e}");
         std::process::exit(1);
     });
-    if let Ok(handle) = server.shutdown_handle() {
-        threadio::signal::shutdown_on_signal(handle);
-    }
-    println!("chat: Socket.IO at http://127.0.0.1:{port}/socket.io/");
+    println!("chat: http://127.0.0.1:{port}/");
     if let Err(e) = server.serve(app) {
         eprintln!("server stopped: {e}");
     }
 }
 
-/// One chat member in the main namespace. Every handler runs on this client's own thread,
-/// in the order the client sent its events.
-fn member(socket: &Socket, io: &Io) {
-    socket.emit(
-        "welcome",
-        vec![Value::object([("id", Value::from(socket.id()))])],
-    );
+/// Who sent which message still waiting for its second tick: message id → sender's socket
+/// id, with the last id given. A `BTreeMap` because ids only grow, so the oldest entry is
+/// the first one: a message never delivered (its readers left first) is forgotten once
+/// `PENDING_MAX` newer ones wait.
+type Undelivered = Arc<Mutex<(u64, BTreeMap<u64, Sent>)>>;
+/// Who sent a message, and to which room: only another member of that room may tick it.
+struct Sent {
+    sender: String,
+    room: String,
+}
+const PENDING_MAX: usize = 1000;
 
-    // "emitting events" with an acknowledgement: the client's callback gets our answer.
-    socket.on("nick", |socket, args, ack| {
-        let name = args
-            .first()
-            .and_then(Value::as_str)
-            .unwrap_or("anonymous")
-            .to_string();
-        socket.set_data(Value::object([("nick", Value::from(name.as_str()))]));
-        ack.send(vec![Value::from(name.as_str())]);
-    });
+/// Adds the chat's handlers to `io`'s main namespace and the `/admin` namespace.
+pub fn attach(io: &Io) {
+    let undelivered: Undelivered = Arc::default();
+    io.of("/")
+        .on_connection(move |socket| member(socket, &undelivered));
+    admin(io);
+}
 
-    // "broadcasting": to a room if one is named, else to everyone but the sender.
-    socket.on("chat", |socket, args, ack| {
-        let message = args.into_iter().next().unwrap_or(Value::Null);
-        let out = vec![Value::object([
-            ("from", nick(socket)),
-            ("message", message.clone()),
-        ])];
-        match message.get("room").and_then(Value::as_str) {
-            Some(room) => socket.to(room).emit("chat", out),
-            None => socket.broadcast().emit("chat", out),
-        };
-        ack.send(vec![Value::from(true)]);
-    });
-
-    // "rooms": join and leave, and the others in the room hear about it.
+/// One chat member. Every handler runs on this client's own thread, in the order the client
+/// sent its events, so a `join` is always handled before the `chat` that follows it.
+fn member(socket: &Socket, undelivered: &Undelivered) {
     socket.on("join", |socket, args, ack| {
-        if let Some(room) = args.first().and_then(Value::as_str) {
-            socket.join(room);
-            socket
-                .to(room)
-                .emit("joined", vec![Value::from(room), nick(socket)]);
-        }
-        ack.send(vec![rooms(socket)]);
+        let (Some(nick), Some(room)) = (str_arg(&args, 0), str_arg(&args, 1)) else {
+            return;
+        };
+        socket.set_data(Value::object([("nick", nick)]));
+        socket.join(room);
+        let members = members(socket, room, None);
+        ack.send(vec![Value::object([
+            ("room", room.into()),
+            ("members", members),
+        ])]);
+        announce(socket, room, "joined", None);
     });
-    socket.on("leave", |socket, args, ack| {
-        if let Some(room) = args.first().and_then(Value::as_str) {
-            socket
-                .to(room)
-                .emit("left", vec![Value::from(room), nick(socket)]);
+
+    socket.on("leave", |socket, args, _ack| {
+        if let Some(room) = str_arg(&args, 0) {
             socket.leave(room);
+            announce(socket, room, "left", None);
         }
-        ack.send(vec![rooms(socket)]);
     });
+
+    // The first tick: the ack says the server has the message. The second comes only when
+    // another member's page says it has shown it (`delivered`), never on the server's word.
+    let pending = Arc::clone(undelivered);
+    socket.on("chat", move |socket, args, ack| {
+        let message = args.first().cloned().unwrap_or(Value::Null);
+        let (Some(room), Some(text)) = (field(&message, "room"), field(&message, "text")) else {
+            return;
+        };
+        if !socket.rooms().iter().any(|r| r == room) {
+            return; // only members may speak in a room
+        }
+        // Recorded before the emit: a reader's `delivered` may come back, on its own thread,
+        // before `emit` has even returned here.
+        let id = {
+            let mut pending = pending.lock().expect("undelivered lock poisoned");
+            pending.0 += 1;
+            let id = pending.0;
+            let sent = Sent {
+                sender: socket.id().to_string(),
+                room: room.to_string(),
+            };
+            pending.1.insert(id, sent);
+            if pending.1.len() > PENDING_MAX {
+                pending.1.pop_first();
+            }
+            id
+        };
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let out = Value::object([
+            ("id", Value::from(id)),
+            ("room", room.into()),
+            ("from", nick(socket).into()),
+            ("text", text.into()),
+            ("at", at.into()),
+        ]);
+        ack.send(vec![Value::object([("id", id)])]);
+        if socket.to(room).emit("chat", vec![out]) == 0 {
+            let mut pending = pending.lock().expect("undelivered lock poisoned");
+            pending.1.remove(&id); // nobody else is in the room: no second tick will come
+        }
+    });
+
+    let pending = Arc::clone(undelivered);
+    socket.on("delivered", move |socket, args, _ack| {
+        let Some(id) = args
+            .first()
+            .and_then(|m| m.get("id"))
+            .and_then(Value::as_i64)
+        else {
+            return;
+        };
+        let rooms = socket.rooms();
+        let sender = {
+            let mut pending = pending.lock().expect("undelivered lock poisoned");
+            let by_a_reader = pending
+                .1
+                .get(&(id as u64))
+                .is_some_and(|sent| sent.sender != socket.id() && rooms.contains(&sent.room));
+            match by_a_reader {
+                true => pending.1.remove(&(id as u64)).map(|sent| sent.sender),
+                false => None, // already ticked, forgotten, or not from one of its readers
+            }
+        };
+        // Outside the lock: an emit writes to a socket, and a slow one must not stall others.
+        if let Some(sender) = sender.and_then(|sid| socket.namespace().socket(&sid)) {
+            sender.emit("delivered", vec![Value::object([("id", id)])]);
+        }
+    });
+
     socket.on("typing", |socket, args, _ack| {
-        if let Some(room) = args.first().and_then(Value::as_str) {
-            socket
-                .to(room)
-                .emit("typing", vec![Value::from(room), nick(socket)]);
+        if let Some(room) = str_arg(&args, 0) {
+            let typing = Value::object([("room", room), ("from", nick(socket).as_str())]);
+            socket.to(room).emit("typing", vec![typing]);
         }
     });
 
-    // To everyone, the sender included.
-    let io = io.clone();
-    socket.on("announce", move |_socket, args, _ack| {
-        io.emit("announcement", args);
-    });
+    socket.on("rtt", |_socket, _args, ack| ack.send(vec![]));
 
-    // While disconnecting, the socket's rooms are still known: tell them it left.
-    socket.on_disconnecting(|socket, reason| {
-        for room in socket.rooms().iter().filter(|r| r.as_str() != socket.id()) {
-            socket
-                .to(room.as_str())
-                .emit("left", vec![Value::from(room.as_str()), nick(socket)]);
+    // While disconnecting the socket is still in its rooms, so we can name them; the member
+    // lists leave it out, since it is on its way out.
+    socket.on_disconnecting(|socket, _reason| {
+        for room in socket.rooms() {
+            if room != socket.id() {
+                announce(socket, &room, "left", Some(socket.id()));
+            }
         }
-        println!("{} disconnecting: {reason}", socket.id());
     });
 }
 
-/// "namespaces": `/admin`, for clients whose auth says `{"token":"secret"}`.
+/// Tells everyone in `room` who is there now, and that `socket`'s member joined or left.
+fn announce(socket: &Socket, room: &str, verb: &str, leaving: Option<&str>) {
+    let everyone = socket.namespace().to(room);
+    let presence = Value::object([
+        ("room", room.into()),
+        ("members", members(socket, room, leaving)),
+    ]);
+    everyone.emit("presence", vec![presence]);
+    let text = format!("{} {verb}", nick(socket));
+    everyone.emit(
+        "notice",
+        vec![Value::object([("room", room), ("text", text.as_str())])],
+    );
+}
+
+/// The nicknames of the members of `room`, but for the socket `leaving`.
+fn members(socket: &Socket, room: &str, leaving: Option<&str>) -> Value {
+    let sockets = socket.namespace().in_(room).fetch_sockets();
+    let others = sockets.iter().filter(|s| Some(s.id()) != leaving);
+    Value::Array(others.map(|s| nick(s).into()).collect())
+}
+
+/// `/admin`: a second namespace, multiplexed on the same connection, behind a middleware.
 fn admin(io: &Io) {
     let admin = io.of("/admin");
     admin.use_middleware(
         |socket| match socket.auth().get("token").and_then(Value::as_str) {
             Some("secret") => Ok(()),
-            _ => {
-                Err(ConnectError::new("Not authorized")
-                    .with_data(Value::object([("hint", "token")])))
-            }
+            _ => Err(ConnectError::new("Not authorized")),
         },
     );
     let main = io.of("/");
     admin.on_connection(move |socket| {
-        let members = main.clone();
+        let main = main.clone();
         socket.on("members", move |_socket, _args, ack| {
-            let ids: Vec<Value> = members
+            let nicks = main
                 .fetch_sockets()
                 .iter()
-                .map(|s| Value::from(s.id()))
+                .map(|s| nick(s).into())
                 .collect();
-            ack.send(vec![Value::Array(ids)]);
-        });
-        // A server-side disconnect: the member's client sees "io server disconnect".
-        let members = main.clone();
-        socket.on("kick", move |_socket, args, ack| {
-            let target = args
-                .first()
-                .and_then(Value::as_str)
-                .and_then(|id| members.socket(id));
-            let found = target.is_some();
-            if let Some(member) = target {
-                member.disconnect(false);
-            }
-            ack.send(vec![Value::from(found)]);
+            ack.send(vec![Value::Array(nicks)]);
         });
     });
 }
 
-fn nick(socket: &Socket) -> Value {
-    socket
-        .data()
-        .get("nick")
-        .cloned()
-        .unwrap_or_else(|| Value::from(socket.id()))
+fn nick(socket: &Socket) -> String {
+    match socket.data().get("nick").and_then(Value::as_str) {
+        Some(nick) => nick.to_string(),
+        None => format!("guest-{}", socket.id().chars().take(4).collect::<String>()),
+    }
 }
 
-fn rooms(socket: &Socket) -> Value {
-    Value::Array(socket.rooms().into_iter().map(Value::from).collect())
+fn str_arg(args: &[Value], index: usize) -> Option<&str> {
+    args.get(index)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }

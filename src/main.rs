@@ -1,22 +1,26 @@
 //! The demo: `cargo run --release`, then open http://127.0.0.1:3000 in two tabs.
 //!
-//! A raw-WebSocket chat, the smallest whole picture of threadio: the HTTP server serves the
-//! page (embedded in this binary, so it runs from any folder), the page opens a WebSocket
-//! to `/ws`, and every message a tab sends is broadcast by the hub to every other tab.
+//! The chat of `examples/chat.rs` (its events and rooms live there, read it next), plus
+//! what a binary adds: the page, our JavaScript client and the styles embedded in the
+//! executable (so it runs from any folder, with no network), a port, and Ctrl-C.
 //! `--port N` or `PORT=N` picks another port. Ctrl-C shuts down gracefully: every open tab
 //! receives a close frame with code 1001 (going away) and starts reconnecting.
 
-use std::sync::Arc;
-
 use threadio::http::{Asset, Router, Server, ServerConfig, StaticFiles};
-use threadio::websocket::{Message, WebSocket};
-use threadio::Hub;
+use threadio::socketio::Io;
 
-/// The page, its script and its style, compiled into the binary.
+#[path = "../examples/chat.rs"]
+mod chat;
+
+/// The page, its scripts and its style, compiled into the binary.
 static ASSETS: &[Asset] = &[
     Asset {
         path: "/index.html",
         body: include_bytes!("assets/index.html"),
+    },
+    Asset {
+        path: "/threadio.js",
+        body: include_bytes!("assets/threadio.js"),
     },
     Asset {
         path: "/chat.js",
@@ -42,10 +46,11 @@ fn main() {
         threadio::signal::shutdown_on_signal(handle);
     }
 
-    let hub = Arc::new(Hub::new());
+    let io = Io::new();
+    chat::attach(&io);
     let mut app = Router::new();
+    io.attach(&mut app);
     app.static_files(StaticFiles::embedded(ASSETS));
-    app.websocket("/ws", move |ws| chat(ws, &hub));
 
     // The bound address, not the asked-for port: `--port 0` picks a free one (the tests do).
     match server.local_addr() {
@@ -59,26 +64,6 @@ fn main() {
         std::process::exit(1);
     }
     say("threadio demo: stopped");
-}
-
-/// One chat member, on its connection's own thread: join the hub, relay every text message
-/// to everyone else, leave when the WebSocket ends. The server does not parse the chat's
-/// JSON: the page builds `{"type":"chat",...}` and the hub only carries it.
-fn chat(mut ws: WebSocket, hub: &Hub) {
-    let me = hub.join(ws.sender());
-    announce_presence(hub);
-    while let Ok(message) = ws.recv() {
-        if let Message::Text(_) = message {
-            hub.broadcast_except(me, &message);
-        }
-    }
-    hub.leave(me);
-    announce_presence(hub);
-}
-
-fn announce_presence(hub: &Hub) {
-    let notice = format!(r#"{{"type":"presence","online":{}}}"#, hub.len());
-    hub.broadcast(&Message::Text(notice));
 }
 
 /// Prints a line, ignoring a closed stdout (`println!` would panic if the reader is gone).

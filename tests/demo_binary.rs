@@ -1,5 +1,6 @@
-//! The demo as a user runs it: the real binary, its embedded page, two chat clients, and
-//! Ctrl-C (SIGINT) shutting it down gracefully with 1001 to every open WebSocket.
+//! The demo as a user runs it: the real binary, its embedded page, two Socket.IO chat
+//! clients speaking raw Engine.IO/Socket.IO text over tungstenite, and Ctrl-C (SIGINT)
+//! shutting it down gracefully with 1001 to every open WebSocket.
 
 mod common;
 
@@ -33,14 +34,28 @@ fn start_demo() -> (Child, BufReader<std::process::ChildStdout>, String) {
     (child, stdout, addr)
 }
 
-fn join_chat(addr: &str) -> Client {
+/// Opens a Socket.IO session over WebSocket (Engine.IO v4 "Handshake", then Socket.IO v5
+/// CONNECT to "/") and joins the chat's room "lobby" as `nick`, asking for ack 0.
+fn join_chat(addr: &str, nick: &str) -> Client {
     let stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-    tungstenite::client(format!("ws://{addr}/ws"), stream)
-        .unwrap()
-        .0
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let mut client = tungstenite::client(url, stream).unwrap().0;
+    assert!(
+        next_text(&mut client).starts_with(r#"0{"sid":"#),
+        "the open packet"
+    );
+    client.send(TMessage::text("40")).unwrap();
+    assert!(
+        next_text(&mut client).starts_with(r#"40{"sid":"#),
+        "CONNECT accepted"
+    );
+    let join = format!(r#"420["join","{nick}","lobby"]"#);
+    client.send(TMessage::text(join)).unwrap();
+    client
 }
 
+/// The next text frame: one Engine.IO packet (WebSocket pings are answered by tungstenite).
 fn next_text(client: &mut Client) -> String {
     loop {
         match client.read().expect("a message") {
@@ -59,19 +74,53 @@ fn the_demo_serves_its_page_relays_chat_and_shuts_down_on_sigint() {
     );
     assert_eq!(status_of(&page), 200);
     assert!(
-        page.contains("<title>") && page.contains("chat.js"),
+        page.contains("<title>") && page.contains("threadio.js") && page.contains("chat.js"),
         "{page}"
     );
 
-    let mut alice = join_chat(&addr);
-    assert_eq!(next_text(&mut alice), r#"{"type":"presence","online":1}"#);
-    let mut bob = join_chat(&addr);
-    assert_eq!(next_text(&mut bob), r#"{"type":"presence","online":2}"#);
-    assert_eq!(next_text(&mut alice), r#"{"type":"presence","online":2}"#);
+    // Each join is acked with the room's members, then the room hears presence and notice.
+    let mut alice = join_chat(&addr, "alice");
+    assert_eq!(
+        next_text(&mut alice),
+        r#"430[{"room":"lobby","members":["alice"]}]"#
+    );
+    assert_eq!(
+        next_text(&mut alice),
+        r#"42["presence",{"room":"lobby","members":["alice"]}]"#
+    );
+    assert_eq!(
+        next_text(&mut alice),
+        r#"42["notice",{"room":"lobby","text":"alice joined"}]"#
+    );
+    let mut bob = join_chat(&addr, "bob");
+    let members = r#"{"room":"lobby","members":["alice","bob"]}"#;
+    assert_eq!(next_text(&mut bob), format!("430[{members}]"));
+    for client in [&mut alice, &mut bob] {
+        assert_eq!(next_text(client), format!(r#"42["presence",{members}]"#));
+        assert_eq!(
+            next_text(client),
+            r#"42["notice",{"room":"lobby","text":"bob joined"}]"#
+        );
+    }
 
-    let chat = r#"{"type":"chat","name":"alice","text":"hi bob"}"#;
-    alice.send(TMessage::text(chat)).unwrap();
-    assert_eq!(next_text(&mut bob), chat);
+    // A message: acked to its sender with an id (the first tick), relayed to bob, and bob's
+    // `delivered` goes back to alice (the second tick).
+    alice
+        .send(TMessage::text(
+            r#"421["chat",{"room":"lobby","text":"hi bob"}]"#,
+        ))
+        .unwrap();
+    assert_eq!(next_text(&mut alice), r#"431[{"id":1}]"#);
+    let relayed = next_text(&mut bob);
+    assert!(
+        relayed.starts_with(
+            r#"42["chat",{"id":1,"room":"lobby","from":"alice","text":"hi bob","at":"#
+        ),
+        "{relayed}"
+    );
+    bob.send(TMessage::text(r#"42["delivered",{"id":1}]"#))
+        .unwrap();
+    assert_eq!(next_text(&mut alice), r#"42["delivered",{"id":1}]"#);
 
     let sigint = Command::new("kill")
         .args(["-INT", &demo.id().to_string()])

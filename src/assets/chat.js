@@ -1,163 +1,323 @@
-// The demo chat: one raw WebSocket (RFC 6455) to the threadio server, no library.
-//
-// The server is deliberately dumb: every text message it gets, it relays verbatim to everyone
-// except the sender, and it tells everyone how many are online. So the page speaks JSON:
-//   we send     {"type":"chat","name":"<nick>","text":"<msg>"}   (and show it ourselves)
-//   we receive  the same shape from others, and {"type":"presence","online":N}
-// Anything else that arrives is ignored: a page must never trust what comes off the wire.
+// The demo chat, on threadio.js (our Socket.IO client). The server is examples/chat.rs;
+// its doc comment lists the events this page speaks:
+//   → join (nick, room, ack)   → leave (room)   → chat ({room, text}, ack)   → delivered ({id})
+//   → typing (room)            → rtt (ack)
+//   ← presence {room, members} ← notice {room, text}  ← chat {id, room, from, text, at}
+//   ← delivered {id}           ← typing {room, from}
+// Everything from the wire is shown with textContent, never as HTML: a page must never
+// trust what another client sent.
 'use strict';
 
-const RETRY_FIRST_MS = 1000; // after a lost connection wait 1s, then 2s, 4s, 8s…
-const RETRY_MAX_MS = 10000;  // …but never more than 10s between attempts
-const NAME_KEY = 'threadio.name';
-
 const $ = (id) => document.getElementById(id);
-const messages = $('messages');
-const form = $('composer');
-const nameInput = $('name');
-const textInput = $('text');
-const sendButton = $('send');
+const NICK_KEY = 'threadio.nick';
+const RTT_EVERY_MS = 3000;
+const TYPING_SEND_EVERY_MS = 2000; // at most one "typing" per 2 s while keys are pressed…
+const TYPING_SHOW_MS = 3000;       // …and a "x is typing…" line fades 3 s after the last one
 
-let socket = null;
-let retryMs = RETRY_FIRST_MS;
-let retryTimer = null;
+const state = {
+  socket: null,
+  nick: '',
+  rooms: new Map(), // room → { members: [], log: [{kind, ...}], unread }
+  selected: null,
+  mine: new Map(),  // message id → our message, waiting for its "delivered"
+  early: new Set(), // "delivered" that overtook our ack (it cannot, but be safe)
+  typing: new Map(), // room → Map(nick → timer)
+  reconnects: 0,
+  lastTypingSent: 0,
+};
 
-// ---- The nickname: remembered across visits in localStorage -------------------------------
+// ---- The connection ------------------------------------------------------------------------
 
-function loadName() {
-  try {
-    const saved = localStorage.getItem(NAME_KEY);
-    if (saved) return saved;
-  } catch (_) { /* storage can be disabled (privacy mode): a fresh guest name will do */ }
-  return 'guest-' + String(Math.floor(1000 + Math.random() * 9000));
-}
-
-nameInput.value = loadName();
-nameInput.addEventListener('change', () => {
-  nameInput.value = nameInput.value.trim() || loadName();
-  try { localStorage.setItem(NAME_KEY, nameInput.value); } catch (_) { /* see loadName */ }
-});
-
-// ---- The connection -------------------------------------------------------------------------
-
-// RFC 6455 §3: "ws" is WebSocket over plain TCP and "wss" over TLS. Follow the page's own
-// scheme, or a browser refuses an insecure socket from a secure page (mixed content).
-function socketUrl() {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return scheme + '//' + location.host + '/ws';
-}
+const forcePolling = $('force-polling');
+forcePolling.checked = new URLSearchParams(location.search).get('transport') === 'polling';
+forcePolling.addEventListener('change', () => connect());
 
 function connect() {
-  setStatus('connecting', 'connecting');
+  if (state.socket) state.socket.disconnect();
+  const transports = forcePolling.checked ? ['polling'] : ['polling', 'websocket'];
+  const socket = threadio.io({ transports, forceNew: true });
+  state.socket = socket;
+  setStatus('connecting');
+  $('transport').textContent = transports[0];
+  socket.io.onPacket = (dir, packet) => logPacket(dir, packet);
+  socket.io.on('reconnect_attempt', (n) => { $('reconnects').textContent = String(++state.reconnects); });
+  socket.io.on('upgrade', (transport) => { $('transport').textContent = transport.name; });
+  // Our handlers check `socket === state.socket`: an old socket's last events are ignored.
+  const on = (event, handler) => socket.on(event, (...args) => socket === state.socket && handler(...args));
 
-  // new WebSocket() starts the opening handshake at once (RFC 6455 §4.1): an HTTP GET with
-  // "Upgrade: websocket" and a random Sec-WebSocket-Key, which the server must answer with
-  // "101 Switching Protocols" and the matching Sec-WebSocket-Accept (§4.2.2). Nothing can be
-  // sent until that has happened; the constructor returns before it does.
-  try {
-    socket = new WebSocket(socketUrl());
-  } catch (err) { // a malformed URL, e.g. when the page was opened from a file:// path
-    setStatus('disconnected', 'cannot connect: ' + err.message);
-    return;
-  }
+  on('connect', () => {
+    setStatus('connected');
+    $('transport').textContent = socket.io.engine.transport.name;
+    // A new session knows nothing of us (the server may have restarted): join our rooms
+    // again. These go out before the emits buffered while we were away, so those land.
+    for (const room of state.rooms.keys()) socket.emit('join', state.nick, room, (r) => setMembers(r.room, r.members));
+    measureRtt();
+  });
+  on('disconnect', () => setStatus('disconnected'));
+  on('connect_error', () => setStatus('disconnected'));
 
-  // onopen: the server answered 101 and the connection is OPEN (§4.1, "_The WebSocket
-  // Connection is Established_"). From here on, both sides talk in frames (§5).
-  socket.onopen = () => {
-    retryMs = RETRY_FIRST_MS; // a good connection resets the backoff
-    setStatus('connected', 'connected');
-    sendButton.disabled = false;
-  };
-
-  // onmessage: one whole message arrived. The browser has already put fragmented frames back
-  // together (§5.4) and checked that a text message is valid UTF-8 (§5.6, §8.1).
-  socket.onmessage = (event) => {
-    if (typeof event.data !== 'string') return; // binary frames (§5.6) are not part of our protocol
-    let msg;
-    try { msg = JSON.parse(event.data); } catch (_) { return; } // not JSON: ignore it
-    if (!msg || typeof msg !== 'object') return;
-
-    if (msg.type === 'chat' && typeof msg.name === 'string' && typeof msg.text === 'string') {
-      addMessage(msg.name, msg.text, false);
-    } else if (msg.type === 'presence' && Number.isInteger(msg.online) && msg.online >= 0) {
-      $('online').textContent = msg.online + ' online';
-      $('online').hidden = false;
-    }
-    // any other message type: ignored, so a newer server cannot break an older page
-  };
-
-  // onclose: the connection is CLOSED, whoever ended it. event.code is the close code (§7.4.1):
-  // 1000 normal, 1001 going away; 1006 means no Close frame came at all (the server died or the
-  // network dropped), a code that is never sent on the wire (§7.1.5). An error is always followed
-  // by a close, so this one handler is where we schedule the retry.
-  socket.onclose = (event) => {
-    console.info('websocket closed: code', event.code, 'reason', JSON.stringify(event.reason));
-    sendButton.disabled = true;
-    $('online').hidden = true;
-    scheduleReconnect();
-  };
+  on('presence', ({ room, members }) => setMembers(room, members));
+  on('notice', ({ room, text }) => addEntry(room, { kind: 'notice', text }));
+  on('chat', (message) => {
+    socket.emit('delivered', { id: message.id }); // honest: this browser has it now
+    stopTyping(message.room, message.from);
+    addEntry(message.room, { kind: 'message', ...message });
+  });
+  on('delivered', ({ id }) => {
+    const entry = state.mine.get(id);
+    if (!entry) return state.early.add(id);
+    state.mine.delete(id);
+    setTicks(entry, '✓✓');
+  });
+  on('typing', ({ room, from }) => startTyping(room, from));
 }
 
-// Exponential backoff: if the server is down, a page that retried at once in a loop would
-// hammer it the moment it came back, together with every other open tab.
-function scheduleReconnect() {
-  const delay = retryMs;
-  retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
-  setStatus('disconnected', 'disconnected · retry in ' + delay / 1000 + 's');
-  clearTimeout(retryTimer);
-  retryTimer = setTimeout(connect, delay);
+function setStatus(value) {
+  const status = $('status');
+  status.dataset.state = document.body.dataset.state = value;
+  $('status-label').textContent = value;
+  $('banner').hidden = value !== 'disconnected';
+  if (value !== 'connected') $('rtt').textContent = '–';
 }
 
-function setStatus(state, label) {
-  $('status').dataset.state = state; // style.css colours the dot from this
-  $('status-label').textContent = label;
+// The round-trip time: an event with an ack, timed. Everything a chat message goes
+// through (the transport, both parsers, a handler) is in it.
+function measureRtt() {
+  const socket = state.socket;
+  if (!socket.connected) return;
+  const started = performance.now();
+  socket.timeout(RTT_EVERY_MS).emit('rtt', (err) => {
+    if (!err && socket === state.socket) $('rtt').textContent = `${Math.round(performance.now() - started)} ms`;
+  });
 }
+setInterval(measureRtt, RTT_EVERY_MS);
 
-// ---- Sending --------------------------------------------------------------------------------
+// ---- Rooms ---------------------------------------------------------------------------------
 
-// Enter in the message box submits the form.
-form.addEventListener('submit', (event) => {
-  event.preventDefault(); // stay on the page: no real form submission
-  const text = textInput.value.trim();
-  if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
+$('nick').value = localStorage.getItem(NICK_KEY) || '';
 
-  // send(): the browser wraps the string in one text frame (opcode 0x1, §5.6) and masks it, as
-  // every client-to-server frame must be (§5.3). The relay server does not echo our own
-  // messages back, so we show ours right away.
-  const name = nameInput.value.trim() || 'guest';
-  socket.send(JSON.stringify({ type: 'chat', name: name, text: text }));
-  addMessage(name, text, true);
-  textInput.value = '';
-  textInput.focus();
+$('join-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const nick = $('nick').value.trim() || `guest-${Math.floor(1000 + Math.random() * 9000)}`;
+  const room = $('room').value.trim().replace(/^#/, '');
+  if (!room) return $('room').focus();
+  $('nick').value = state.nick = nick;
+  try { localStorage.setItem(NICK_KEY, nick); } catch (_) { /* storage may be off: fine */ }
+  if (!state.rooms.has(room)) state.rooms.set(room, { members: [], log: [], unread: 0 });
+  select(room);
+  state.socket.emit('join', nick, room, (reply) => setMembers(reply.room, reply.members));
+  $('text').focus();
 });
 
-// ---- Showing messages -----------------------------------------------------------------------
+$('leave').addEventListener('click', () => {
+  const room = state.selected;
+  state.socket.emit('leave', room);
+  state.rooms.delete(room);
+  select(state.rooms.keys().next().value || null);
+});
 
-// Every piece of text from the network goes in with textContent, never innerHTML: a message
-// like "<img src=x onerror=...>" must show as those characters, not run as code.
-function addMessage(name, text, mine) {
-  const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
-  const empty = $('empty');
-  if (empty) empty.remove();
+function select(room) {
+  state.selected = room;
+  if (room) state.rooms.get(room).unread = 0;
+  $('room-title').textContent = room ? `#${room}` : 'No room yet';
+  $('leave').hidden = !room;
+  $('text').disabled = $('send').disabled = !room;
+  $('text').placeholder = room ? `Message #${room}` : 'Join a room to write…';
+  renderRooms();
+  renderMessages();
+  renderOnline();
+  renderTyping();
+}
 
-  const item = document.createElement('li');
-  item.className = mine ? 'message mine' : 'message';
-  if (!mine) {
-    const who = document.createElement('span');
-    who.className = 'name';
-    who.textContent = name;
-    item.append(who);
+function setMembers(room, members) {
+  const entry = state.rooms.get(room);
+  if (!entry) return;
+  entry.members = members;
+  if (room === state.selected) renderOnline();
+}
+
+function renderRooms() {
+  const list = $('rooms');
+  list.replaceChildren();
+  for (const [room, entry] of state.rooms) {
+    const li = document.createElement('li');
+    li.dataset.room = room;
+    li.textContent = room;
+    li.tabIndex = 0;
+    if (entry.unread) li.dataset.unread = String(entry.unread);
+    if (room === state.selected) li.setAttribute('aria-current', 'true');
+    list.append(li);
   }
-  const bubble = document.createElement('div');
-  bubble.className = 'bubble';
-  bubble.textContent = text;
-  const time = document.createElement('time');
-  time.textContent = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  item.append(bubble, time);
-  messages.append(item);
+}
 
-  // Follow the conversation, unless the reader scrolled up to read older messages.
-  if (mine || nearBottom) item.scrollIntoView({ block: 'end' });
+$('rooms').addEventListener('click', (event) => {
+  const li = event.target.closest('li[data-room]');
+  if (li) select(li.dataset.room);
+});
+$('rooms').addEventListener('keydown', (event) => {
+  const li = event.target.closest('li[data-room]');
+  if (li && (event.key === 'Enter' || event.key === ' ')) select(li.dataset.room);
+});
+
+function renderOnline() {
+  const members = state.selected ? state.rooms.get(state.selected).members : [];
+  $('online').replaceChildren(...members.map((nick) => {
+    const li = document.createElement('li');
+    li.textContent = nick;
+    if (nick === state.nick) li.classList.add('me');
+    return li;
+  }));
+}
+
+// ---- Messages ------------------------------------------------------------------------------
+
+$('composer').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = $('text').value.trim();
+  const room = state.selected;
+  if (!text || !room) return;
+  $('text').value = '';
+  const entry = { kind: 'message', mine: true, from: state.nick, text, at: Date.now(), ticks: '' };
+  addEntry(room, entry);
+  // First tick: the server's ack says it has the message (and gives it an id). While we
+  // are disconnected the emit waits in the socket's buffer, and so does the tick.
+  state.socket.emit('chat', { room, text }, ({ id }) => {
+    if (state.early.delete(id)) return setTicks(entry, '✓✓');
+    state.mine.set(id, entry);
+    setTicks(entry, '✓');
+  });
+});
+
+/** Second tick: another member's page has shown it (it sent "delivered"). */
+function setTicks(entry, ticks) {
+  entry.ticks = ticks;
+  if (!entry.li) return;
+  const el = entry.li.querySelector('.ticks');
+  el.textContent = ticks;
+  el.title = ticks === '✓' ? 'the server has it' : 'delivered to another member';
+}
+
+$('text').addEventListener('input', () => {
+  const now = Date.now();
+  if (!state.selected || now - state.lastTypingSent < TYPING_SEND_EVERY_MS) return;
+  state.lastTypingSent = now;
+  state.socket.emit('typing', state.selected);
+});
+
+/** Records an entry in its room, and shows it if that room is selected. */
+function addEntry(room, entry) {
+  const roomState = state.rooms.get(room);
+  if (!roomState) return;
+  roomState.log.push(entry);
+  if (room !== state.selected) {
+    if (entry.kind === 'message') roomState.unread++;
+    return renderRooms();
+  }
+  const list = $('messages');
+  list.querySelector('.empty')?.remove();
+  const li = renderEntry(entry);
+  list.append(li);
+  li.scrollIntoView({ block: 'end' });
+}
+
+function renderMessages() {
+  const log = state.selected ? state.rooms.get(state.selected).log : [];
+  const list = $('messages');
+  list.replaceChildren(...log.map(renderEntry));
+  if (log.length === 0) {
+    const empty = document.createElement('li');
+    empty.className = 'empty';
+    empty.textContent = state.selected ? 'No messages yet. Say hello!' : 'Pick a nickname and join a room.';
+    list.append(empty);
+  }
+  list.lastElementChild?.scrollIntoView({ block: 'end' });
+}
+
+function renderEntry(entry) {
+  const li = document.createElement('li');
+  if (entry.kind === 'notice') {
+    li.className = 'notice';
+    li.textContent = entry.text;
+    return li;
+  }
+  li.className = entry.mine ? 'message mine' : 'message';
+  const time = new Date(entry.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  li.append(
+    span('from', entry.from),
+    span('text', entry.text),
+    span('meta', time),
+    span('ticks', entry.mine ? entry.ticks : ''),
+  );
+  entry.li = li; // the ack and "delivered" update whichever <li> shows it now
+  return li;
+}
+
+function span(className, text) {
+  const el = document.createElement('span');
+  el.className = className;
+  el.textContent = text;
+  return el;
+}
+
+// ---- "x is typing…" ------------------------------------------------------------------------
+
+function startTyping(room, from) {
+  if (!state.typing.has(room)) state.typing.set(room, new Map());
+  const typers = state.typing.get(room);
+  clearTimeout(typers.get(from));
+  typers.set(from, setTimeout(() => stopTyping(room, from), TYPING_SHOW_MS));
+  renderTyping();
+}
+
+function stopTyping(room, from) {
+  const typers = state.typing.get(room);
+  if (!typers || !typers.has(from)) return;
+  clearTimeout(typers.get(from));
+  typers.delete(from);
+  renderTyping();
+}
+
+function renderTyping() {
+  const names = [...(state.typing.get(state.selected) || new Map()).keys()];
+  $('typing').textContent = names.length === 0 ? ''
+    : names.length === 1 ? `${names[0]} is typing…`
+      : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} are typing…`;
+}
+
+// ---- The wire panel ------------------------------------------------------------------------
+
+const MAX_PACKETS = 500;
+
+$('wire-toggle').addEventListener('click', () => {
+  const wire = $('wire');
+  wire.hidden = !wire.hidden;
+  $('wire-toggle').setAttribute('aria-expanded', String(!wire.hidden));
+  document.body.classList.toggle('wire-open', !wire.hidden);
+  if (!wire.hidden) $('packets').lastElementChild?.scrollIntoView({ block: 'end' });
+});
+$('wire-clear').addEventListener('click', () => $('packets').replaceChildren());
+
+// Every Engine.IO packet, as it is on the wire: "42[…]" is Engine.IO's 4 (message) around
+// Socket.IO's 2 (event); "2"/"3" alone are the heartbeat; "2probe", "3probe", "5" the upgrade.
+function logPacket(dir, packet) {
+  const li = document.createElement('li');
+  li.className = 'packet';
+  li.dataset.dir = dir;
+  li.textContent = typeof packet === 'number' ? `binary ${packet} bytes` : packet;
+  li.title = describe(packet);
+  const list = $('packets');
+  const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+  list.append(li);
+  while (list.childElementCount > MAX_PACKETS) list.firstElementChild.remove();
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function describe(packet) {
+  if (typeof packet === 'number') return 'a binary attachment';
+  const engine = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'][Number(packet[0])];
+  if (engine !== 'message') return `Engine.IO ${engine}`;
+  const socketio = ['CONNECT', 'DISCONNECT', 'EVENT', 'ACK', 'CONNECT_ERROR', 'BINARY_EVENT', 'BINARY_ACK'];
+  return `Engine.IO message, Socket.IO ${socketio[Number(packet[1])] || '?'}`;
 }
 
 connect();

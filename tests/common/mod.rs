@@ -622,3 +622,224 @@ pub fn raw_websocket_or_refusal(addr: SocketAddr, target: &str) -> Option<TcpStr
         other => panic!("neither 101 nor a refusal ({other}): {head}"),
     }
 }
+
+// ---- The demo binary and the browser (tests/browser_e2e.rs) -----------------------------------
+
+/// The demo as a user runs it: the `threadio` binary on 127.0.0.1, its output drained on
+/// threads (kept for failure messages). Dropping it kills the process.
+pub struct Demo {
+    child: std::process::Child,
+    port: u16,
+    output: std::sync::Arc<Mutex<String>>,
+}
+
+impl Demo {
+    /// Starts the binary on `port` (0: a free one) and waits for the address it prints
+    /// first (`threadio demo: http://127.0.0.1:PORT/ ...`).
+    pub fn start(port: u16) -> Demo {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_threadio"))
+            .args(["--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the demo binary starts");
+        let output = std::sync::Arc::new(Mutex::new(String::new()));
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut first = String::new();
+        let _ = stdout.read_line(&mut first);
+        output.lock().expect("output lock").push_str(&first);
+        for pipe in [
+            Box::new(stdout) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("stderr is piped")),
+        ] {
+            let output = std::sync::Arc::clone(&output);
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut output = output.lock().expect("output lock");
+                    output.push_str(&line);
+                    output.push('\n');
+                }
+            });
+        }
+        let port = first
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or_else(|| panic!("the demo printed no http://127.0.0.1:PORT: {first:?}"));
+        Demo {
+            child,
+            port,
+            output,
+        }
+    }
+
+    /// The page's URL, `http://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What the demo printed so far, stdout and stderr.
+    pub fn output(&self) -> String {
+        self.output.lock().expect("output lock").clone()
+    }
+
+    /// Stops it as Ctrl-C does (SIGINT: a graceful shutdown) and waits for it to exit; it is
+    /// killed if it has not exited after [`READ_TIMEOUT`].
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let exited = wait_until(READ_TIMEOUT, || {
+            self.child.try_wait().is_ok_and(|s| s.is_some())
+        });
+        if !exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            panic!("the demo did not exit within {READ_TIMEOUT:?} of SIGINT");
+        }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How long a browser scenario may run before the test kills it. The scripts give up on
+/// their own after 60 s; this is the backstop for one that cannot even do that.
+pub const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Chromium driven by playwright-core from `tests/browser` (after `npm ci` there).
+pub struct BrowserPeer {
+    dir: PathBuf,
+    chromium: PathBuf,
+}
+
+/// One scenario at a time: two Chromiums at once on a two-core machine make each slow
+/// enough to miss a wait.
+static BROWSER_IN_USE: Mutex<()> = Mutex::new(());
+
+/// The browser peer, if `node`, Debian's Chromium (or `THREADIO_CHROMIUM`) and
+/// `tests/browser/node_modules` are all here; otherwise [`peer_missing`] says which is not and
+/// this returns `None`.
+pub fn browser_peer() -> Option<BrowserPeer> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let chromium = PathBuf::from(
+        std::env::var("THREADIO_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    let node_runs = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !node_runs {
+        peer_missing("node is not on the PATH");
+        return None;
+    }
+    if !chromium.is_file() {
+        peer_missing(&format!(
+            "no Chromium at {} (apt-get install chromium, or set THREADIO_CHROMIUM)",
+            chromium.display()
+        ));
+        return None;
+    }
+    for package in ["playwright-core", "socket.io-client"] {
+        if !dir.join("node_modules").join(package).is_dir() {
+            peer_missing(&format!(
+                "tests/browser/node_modules/{package} is missing (run `npm ci` in tests/browser)"
+            ));
+            return None;
+        }
+    }
+    Some(BrowserPeer { dir, chromium })
+}
+
+impl BrowserPeer {
+    /// Runs `node <scenario>.js <demo's url>` in `tests/browser` and returns the JSON line it
+    /// printed last, after asserting `"ok": true`. While it runs, a line `@server stop` or
+    /// `@server start` on its stdout stops or starts `demo` (on the same port), answered
+    /// with `ok` on its stdin. Panics with the script's and the demo's output on a failure.
+    pub fn run(&self, scenario: &str, demo: &mut Demo) -> serde_json::Value {
+        use std::io::BufRead;
+        let _one_at_a_time = BROWSER_IN_USE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut child = Command::new("node")
+            .arg(format!("{scenario}.js"))
+            .arg(demo.url())
+            .env("THREADIO_CHROMIUM", &self.chromium)
+            .current_dir(&self.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start node {scenario}.js: {e}"));
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let stderr = read_pipe(child.stderr.take().expect("stderr is piped"));
+        let (lines_tx, lines) = mpsc::channel();
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+
+        let deadline = std::time::Instant::now() + BROWSER_TIMEOUT;
+        let mut printed = Vec::new();
+        let finished = loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    match line.trim() {
+                        "@server stop" => demo.stop(),
+                        "@server start" => *demo = Demo::start(demo.port()),
+                        _ => {
+                            printed.push(line);
+                            continue;
+                        }
+                    }
+                    let _ = stdin.write_all(b"ok\n").and_then(|()| stdin.flush());
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break true,
+                Err(mpsc::RecvTimeoutError::Timeout) => break false,
+            }
+        };
+        if !finished {
+            let _ = child.kill();
+        }
+        let status = child.wait().expect("wait for node");
+        let stderr = stderr.recv().unwrap_or_default();
+        let report = |what: &str| {
+            format!(
+                "node {scenario}.js {what}\n--- its stderr:\n{stderr}\n--- its stdout:\n{}\n\
+                 --- the demo's output:\n{}",
+                printed.join("\n"),
+                demo.output()
+            )
+        };
+        assert!(
+            finished,
+            "{}",
+            report(&format!("ran over {BROWSER_TIMEOUT:?}"))
+        );
+        assert!(
+            status.success(),
+            "{}",
+            report(&format!("failed ({status})"))
+        );
+        let result: serde_json::Value = printed
+            .last()
+            .and_then(|line| serde_json::from_str(line).ok())
+            .unwrap_or_else(|| panic!("{}", report("printed no JSON line last")));
+        assert_eq!(result["ok"], true, "{}", report("did not say ok"));
+        result
+    }
+}
