@@ -207,11 +207,17 @@ fn announce(socket: &Socket, room: &str, verb: &str, leaving: Option<&str>) {
     );
 }
 
-/// The nicknames of the members of `room`, but for the socket `leaving`.
+/// The nicknames of the members of `room`, but for the socket `leaving`, sorted (a room is
+/// a set: without sorting, the list would come in the registry's hash order).
 fn members(socket: &Socket, room: &str, leaving: Option<&str>) -> Value {
     let sockets = socket.namespace().in_(room).fetch_sockets();
-    let others = sockets.iter().filter(|s| Some(s.id()) != leaving);
-    Value::Array(others.map(|s| nick(s).into()).collect())
+    let mut nicks: Vec<String> = sockets
+        .iter()
+        .filter(|s| Some(s.id()) != leaving)
+        .map(nick)
+        .collect();
+    nicks.sort();
+    Value::Array(nicks.into_iter().map(Value::from).collect())
 }
 
 /// `/admin`: a second namespace, multiplexed on the same connection, behind a middleware.
