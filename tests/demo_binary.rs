@@ -34,6 +34,19 @@ fn start_demo() -> (Child, BufReader<std::process::ChildStdout>, String) {
     (child, stdout, addr)
 }
 
+/// Kills the demo if the test fails half-way, so that no server outlives it.
+struct KillIfPanicking(u32);
+
+impl Drop for KillIfPanicking {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = Command::new("kill")
+                .args(["-9", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
 /// Opens a Socket.IO session over WebSocket (Engine.IO v4 "Handshake", then Socket.IO v5
 /// CONNECT to "/") and joins the chat's room "lobby" as `nick`, asking for ack 0.
 fn join_chat(addr: &str, nick: &str) -> Client {
@@ -68,6 +81,7 @@ fn next_text(client: &mut Client) -> String {
 #[test]
 fn the_demo_serves_its_page_relays_chat_and_shuts_down_on_sigint() {
     let (mut demo, mut stdout, addr) = start_demo();
+    let _reaper = KillIfPanicking(demo.id());
     let page = http_exchange(
         addr.parse().unwrap(),
         b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
