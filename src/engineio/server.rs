@@ -160,8 +160,13 @@ impl Engine {
             Some("websocket") => self.config.websocket,
             _ => false,
         };
-        if !enabled || transport.as_deref() != Some(arrived_as) {
+        if !enabled {
             return Err(EngineError::UnknownTransport);
+        }
+        if transport.as_deref() != Some(arrived_as) {
+            // `transport=websocket` on a plain request (no Upgrade): the reference's
+            // TRANSPORT_HANDSHAKE_ERROR, a bad request rather than an unknown transport.
+            return Err(EngineError::BadRequest);
         }
         if let Some(sid) = request.query_param("sid") {
             let socket = self
