@@ -319,6 +319,7 @@ fn eio_3_is_refused_with_code_5_and_an_unknown_transport_with_code_0() {
         400,
         r#"{"code":0,"message":"Transport unknown"}"#.to_string(),
     );
+    let bad_request = (400, r#"{"code":3,"message":"Bad request"}"#.to_string());
     let unknown_sid = (
         400,
         r#"{"code":1,"message":"Session ID unknown"}"#.to_string(),
@@ -331,6 +332,8 @@ fn eio_3_is_refused_with_code_5_and_an_unknown_transport_with_code_0() {
             &unknown_sid,
         ),
         (plain("EIO=4&transport=carrier-pigeon"), &unknown_transport),
+        // transport=websocket without the Upgrade: the reference's TRANSPORT_HANDSHAKE_ERROR
+        (plain("EIO=4&transport=websocket"), &bad_request),
     ];
     for (request, expected) in cases {
         let first_line = request.lines().next().unwrap_or_default().to_string();
