@@ -1,5 +1,7 @@
 //! The demo in a real browser: Debian's Chromium, driven by playwright-core from the scenarios
-//! in tests/browser/, against the `threadio` binary as a user runs it. Each scenario asserts
+//! in tests/browser/, against the `threadio` binary as a user runs it — and one scenario also
+//! against Node's socket.io 4.8 (tests/browser/reference_server.js), to show that our client,
+//! threadio.js, speaks the real protocol and not only ours. Each scenario asserts
 //! what a person sees (the DOM's text: names, messages, ticks, the status bar) and prints one
 //! JSON line of what it saw, which the test checks again here.
 //!
@@ -91,4 +93,109 @@ fn a_slow_post_during_the_upgrade_loses_nothing() {
     };
     assert_eq!(seen["transport"], "websocket", "{seen}");
     assert_eq!(seen["reconnects"], "0", "{seen}");
+}
+
+/// Issue 5: the same two-pages scenario, with the same page and threadio.js, against the Node
+/// socket.io 4.8 server (tests/browser/reference_server.js: chat.rs's events on the reference
+/// implementation) instead of the threadio binary: threadio.js speaks real Socket.IO.
+#[test]
+fn the_same_two_pages_chat_runs_against_the_node_socket_io_reference_server() {
+    use std::io::{BufRead, Read};
+    use std::process::{Child, Command, Stdio};
+    let _one_at_a_time = common::one_browser_at_a_time();
+
+    /// Kills the process when the test ends, also when it panics.
+    struct Killed(Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    let Some(_browser) = browser_peer() else {
+        return;
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !dir.join("node_modules/socket.io").is_dir() {
+        common::peer_missing(
+            "tests/browser/node_modules/socket.io is missing (run `npm ci` in tests/browser)",
+        );
+        return;
+    }
+    // Its stdin stays open while this test runs: the server exits once it closes.
+    let mut server = Killed(
+        Command::new("node")
+            .args(["reference_server.js", "0"])
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node reference_server.js starts"),
+    );
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(server.0.stdout.take().expect("stdout is piped"));
+    let _ = stdout.read_line(&mut first);
+    let url = first
+        .trim()
+        .strip_prefix("reference: ")
+        .unwrap_or_else(|| panic!("reference_server.js printed no URL: {first:?}"))
+        .to_string();
+
+    let mut scenario = Killed(
+        Command::new("node")
+            .args(["two_pages.js", &url])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("node two_pages.js starts"),
+    );
+    let pipes = [
+        Box::new(scenario.0.stdout.take().expect("stdout is piped")) as Box<dyn Read + Send>,
+        Box::new(scenario.0.stderr.take().expect("stderr is piped")),
+    ]
+    .map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    });
+    let exited = common::wait_until(common::BROWSER_TIMEOUT, || {
+        scenario.0.try_wait().is_ok_and(|s| s.is_some())
+    });
+    let _ = scenario.0.kill();
+    let status = scenario.0.wait().expect("wait for node two_pages.js");
+    let [out, err] = pipes.map(|t| t.join().unwrap_or_default());
+    let report = format!("against {url}\n--- stderr:\n{err}\n--- stdout:\n{out}");
+    assert!(
+        exited,
+        "two_pages.js ran over {:?} {report}",
+        common::BROWSER_TIMEOUT
+    );
+    assert!(status.success(), "two_pages.js failed ({status}) {report}");
+    let seen: serde_json::Value = out
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("two_pages.js printed no JSON line last {report}"));
+    println!("two_pages against the reference: {seen}");
+    assert_eq!(seen["ok"], true, "{seen}");
+    assert_eq!(seen["alice"]["received"]["from"], "bob", "{seen}");
+    assert_eq!(seen["alice"]["received"]["text"], "hi alice", "{seen}");
+    assert_eq!(seen["bob"]["received"]["from"], "alice", "{seen}");
+    assert_eq!(seen["bob"]["received"]["text"], "hello bob", "{seen}");
+    assert_eq!(seen["alice"]["sent"]["ticks"], "✓✓", "{seen}");
+    assert_eq!(seen["bob"]["sent"]["ticks"], "✓✓", "{seen}");
+    assert_eq!(seen["bob"]["typing"], "alice is typing…", "{seen}");
+    for who in ["alice", "bob"] {
+        assert_eq!(
+            seen[who]["online"],
+            serde_json::json!(["alice", "bob"]),
+            "{seen}"
+        );
+    }
 }

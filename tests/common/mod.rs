@@ -728,6 +728,11 @@ pub struct BrowserPeer {
 /// enough to miss a wait.
 static BROWSER_IN_USE: Mutex<()> = Mutex::new(());
 
+/// Holds the browser for a test that runs a scenario without [`BrowserPeer::run`].
+pub fn one_browser_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    BROWSER_IN_USE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The browser peer, if `node`, Debian's Chromium (or `THREADIO_CHROMIUM`) and
 /// `tests/browser/node_modules` are all here; otherwise [`peer_missing`] says which is not and
 /// this returns `None`.
