@@ -3,8 +3,9 @@
 //!
 //! Engine.IO knows sessions, packets and heartbeats, and nothing of namespaces or events.
 //! When a session opens it asks the layer above for a [`SessionHandler`] and then feeds it
-//! every message, in order, on the session's own thread — so one client's events are
-//! handled one after another, exactly as they were sent.
+//! every message, in order, under the session's handler lock — on the WebSocket's own
+//! thread, or on the thread of the POST that carried it when polling — so one client's
+//! events are handled one after another, exactly as they were sent.
 
 use std::sync::Arc;
 use std::time::Instant;

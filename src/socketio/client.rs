@@ -1,8 +1,8 @@
 //! One Engine.IO session seen by Socket.IO: the namespaces it has joined, and the decoding
 //! of its packets (Socket.IO v5 "Packet format", "Connection to a namespace").
 //!
-//! Where it sits: Engine.IO calls [`Client`] (a `SessionHandler`) on the session's own
-//! thread for each message. A text message is a Socket.IO packet; a BINARY_EVENT or
+//! Where it sits: Engine.IO calls [`Client`] (a `SessionHandler`) for each message, one at a
+//! time under the session's handler lock (on the WebSocket's thread, or a POST's thread). A text message is a Socket.IO packet; a BINARY_EVENT or
 //! BINARY_ACK announces attachments, which arrive as the next binary messages, in order.
 //! A whole packet goes to the socket of its namespace — or, for CONNECT, opens one.
 //!

@@ -1,7 +1,7 @@
 //! A Socket.IO socket: one client in one namespace — its event handlers, rooms, data, and
 //! the emits that go to it (Socket.IO v5 "Sending and receiving data").
 //!
-//! Where it sits: the client's session thread (`client.rs`) decodes each packet and hands
+//! Where it sits: the client's session (`client.rs`) decodes each packet and hands
 //! events and acks for this namespace to [`Socket`]; handlers run right there, one after
 //! another, in the order the client sent them. Anyone may hold a `Socket` (it is an `Arc`)
 //! and emit to it from any thread; the bytes go out through the Engine.IO session's
@@ -10,7 +10,8 @@
 //! Disconnect, whatever its cause (protocol.md §3 lists the reasons), runs the same steps:
 //! `disconnecting` handlers (the socket's rooms still visible), leave every room,
 //! pending acks fail, `disconnect` handlers, and the handlers are dropped (they may hold
-//! clones of the socket: dropping them breaks that cycle).
+//! clones of the socket: dropping them breaks that cycle; handlers added after that, or by a
+//! middleware that refused the socket, are refused or dropped for the same reason).
 
 use std::any::Any;
 use std::collections::HashMap;
