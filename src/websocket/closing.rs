@@ -114,6 +114,8 @@ impl Drop for WebSocket {
     /// A handler that returns without closing still gets a proper close (1000); and the
     /// last wait of the closing handshake happens here.
     fn drop(&mut self) {
+        // Frames this thread held back (`cork.rs`) leave before the connection does.
+        super::cork::release();
         if !self.ended {
             self.close(CloseCode::Normal, "");
         }

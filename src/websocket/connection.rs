@@ -26,6 +26,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::cork;
 use super::frame::{apply_mask, CloseCode, Frame, FrameError, Header, OpCode, Role};
 use super::handshake::OriginPolicy;
 use super::message::Message;
@@ -164,7 +165,7 @@ pub struct WebSocket {
     frame_deadline: Option<Instant>,
     /// `recv`'s keepalive sent a ping and no frame has come since.
     ping_unanswered: bool,
-    /// What the socket's read timeout is set to now, to spare a syscall per frame.
+    /// What the socket's read timeout is set to now (see `set_read_timeout`).
     read_timeout: Option<Duration>,
 }
 
@@ -334,6 +335,11 @@ impl WebSocket {
                 None => Ok(()),
             })?;
             if header.fin {
+                if !self.input.is_empty() {
+                    // More input is here already: what handling this message sends can wait
+                    // to go out with the replies to the next ones (`cork.rs`).
+                    cork::hold();
+                }
                 return finish(partial).map(Some);
             }
             self.message = Some(partial);
@@ -393,23 +399,42 @@ impl WebSocket {
             };
             self.set_read_timeout(timeout)?;
             match self.fill() {
-                Err(WsError::Io(e)) if self.idle_deadline.is_some() && is_timeout(&e) => {
-                    return Ok(None)
-                }
+                // The read may wake a little before the deadline (`set_read_timeout`): the
+                // loop looks at the clock again.
+                Err(WsError::Io(e)) if self.idle_deadline.is_some() && is_timeout(&e) => continue,
                 other => other?,
             }
         }
     }
 
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), WsError> {
-        if self.read_timeout != timeout {
-            self.stream.set_read_timeout(timeout).map_err(WsError::Io)?;
-            self.read_timeout = timeout;
+    /// Makes the next read wake up once `left` has passed (or never, for `None`).
+    ///
+    /// Deadlines are absolute but `SO_RCVTIMEO` is relative to each read, so the time left
+    /// shrinks with every frame. Setting it exactly each time cost a `setsockopt` per frame —
+    /// a fifth of an echo's syscalls. So a timeout already set is kept while it is close
+    /// enough: at most `left / 16` (and 250 ms) longer than `left`, so a deadline is passed
+    /// by that little at most — a heartbeat a quarter second late is harmless — and not
+    /// under `left / 2`, so an idle wait does not wake up over and over before its
+    /// deadline.
+    fn set_read_timeout(&mut self, left: Option<Duration>) -> Result<(), WsError> {
+        let close_enough = match (self.read_timeout, left) {
+            (None, None) => true,
+            (Some(current), Some(left)) => {
+                let slack = (left / 16).min(Duration::from_millis(250));
+                current <= left + slack && current >= left / 2
+            }
+            _ => false,
+        };
+        if !close_enough {
+            self.stream.set_read_timeout(left).map_err(WsError::Io)?;
+            self.read_timeout = left;
         }
         Ok(())
     }
 
     fn fill(&mut self) -> Result<(), WsError> {
+        // About to block on the socket: whatever this thread held back goes out now.
+        cork::release();
         let capacity = self.config.read_buffer;
         loop {
             return match self.input.read_from(&mut &*self.stream, capacity) {
@@ -449,11 +474,14 @@ impl WebSocket {
                 self.set_read_timeout(timeout)?;
                 // Grow by at most one chunk: a header may promise gigabytes that never come.
                 out.resize(start + (len - done).min(READ_CHUNK), 0);
+                cork::release(); // about to block: see `fill`
                 let n = read_some(&self.stream, &mut out[start..]);
                 out.truncate(start + *n.as_ref().unwrap_or(&0));
                 match n {
                     Ok(0) => return Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
                     Ok(_) => {}
+                    // Woken before the deadline, maybe: the loop looks at the clock again.
+                    Err(e) if is_timeout(&e) && self.frame_deadline.is_some() => continue,
                     Err(e) => return Err(WsError::Io(e)),
                 }
             }

@@ -10,13 +10,15 @@
 //! - `connection.rs`: the [`WebSocket`] its thread reads — fragments into [`Message`]s,
 //!   pings answered (§5.4, §5.5); `closing.rs`: the closing handshake (§7);
 //! - `outbox.rs` and `drainer.rs`: the write side, shared by every thread that sends, so a
-//!   client that does not read delays nobody; `sender.rs`: the [`Sender`] handle to it;
+//!   client that does not read delays nobody; `cork.rs`: a thread with more input already
+//!   buffered writes its frames in one go; `sender.rs`: the [`Sender`] handle to it;
 //! - `client.rs`: the client role, for tests, examples and Rust clients.
 
 pub mod client;
 pub mod close;
 mod closing;
 pub mod connection;
+mod cork;
 mod drainer;
 pub mod frame;
 pub mod handshake;

@@ -29,6 +29,8 @@
 //!    sends faster than it reads, not drop it).
 //! 5. After a close frame (RFC 6455 §5.5.1) nothing more is sent: "after sending a Close
 //!    frame, the endpoint MUST NOT send any more data frames".
+//! 6. A thread that still has input to read may hold its frames back and write them all at
+//!    once before it blocks (`cork.rs`): one `writev` for a burst instead of one per frame.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
@@ -36,7 +38,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::drainer;
+use super::{cork, drainer};
 
 /// The bytes of one encoded frame: shared by every recipient of a broadcast (encoded once),
 /// or owned when only this connection sends it.
@@ -128,7 +130,19 @@ struct State {
     backlog: usize,
     writer: Writer,
     phase: Phase,
+    /// Threads waiting on `progress`. A condition variable's notify is a syscall
+    /// (`futex`) even when nobody waits, and a write would make two of them; counting the
+    /// waiters lets the common case — nobody waiting — skip both.
+    waiting: usize,
+    /// Frames are queued that a thread holds back (rule 6), and it will write them when it
+    /// releases; `held_blocking` if one came from `send_blocking`.
+    held: bool,
+    held_blocking: bool,
 }
+
+/// Past this many unsent bytes a held send is written at once: holding is for bursts of
+/// small frames, not for building up a backlog.
+const HOLD_LIMIT: usize = 64 * 1024;
 
 /// Tunables, from `WebSocketConfig`.
 #[derive(Debug, Clone, Copy)]
@@ -167,6 +181,9 @@ impl Outbox {
                 backlog: 0,
                 writer: Writer::Idle,
                 phase: Phase::Open,
+                waiting: 0,
+                held: false,
+                held_blocking: false,
             }),
             progress: Condvar::new(),
         }
@@ -201,6 +218,9 @@ impl Outbox {
             return Err(SendError::BacklogExceeded);
         }
         self.push(&mut state, frame);
+        if self.hold(&mut state, Mode::Broadcast) {
+            return Ok(());
+        }
         self.write_if_idle(state, Mode::Broadcast)
     }
 
@@ -216,7 +236,41 @@ impl Outbox {
             return Err(SendError::Closed);
         }
         self.push(&mut state, frame);
+        if self.hold(&mut state, Mode::Blocking) {
+            return Ok(());
+        }
         self.write_if_idle(state, Mode::Blocking)
+    }
+
+    /// Rule 6: leaves the frame just queued for this thread to write when it releases, if it
+    /// is holding its writes and nobody else is writing here. Returns whether it did.
+    fn hold(self: &Arc<Self>, state: &mut State, mode: Mode) -> bool {
+        if state.writer == Writer::Busy || state.backlog > HOLD_LIMIT || !cork::is_holding() {
+            return false;
+        }
+        state.held_blocking |= mode == Mode::Blocking;
+        if !state.held {
+            state.held = true;
+            cork::defer(Arc::clone(self));
+        }
+        true
+    }
+
+    /// The thread that held frames here releases them (rule 6): write the queue, as the
+    /// sender would have. Frames from `send_blocking` keep its flow control.
+    pub(crate) fn release_held(self: &Arc<Self>) {
+        let mut state = self.lock();
+        if !std::mem::take(&mut state.held) {
+            return;
+        }
+        let mode = match std::mem::take(&mut state.held_blocking) {
+            true => Mode::Blocking,
+            false => Mode::Broadcast,
+        };
+        if state.phase == Phase::Dead || state.queue.is_empty() {
+            return;
+        }
+        let _ = self.write_if_idle(state, mode);
     }
 
     /// Queues a close frame and stops all sending after it (§5.5.1). Safe to call from any
@@ -239,6 +293,8 @@ impl Outbox {
     /// Waits up to `timeout` until everything queued is written (or the connection died).
     /// Returns whether the queue emptied.
     pub fn wait_flushed(&self, timeout: Duration) -> bool {
+        // This thread may hold frames of this very outbox (rule 6): they go first.
+        cork::release();
         let deadline = Instant::now() + timeout;
         let mut state = self.lock();
         loop {
@@ -252,11 +308,7 @@ impl Outbox {
             if now >= deadline {
                 return false;
             }
-            state = self
-                .progress
-                .wait_timeout(state, deadline - now)
-                .expect("outbox lock poisoned")
-                .0;
+            state = self.wait_for_progress(state, deadline - now);
         }
     }
 
@@ -276,7 +328,30 @@ impl Outbox {
         state.written_of_front = 0;
         state.backlog = 0;
         let _ = self.stream.shutdown(Shutdown::Both);
-        self.progress.notify_all();
+        self.notify_progress(state);
+    }
+
+    /// Sleeps until a writer makes progress (or `timeout` passes), counted in `waiting`.
+    fn wait_for_progress<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, State> {
+        state.waiting += 1;
+        let mut state = self
+            .progress
+            .wait_timeout(state, timeout)
+            .expect("outbox lock poisoned")
+            .0;
+        state.waiting -= 1;
+        state
+    }
+
+    /// Wakes the threads in `wait_for_progress`, if there are any.
+    fn notify_progress(&self, state: &State) {
+        if state.waiting > 0 {
+            self.progress.notify_all();
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -309,7 +384,7 @@ impl Outbox {
 
     /// The connection's own thread, when someone else holds the writer role: wait until the
     /// backlog is back under the bound, so a fast sender cannot grow it without limit.
-    fn wait_for_room(&self, mut state: MutexGuard<'_, State>) -> Result<(), SendError> {
+    fn wait_for_room<'a>(&'a self, mut state: MutexGuard<'a, State>) -> Result<(), SendError> {
         let deadline = Instant::now() + self.limits.stall_timeout;
         while state.backlog > self.limits.max_backlog && state.phase != Phase::Dead {
             let now = Instant::now();
@@ -317,11 +392,7 @@ impl Outbox {
                 self.kill_locked(&mut state);
                 break;
             }
-            state = self
-                .progress
-                .wait_timeout(state, deadline - now)
-                .expect("outbox lock poisoned")
-                .0;
+            state = self.wait_for_progress(state, deadline - now);
         }
         if state.phase == Phase::Dead {
             return Err(SendError::Closed);
@@ -358,7 +429,7 @@ impl Outbox {
             }
             if state.queue.is_empty() {
                 state.writer = Writer::Idle;
-                self.progress.notify_all();
+                self.notify_progress(&state);
                 return Ok(Flushed::Done);
             }
             let mut batch = std::mem::take(&mut state.queue);
@@ -382,7 +453,7 @@ impl Outbox {
             }
             if written > 0 {
                 last_progress = Instant::now();
-                self.progress.notify_all();
+                self.notify_progress(&state);
             }
             match result {
                 Ok(()) => continue,

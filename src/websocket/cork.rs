@@ -1,0 +1,173 @@
+//! Holding back a thread's writes while it still has messages to read, so that many frames
+//! to one client leave in one `writev` instead of one syscall each.
+//!
+//! Where it sits: between `connection.rs`, which knows whether more input is already
+//! buffered, and `outbox.rs`, which writes. It is what makes a thread-per-connection server
+//! batch its writes the way an event loop does, without a writer thread.
+//!
+//! The problem it solves: a connection's thread that reads a burst of messages — a
+//! publisher far ahead, an echo client with many messages in flight — would otherwise
+//! write each message's frames as soon as they are sent: one syscall per frame per
+//! recipient, which is most of a broadcast's cost (NOTES.md, chapter 15). The rule:
+//!
+//! 1. When [`WebSocket::recv`](super::WebSocket::recv) returns a message and more bytes
+//!    are already in its read buffer, the thread *holds* its writes ([`hold`]).
+//! 2. While it holds, a send to an outbox that nobody is writing only queues the frame and
+//!    notes the outbox here ([`defer`]); the frame is not yet on the wire.
+//! 3. Just before the thread would block — on a read with nothing buffered, or when the
+//!    WebSocket is dropped or waits for its queue to empty — it writes every held outbox,
+//!    each in one `writev` of everything queued ([`release`]).
+//!
+//! So nothing waits for more than the time the thread takes to handle input that had
+//! *already arrived*; a lone message is written at once, as before. The price: a handler
+//! that blocks (sleeps, waits on a lock) while input is queued behind it also delays what
+//! it sent. Handlers should not block, in threadio as in Node.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use super::outbox::Outbox;
+
+/// The outboxes this thread holds frames in, and whether it is holding now.
+#[derive(Default)]
+struct Held {
+    holding: bool,
+    outboxes: Vec<Arc<Outbox>>,
+}
+
+impl Drop for Held {
+    /// A thread that ends while holding (a handler panicked and unwound past `recv`) must
+    /// not take its frames with it.
+    fn drop(&mut self) {
+        for outbox in std::mem::take(&mut self.outboxes) {
+            outbox.release_held();
+        }
+    }
+}
+
+thread_local! {
+    static HELD: RefCell<Held> = RefCell::new(Held::default());
+}
+
+/// Rule 1: from now until [`release`], this thread's sends may be held.
+pub(crate) fn hold() {
+    let _ = HELD.try_with(|held| held.borrow_mut().holding = true);
+}
+
+/// Whether this thread is holding its writes now.
+/// (A thread that is ending, past its thread-locals, holds nothing.)
+pub(crate) fn is_holding() -> bool {
+    HELD.try_with(|held| held.borrow().holding).unwrap_or(false)
+}
+
+/// Rule 2: `outbox` has a frame held by this thread; write it at the next [`release`]. The
+/// outbox calls this once per release, whatever the number of frames.
+pub(crate) fn defer(outbox: Arc<Outbox>) {
+    HELD.with(|held| held.borrow_mut().outboxes.push(outbox));
+}
+
+/// Rule 3: stop holding and write everything held.
+pub(crate) fn release() {
+    let outboxes = HELD
+        .try_with(|held| {
+            let mut held = held.borrow_mut();
+            held.holding = false;
+            std::mem::take(&mut held.outboxes)
+        })
+        .unwrap_or_default();
+    for outbox in outboxes {
+        outbox.release_held();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::websocket::outbox::{FrameBytes, OutboxLimits};
+    use std::io::{ErrorKind, Read};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    /// An outbox writing to one end of a loopback connection, and the other end to read.
+    fn outbox_and_peer() -> (Arc<Outbox>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, peer) = listener.accept().unwrap();
+        let limits = OutboxLimits {
+            max_backlog: 1 << 20,
+            stall_timeout: Duration::from_secs(5),
+            turn: Duration::from_millis(20),
+        };
+        (
+            Arc::new(Outbox::new(Arc::new(server), peer, limits)),
+            client,
+        )
+    }
+
+    fn read_now(peer: &mut TcpStream) -> Vec<u8> {
+        peer.set_nonblocking(true).unwrap();
+        let mut got = vec![0; 64];
+        let n = match peer.read(&mut got) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => 0,
+            Err(e) => panic!("{e}"),
+        };
+        got.truncate(n);
+        got
+    }
+
+    fn read_exactly(peer: &mut TcpStream, n: usize) -> Vec<u8> {
+        peer.set_nonblocking(false).unwrap();
+        peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut got = vec![0; n];
+        peer.read_exact(&mut got).unwrap();
+        got
+    }
+
+    #[test]
+    fn held_frames_stay_queued_until_release_then_leave_together_in_order() {
+        let (outbox, mut peer) = outbox_and_peer();
+        hold();
+        for frame in [b"one ", b"two ", b"thr "] {
+            outbox.send(FrameBytes::Owned(frame.to_vec())).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(read_now(&mut peer), b"", "nothing may leave while held");
+        release();
+        assert!(!is_holding());
+        assert_eq!(read_exactly(&mut peer, 12), b"one two thr ");
+    }
+
+    #[test]
+    fn without_hold_a_send_is_written_at_once() {
+        let (outbox, mut peer) = outbox_and_peer();
+        outbox.send(FrameBytes::Owned(b"now".to_vec())).unwrap();
+        assert_eq!(read_exactly(&mut peer, 3), b"now");
+    }
+
+    #[test]
+    fn a_thread_that_ends_while_holding_still_delivers() {
+        let (outbox, mut peer) = outbox_and_peer();
+        let sender = Arc::clone(&outbox);
+        std::thread::spawn(move || {
+            hold();
+            sender
+                .send(FrameBytes::Owned(b"last words".to_vec()))
+                .unwrap();
+        })
+        .join()
+        .unwrap();
+        assert_eq!(read_exactly(&mut peer, 10), b"last words");
+    }
+
+    #[test]
+    fn past_the_hold_limit_frames_are_written_without_waiting_for_release() {
+        let (outbox, mut peer) = outbox_and_peer();
+        hold();
+        let big = vec![7u8; 70 * 1024];
+        outbox.send(FrameBytes::Owned(big)).unwrap();
+        let got = read_exactly(&mut peer, 70 * 1024);
+        assert!(got.iter().all(|&b| b == 7));
+        release();
+    }
+}
