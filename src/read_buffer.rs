@@ -5,9 +5,9 @@
 //! and says "here is one item and the bytes it used" or "not enough yet" — and this buffer
 //! sits between them and the socket. It belongs to one connection thread, so it needs no lock.
 //!
-//! Memory: a connection starts with a small buffer (8 KiB by default, see the limits table in
-//! NOTES.md) and grows it only while a large request head or body is being read, up to the
-//! caller's limit; `shrink` gives the memory back when the connection goes idle again.
+//! Memory: a connection starts with a small buffer (8 KiB for HTTP, 1 KiB for a WebSocket;
+//! NOTES.md chapter 6) and grows it only while a large request head or body is being read, up
+//! to the caller's limit; `shrink` gives the memory back when the connection goes idle again.
 
 use std::io::{self, Read};
 

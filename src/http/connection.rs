@@ -61,7 +61,18 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// The connection thread's body.
+/// A request for a WebSocket route: what the upgrade needs from the HTTP loop.
+struct Switch {
+    input: ReadBuffer,
+    request: Request,
+    handler: WebSocketHandler,
+}
+
+/// The connection thread's body: HTTP requests, then perhaps a WebSocket for good.
+///
+/// The two run one after the other, not one inside the other, so that the HTTP loop's
+/// stack frame is gone while the WebSocket lives: a thread keeps every stack page it ever
+/// touched, and ten thousand idle WebSockets would each keep the HTTP loop's too.
 pub(crate) fn run(
     stream: Arc<TcpStream>,
     peer: SocketAddr,
@@ -69,17 +80,37 @@ pub(crate) fn run(
     router: &Router,
     registration: Registration,
 ) {
+    if let Some(switch) = serve_http(&stream, peer, config, router, &registration) {
+        let Switch {
+            input,
+            request,
+            handler,
+        } = switch;
+        upgrade(stream, input, request, &handler, config, &registration);
+    }
+}
+
+/// Answers requests while the connection is kept alive; returns the request that asks for
+/// a WebSocket, if one does.
+#[inline(never)]
+fn serve_http(
+    stream: &Arc<TcpStream>,
+    peer: SocketAddr,
+    config: &ServerConfig,
+    router: &Router,
+    registration: &Registration,
+) -> Option<Switch> {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
     let mut input = ReadBuffer::new(config.read_buffer);
     loop {
-        let mut request = match read_request(&stream, &mut input, config) {
+        let mut request = match read_request(stream, &mut input, config) {
             Ok(Some(request)) => request,
             Ok(None) => break,
             Err(e) => {
                 crate::log!("{peer} bad request: {e}");
                 if let Some(response) = e.response() {
-                    let _ = response.write_to(&mut &*stream, false, false);
+                    let _ = response.write_to(&mut &**stream, false, false);
                 }
                 break;
             }
@@ -88,8 +119,11 @@ pub(crate) fn run(
         let response = match router.find(&request) {
             Route::WebSocket(handler) => {
                 let handler = Arc::clone(handler);
-                upgrade(stream, input, &request, &handler, config, &registration);
-                return;
+                return Some(Switch {
+                    input,
+                    request,
+                    handler,
+                });
             }
             Route::Http(handler) => call(handler.as_ref(), &request, peer),
             Route::Static(response) => response,
@@ -106,7 +140,7 @@ pub(crate) fn run(
             && response.status != Status::INTERNAL_SERVER_ERROR;
         let head_only = request.method == Method::Head;
         if response
-            .write_to(&mut &*stream, head_only, keep_alive)
+            .write_to(&mut &**stream, head_only, keep_alive)
             .is_err()
             || !keep_alive
         {
@@ -114,7 +148,8 @@ pub(crate) fn run(
         }
         input.shrink();
     }
-    close_gently(&stream);
+    close_gently(stream);
+    None
 }
 
 /// Runs an HTTP handler; a panic becomes a `500` for this request only.
@@ -139,16 +174,17 @@ fn call(
 /// RFC 6455 §4.2: check the upgrade request, answer 101, and run the WebSocket handler on
 /// this thread until the WebSocket ends. A refused handshake gets its status (400, 403,
 /// 426) from `HandshakeError::response` and the connection closes.
+#[inline(never)]
 fn upgrade(
     stream: Arc<TcpStream>,
     input: ReadBuffer,
-    request: &Request,
+    request: Request,
     handler: &WebSocketHandler,
     config: &ServerConfig,
     registration: &Registration,
 ) {
     let peer = request.peer;
-    let decided = catch_unwind(AssertUnwindSafe(|| handler(request)));
+    let decided = catch_unwind(AssertUnwindSafe(|| handler(&request)));
     let run = match decided {
         Ok(Upgrade::Accept(run)) => run,
         Ok(Upgrade::Refuse(response)) => {
@@ -170,7 +206,7 @@ fn upgrade(
             return;
         }
     };
-    let switching = match handshake::accept(request, &config.websocket.origins) {
+    let switching = match handshake::accept(&request, &config.websocket.origins) {
         Ok(response) => response,
         Err(e) => {
             crate::log!("{} WebSocket handshake refused: {e}", display(peer));
@@ -191,6 +227,11 @@ fn upgrade(
                 return;
             }
         };
+    // The connection may now stay open for hours: the HTTP read buffer and the request
+    // are not needed any more, and every idle connection would keep them (NOTES.md,
+    // chapter 15: memory per connection).
+    drop(input);
+    drop(request);
     registration.became_websocket(websocket.sender());
     if catch_unwind(AssertUnwindSafe(|| run(websocket))).is_err() {
         crate::log!(

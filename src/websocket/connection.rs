@@ -54,7 +54,9 @@ pub struct WebSocketConfig {
     pub close_timeout: Duration,
     /// Which `Origin`s may open a WebSocket (§10.2).
     pub origins: OriginPolicy,
-    /// Initial size of the read buffer.
+    /// Size of the read buffer: frame headers and small frames are read through it, large
+    /// payloads straight into their message. Small, because every idle connection keeps
+    /// one; a burst larger than this takes one more `read`.
     pub read_buffer: usize,
     /// `recv` pings a peer that has been silent this long, and drops it if it stays silent
     /// as long again: a vanished peer (a half-open TCP connection) would otherwise hold its
@@ -72,7 +74,7 @@ impl Default for WebSocketConfig {
             stall_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(2),
             origins: OriginPolicy::Any,
-            read_buffer: 8 * 1024,
+            read_buffer: 1024,
             keepalive: Some(Duration::from_secs(30)),
         }
     }

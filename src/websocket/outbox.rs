@@ -486,9 +486,11 @@ impl Outbox {
     }
 }
 
-/// How many frames go into one `writev`. Linux accepts up to 1024 (`IOV_MAX`); 64 keeps the
-/// slice array on the stack and already turns 64 syscalls into one.
-const MAX_SLICES: usize = 64;
+/// How many frames go into one `writev`: Linux accepts up to 1024 (`IOV_MAX`). The slice
+/// list lives on the heap for the length of the write, not on the stack: a thread keeps
+/// every stack page it once touched, and an idle connection should keep few (NOTES.md,
+/// chapter 15); one allocation is small beside the syscall.
+const MAX_SLICES: usize = 1024;
 
 /// Writes `batch` (starting `offset` bytes into its first frame) with as few syscalls as
 /// possible, until done or until `turn_ends`. Removes what was written from `batch` and returns how many bytes that was,
@@ -505,14 +507,16 @@ fn write_batch(
             // The turn is over: this reads to the caller like a write timeout.
             return (total, Err(io::ErrorKind::WouldBlock.into()));
         }
-        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-        let mut count = 0;
-        for (i, chunk) in batch.iter().take(MAX_SLICES).enumerate() {
-            let bytes = chunk.as_slice();
-            slices[i] = IoSlice::new(if i == 0 { &bytes[*offset..] } else { bytes });
-            count += 1;
-        }
-        let n = match stream.write_vectored(&slices[..count]) {
+        let slices: Vec<IoSlice> = batch
+            .iter()
+            .take(MAX_SLICES)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let bytes = chunk.as_slice();
+                IoSlice::new(if i == 0 { &bytes[*offset..] } else { bytes })
+            })
+            .collect();
+        let n = match stream.write_vectored(&slices) {
             Ok(0) => return (total, Err(io::ErrorKind::WriteZero.into())),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
