@@ -1,31 +1,52 @@
-//! The server `../shared/bench/perf.sh` measures beside the peers: raw WebSocket and
-//! Socket.IO on one port, speaking the load generator's protocol (its `main.rs` header):
+//! The server `../shared/bench/perf.sh` measures beside the peers, and the one our own bench
+//! (`examples/bench/`) starts: raw WebSocket, Socket.IO and plain HTTP on one port, speaking
+//! the load generator's protocol (its `main.rs` header):
 //!
 //! - raw WebSocket: `/echo` sends every message back; `/broadcast` sends every text message
 //!   to every client of `/broadcast`, the sender included;
 //! - Socket.IO (`/socket.io/`): `echo` goes back to the sender as `echo`; `chat` goes to
 //!   everyone as `chat`, the sender included.
 //!
+//! What `examples/bench/` adds (perf.sh uses none of it):
+//!
+//! - raw WebSocket `/room/NAME`: every text message goes to the other clients of the same
+//!   `/room/NAME` — a room is a path, and each has its own [`Hub`];
+//! - Socket.IO `join` (room name): the socket joins that room, and acknowledges if asked;
+//!   `room-chat` (room, payload): `payload` goes to the room's other members as `chat`
+//!   (`socket.to(room).emit`, which leaves out the sender, as `/room/NAME` does);
+//! - `POST /echo-http`: the request's body comes back as the response's body, for the
+//!   transport comparison (`bench transports`): a request per message instead of a socket.
+//!
 //! Run it: `cargo run --release --example bench_server -- 3000`, then (from the bench copy)
 //! `perf.sh --extra-url ws://127.0.0.1:3000 --extra-socketio --extra-label threadio
-//! --extra-cmd "/abs/path/target/release/examples/bench_server 3000"`. Logging is off
-//! unless `THREADIO_LOG` says otherwise: a log line per connection would be measured too.
+//! --extra-cmd "/abs/path/target/release/examples/bench_server 3000"`. Port 0 picks a free
+//! port; the first line printed says which. Logging is off unless `THREADIO_LOG` says
+//! otherwise: a log line per connection would be measured too.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use threadio::http::{Router, Server, ServerConfig};
+use threadio::http::{Response, Router, Server, ServerConfig, Status, Upgrade};
+use threadio::json::Value;
 use threadio::socketio::Io;
-use threadio::websocket::Message;
+use threadio::websocket::{Message, WebSocket};
 use threadio::Hub;
 
+#[allow(dead_code)] // examples/bench/ borrows this file for `run` and has its own main.
 fn main() {
-    if std::env::var_os("THREADIO_LOG").is_none() {
-        std::env::set_var("THREADIO_LOG", "off");
-    }
     let port: u16 = std::env::args()
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
+    run(port);
+}
+
+/// Listens on 127.0.0.1:`port` and serves [`app`] until the process ends. Prints one line
+/// first, `bench_server: listening on 127.0.0.1:PORT …`, with the port actually bound.
+pub fn run(port: u16) {
+    if std::env::var_os("THREADIO_LOG").is_none() {
+        std::env::set_var("THREADIO_LOG", "off");
+    }
     let config = ServerConfig {
         max_connections: 12_000,
         ..ServerConfig::default()
@@ -34,7 +55,18 @@ fn main() {
         eprintln!("cannot listen on 127.0.0.1:{port}: {e}");
         std::process::exit(1);
     });
+    let bound = server.local_addr().map_or(port, |addr| addr.port());
+    println!(
+        "bench_server: listening on 127.0.0.1:{bound}: ws://127.0.0.1:{bound}/echo, /broadcast, \
+         /room/NAME, /socket.io/, POST /echo-http"
+    );
+    if let Err(e) = server.serve(app()) {
+        eprintln!("server stopped: {e}");
+    }
+}
 
+/// Every route and event of the bench server.
+pub fn app() -> Router {
     let mut app = Router::new();
     app.websocket("/echo", |mut ws| {
         while let Ok(message) = ws.recv() {
@@ -53,20 +85,64 @@ fn main() {
         }
         hub.leave(me);
     });
+    raw_rooms(&mut app);
+    app.post("/echo-http", |request| {
+        Response::bytes(Status::OK, "text/plain", request.body.clone())
+    });
+    socketio(&mut app);
+    app
+}
 
+/// `/room/NAME`: one [`Hub`] per room name, created on first use and kept (a bench uses a
+/// handful of names). The route sees the request, so the room is read from its path before
+/// the handshake is answered.
+fn raw_rooms(app: &mut Router) {
+    let rooms: Arc<Mutex<HashMap<String, Arc<Hub>>>> = Arc::default();
+    app.upgrade("/room/*", move |request| {
+        let name = request.path["/room/".len()..].to_string();
+        let hub = {
+            let mut rooms = rooms
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(rooms.entry(name).or_default())
+        };
+        Upgrade::Accept(Box::new(move |ws| relay_to_room(ws, &hub)))
+    });
+}
+
+/// A member of a raw room: what it sends goes to everyone else in the room, as
+/// `socket.to(room).emit` does in Socket.IO.
+fn relay_to_room(mut ws: WebSocket, room: &Hub) {
+    let me = room.join(ws.sender());
+    while let Ok(message) = ws.recv() {
+        if let Message::Text(_) = message {
+            room.broadcast_except(me, &message);
+        }
+    }
+    room.leave(me);
+}
+
+/// The Socket.IO events: `echo` and `chat` (perf.sh's), `join` and `room-chat` (ours).
+fn socketio(app: &mut Router) {
     let io = Io::new();
     let everyone = io.clone();
     io.of("/").on_connection(move |socket| {
         socket.on("echo", |socket, args, _ack| socket.emit("echo", args));
-        let everyone = everyone.clone();
+        let to_all = everyone.clone();
         socket.on("chat", move |_socket, args, _ack| {
-            everyone.emit("chat", args);
+            to_all.emit("chat", args);
+        });
+        socket.on("join", |socket, args, ack| {
+            if let Some(room) = args.first().and_then(Value::as_str) {
+                socket.join(room);
+            }
+            ack.send(Vec::new());
+        });
+        socket.on("room-chat", |socket, args, _ack| {
+            if let [Value::String(room), payload @ ..] = args.as_slice() {
+                socket.to(room.as_str()).emit("chat", payload.to_vec());
+            }
         });
     });
-    io.attach(&mut app);
-
-    println!("bench_server: ws://127.0.0.1:{port}/echo, /broadcast, /socket.io/");
-    if let Err(e) = server.serve(app) {
-        eprintln!("server stopped: {e}");
-    }
+    io.attach(app);
 }

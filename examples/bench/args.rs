@@ -1,0 +1,326 @@
+//! The command line, parsed by hand: a subcommand, then `--flag value` pairs. Every number
+//! is bounded, so a typo cannot ask for a million threads.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::connect::ConnectPlan;
+use crate::echo::EchoPlan;
+use crate::fanout::FanoutPlan;
+use crate::server::ServerChoice;
+use crate::transport::Transport;
+use crate::transports::TransportsPlan;
+use crate::Workload;
+
+pub const USAGE: &str = "\
+threadio bench: echo, fanout and connect/hold over raw WebSocket, Socket.IO over WebSocket and
+Socket.IO over long-polling, against a server it starts itself (a child process per row).
+
+usage:
+  bench                      the default suite (under a minute): every workload, every transport,
+                             then `transports`
+  bench echo       [--transport T] [-c CLIENTS] [-m MESSAGES] [-s BYTES] [-w WINDOW] [--warmup N]
+  bench fanout     [--transport T] [-c RECEIVERS] [-n MESSAGES] [-i MICROS] [-s BYTES] [--room]
+  bench connect    [--transport T] [-c CLIENTS] [--hold SECONDS] [--concurrency K]
+  bench transports [-n ROUND_TRIPS] [--strace]
+  (through cargo: cargo run --release --example bench -- echo -c 100)
+
+  defaults: echo -c 50 -m 1000 -s 64 -w 1 --warmup 20; fanout -c 100 -n 500 -i 2000 -s 64;
+            connect -c 1000 --hold 5 --concurrency 50; transports -n 2000 --warmup 50
+
+  --transport T   ws, sio-ws, sio-polling or all (default all)
+  --url URL       measure a running server instead (ws://127.0.0.1:PORT; loopback only);
+                  it must serve examples/bench_server.rs's routes
+  --pid PID       that server's pid, for RSS, threads and system calls from /proc/PID
+  --timeout S     how long to wait for a message before counting it lost (default 5)
+  --strace        transports: count every server system call with strace -f -c
+";
+
+/// What to run.
+#[derive(Debug)]
+pub enum Command {
+    /// Rows of the results table, one per workload, then the transport comparison if asked.
+    Run {
+        workloads: Vec<Workload>,
+        transports: Option<TransportsPlan>,
+    },
+    /// The hidden `--serve PORT`: be the server (see `server.rs`).
+    Serve(u16),
+    Help,
+}
+
+/// The whole command line.
+#[derive(Debug)]
+pub struct Options {
+    pub command: Command,
+    pub server: ServerChoice,
+}
+
+/// The flags as given, before each subcommand fills in its defaults.
+#[derive(Default)]
+struct Flags {
+    transport: Option<String>,
+    clients: Option<u64>,
+    messages: Option<u64>,
+    size: Option<u64>,
+    window: Option<u64>,
+    warm_up: Option<u64>,
+    interval_us: Option<u64>,
+    hold_s: Option<u64>,
+    concurrency: Option<u64>,
+    timeout_s: Option<u64>,
+    room: bool,
+    strace: bool,
+    url: Option<String>,
+    pid: Option<u64>,
+}
+
+/// Parses `args` (without the program name).
+///
+/// # Errors
+/// A message for the user: an unknown subcommand or flag, a missing or bad value.
+pub fn parse(args: &[String]) -> Result<Options, String> {
+    let mut words = args.iter().map(String::as_str);
+    let mut subcommand = None;
+    let mut flags = Flags::default();
+    while let Some(word) = words.next() {
+        let mut value = |name: &str| words.next().ok_or(format!("{name} needs a value"));
+        match word {
+            "--serve" => {
+                let port = value(word)?.parse().map_err(|_| "--serve needs a port")?;
+                return Ok(serve(port));
+            }
+            "-h" | "--help" => subcommand = Some("help"),
+            "--transport" | "-t" => flags.transport = Some(value(word)?.to_string()),
+            "-c" | "--clients" => flags.clients = Some(number(word, value(word)?, 1, 10_000)?),
+            "-m" | "-n" | "--messages" => {
+                flags.messages = Some(number(word, value(word)?, 1, 1_000_000)?)
+            }
+            "-s" | "--size" => flags.size = Some(number(word, value(word)?, 1, 512 * 1024)?),
+            "-w" | "--window" => flags.window = Some(number(word, value(word)?, 1, 10_000)?),
+            "--warmup" => flags.warm_up = Some(number(word, value(word)?, 0, 100_000)?),
+            "-i" | "--interval" => {
+                flags.interval_us = Some(number(word, value(word)?, 0, 10_000_000)?)
+            }
+            "--hold" => flags.hold_s = Some(number(word, value(word)?, 0, 3_600)?),
+            "--concurrency" => flags.concurrency = Some(number(word, value(word)?, 1, 1_000)?),
+            "--timeout" => flags.timeout_s = Some(number(word, value(word)?, 1, 600)?),
+            "--room" => flags.room = true,
+            "--strace" => flags.strace = true,
+            "--url" => flags.url = Some(value(word)?.to_string()),
+            "--pid" => flags.pid = Some(number(word, value(word)?, 1, u32::MAX as u64)?),
+            flag if flag.starts_with('-') => return Err(format!("unknown flag {flag}")),
+            name if subcommand.is_none() => subcommand = Some(name),
+            extra => return Err(format!("unexpected {extra:?}")),
+        }
+    }
+    let server = server_choice(&flags)?;
+    let timeout = Duration::from_secs(flags.timeout_s.unwrap_or(5));
+    let rows = |workloads| Command::Run {
+        workloads,
+        transports: None,
+    };
+    let command = match subcommand.unwrap_or("suite") {
+        "suite" => suite(timeout),
+        "help" => Command::Help,
+        "echo" => rows(echo_plans(&flags, timeout)?),
+        "fanout" => rows(fanout_plans(&flags, timeout)?),
+        "connect" => rows(connect_plans(&flags, timeout)?),
+        "transports" => Command::Run {
+            workloads: Vec::new(),
+            transports: Some(TransportsPlan {
+                round_trips: flags.messages.unwrap_or(2_000),
+                warm_up: flags.warm_up.unwrap_or(50),
+                strace: flags.strace,
+                timeout,
+            }),
+        },
+        other => return Err(format!("unknown subcommand {other:?}")),
+    };
+    Ok(Options { command, server })
+}
+
+fn serve(port: u16) -> Options {
+    Options {
+        command: Command::Serve(port),
+        server: ServerChoice::OwnChild,
+    }
+}
+
+/// `--transport`: one, or all three.
+fn transports(flags: &Flags) -> Result<Vec<Transport>, String> {
+    match flags.transport.as_deref() {
+        None | Some("all") => Ok(Transport::ALL.to_vec()),
+        Some(name) => Transport::from_name(name).map(|t| vec![t]).ok_or(format!(
+            "unknown transport {name:?}: ws, sio-ws, sio-polling or all"
+        )),
+    }
+}
+
+/// The default suite: every workload over every transport, small enough to finish in about
+/// a minute on two cores, then the transport comparison.
+fn suite(timeout: Duration) -> Command {
+    let mut workloads = Vec::new();
+    for transport in Transport::ALL {
+        workloads.push(Workload::Echo(EchoPlan {
+            transport,
+            clients: 50,
+            messages: 500,
+            size: 64,
+            window: 1,
+            warm_up: 20,
+            timeout,
+            concurrency: 32,
+        }));
+    }
+    for room in [false, true] {
+        for transport in Transport::ALL {
+            workloads.push(Workload::Fanout(FanoutPlan {
+                transport,
+                receivers: 200,
+                messages: 300,
+                interval: Duration::from_micros(1_000),
+                size: 64,
+                room,
+                timeout,
+                concurrency: 32,
+            }));
+        }
+    }
+    for transport in Transport::ALL {
+        workloads.push(Workload::Connect(ConnectPlan {
+            transport,
+            clients: 1_000,
+            hold: Duration::from_secs(2),
+            concurrency: 50,
+            timeout,
+        }));
+    }
+    Command::Run {
+        workloads,
+        transports: Some(TransportsPlan {
+            round_trips: 1_000,
+            warm_up: 50,
+            strace: false,
+            timeout,
+        }),
+    }
+}
+
+fn echo_plans(flags: &Flags, timeout: Duration) -> Result<Vec<Workload>, String> {
+    let clients = flags.clients.unwrap_or(50) as usize;
+    let messages = flags.messages.unwrap_or(1_000);
+    if clients as u64 * messages > 10_000_000 {
+        return Err("echo: clients × messages is capped at 10 million".into());
+    }
+    let plan = |transport| EchoPlan {
+        transport,
+        clients,
+        messages,
+        size: flags.size.unwrap_or(64) as usize,
+        window: flags.window.unwrap_or(1),
+        warm_up: flags.warm_up.unwrap_or(20),
+        timeout,
+        concurrency: flags.concurrency.unwrap_or(32) as usize,
+    };
+    Ok(transports(flags)?
+        .into_iter()
+        .map(plan)
+        .map(Workload::Echo)
+        .collect())
+}
+
+fn fanout_plans(flags: &Flags, timeout: Duration) -> Result<Vec<Workload>, String> {
+    let receivers = flags.clients.unwrap_or(100) as usize;
+    let messages = flags.messages.unwrap_or(500);
+    if receivers as u64 * messages > 10_000_000 {
+        return Err("fanout: receivers × messages is capped at 10 million".into());
+    }
+    let plan = |transport| FanoutPlan {
+        transport,
+        receivers,
+        messages,
+        interval: Duration::from_micros(flags.interval_us.unwrap_or(2_000)),
+        size: flags.size.unwrap_or(64) as usize,
+        room: flags.room,
+        timeout,
+        concurrency: flags.concurrency.unwrap_or(32) as usize,
+    };
+    Ok(transports(flags)?
+        .into_iter()
+        .map(plan)
+        .map(Workload::Fanout)
+        .collect())
+}
+
+fn connect_plans(flags: &Flags, timeout: Duration) -> Result<Vec<Workload>, String> {
+    let plan = |transport| ConnectPlan {
+        transport,
+        clients: flags.clients.unwrap_or(1_000) as usize,
+        hold: Duration::from_secs(flags.hold_s.unwrap_or(5)),
+        concurrency: flags.concurrency.unwrap_or(50) as usize,
+        timeout,
+    };
+    Ok(transports(flags)?
+        .into_iter()
+        .map(plan)
+        .map(Workload::Connect)
+        .collect())
+}
+
+/// `--url` and `--pid`, or our own child server.
+fn server_choice(flags: &Flags) -> Result<ServerChoice, String> {
+    let Some(url) = &flags.url else {
+        if flags.pid.is_some() {
+            return Err("--pid goes with --url: without it the bench starts its own server".into());
+        }
+        return Ok(ServerChoice::OwnChild);
+    };
+    Ok(ServerChoice::AlreadyRunning {
+        addr: loopback_addr(url)?,
+        pid: flags.pid.map(|pid| pid as u32),
+    })
+}
+
+/// `ws://127.0.0.1:3000/anything` → 127.0.0.1:3000. Loopback only: the bench opens
+/// thousands of connections, and is not meant to do that to someone else's machine.
+fn loopback_addr(url: &str) -> Result<SocketAddr, String> {
+    let rest = ["ws://", "http://"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme))
+        .unwrap_or(url);
+    let host_port = rest.split('/').next().unwrap_or(rest);
+    let host_port = host_port.replacen("localhost", "127.0.0.1", 1);
+    let addr: SocketAddr = host_port
+        .parse()
+        .map_err(|_| format!("--url {url:?}: expected ws://127.0.0.1:PORT"))?;
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "--url {url:?}: only loopback addresses (127.0.0.1, [::1])"
+        ));
+    }
+    Ok(addr)
+}
+
+fn number(flag: &str, text: &str, min: u64, max: u64) -> Result<u64, String> {
+    match text.replace('_', "").parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{flag} {text:?}: expected a number from {min} to {max}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    #[test]
+    fn only_loopback_urls_are_accepted() {
+        let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
+        assert_eq!(loopback_addr("ws://127.0.0.1:3000/echo"), Ok(local));
+        assert_eq!(loopback_addr("localhost:3000"), Ok(local));
+        assert!(loopback_addr("ws://10.0.0.1:3000").is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! The fanout workload: one publisher sends N messages, one every I µs, and the server
+//! delivers each to C receivers — to everyone (`/broadcast`, `chat`), or to a room that
+//! half of them joined (`/room/bench`, `room-chat`), while the other half sit in another
+//! room and must receive nothing.
+//!
+//! Receivers time each delivery from the publisher's stamp (one clock: same process).
+//! Before measuring, the publisher sends warm-up messages until every receiver in the room
+//! has had one: then every receiver is surely registered at the server (a WebSocket's
+//! handler joins its hub a moment after the `101`; a `join` event is handled a moment after
+//! it is sent), and no measured message can miss someone still on the way in.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::connect::{connect_for, Crowd, CLIENT_STACK};
+use crate::error::BenchError;
+use crate::progress::{Counter, Progress};
+use crate::report::{Outcome, Row};
+use crate::server::Server;
+use crate::stamp::Stamp;
+use crate::stats::{Arrival, SequenceCheck};
+use crate::transport::{Channel, Client, Incoming, Outgoing, Transport};
+
+/// The room of `--room`, and where the receivers outside it wait.
+const ROOM: &str = "bench";
+const OUTSIDE: &str = "bench-outside";
+/// The publisher's sender id in every stamp.
+const PUBLISHER: u32 = 0;
+/// How long the publisher keeps warming up before giving up on late receivers.
+const WARM_UP_LIMIT: Duration = Duration::from_secs(10);
+/// How long a receiver outside the room listens after the last message for one that
+/// should not come.
+const OUTSIDE_GRACE: Duration = Duration::from_millis(300);
+
+/// The fanout workload's parameters.
+#[derive(Debug, Clone)]
+pub struct FanoutPlan {
+    pub transport: Transport,
+    pub receivers: usize,
+    pub messages: u64,
+    pub interval: Duration,
+    pub size: usize,
+    pub room: bool,
+    /// How long a receiver waits, after the last message was sent, for what is missing.
+    pub timeout: Duration,
+    pub concurrency: usize,
+}
+
+impl FanoutPlan {
+    /// Client 0 is the publisher, the others receive. With `--room`, the publisher and
+    /// every other receiver are in the room; the rest wait in another room.
+    fn channel(&self, client: usize) -> Channel {
+        match (self.room, client % 2) {
+            (false, _) => Channel::Everyone,
+            (true, 0) => Channel::Room(ROOM.to_string()),
+            (true, _) => Channel::Room(OUTSIDE.to_string()),
+        }
+    }
+}
+
+/// What the publisher and the receivers share while the run lasts.
+#[derive(Default)]
+struct Shared {
+    /// Receivers in the room that have had a warm-up message.
+    warmed: AtomicU64,
+    /// Measured messages the publisher has sent so far.
+    sent: AtomicU64,
+    /// When measuring began.
+    started: OnceLock<Instant>,
+    /// When the publisher sent its last measured message (or gave up).
+    published: OnceLock<Instant>,
+    stop_publisher_reader: AtomicBool,
+}
+
+pub fn run(plan: &FanoutPlan, server: &Server) -> Row {
+    let name = plan.transport.name();
+    let workload = if plan.room { "fanout room" } else { "fanout" };
+    let mut row = Row::new(workload, name, plan.receivers);
+    let crowd = Crowd {
+        transport: plan.transport,
+        server,
+        count: plan.receivers + 1,
+        concurrency: plan.concurrency,
+        timeout: plan.timeout,
+    };
+    let mut clients = connect_for(&mut row, &crowd, |i| plan.channel(i));
+    if clients.first().map(|(i, _)| *i) != Some(0) {
+        row.notes.push("the publisher could not connect".into());
+        clients.into_iter().for_each(|(_, client)| client.close());
+        return row;
+    }
+    let (_, publisher) = clients.remove(0);
+    let mut receivers: Vec<(bool, Client)> = clients
+        .into_iter()
+        .map(|(i, client)| (plan.channel(i) == plan.channel(0), client))
+        .collect();
+    let members = receivers.iter().filter(|(member, _)| *member).count() as u64;
+    row.notes.push(match plan.room {
+        true => format!("{members} of {} in the room", receivers.len()),
+        false => format!("{members} receivers"),
+    });
+    let every = plan.interval.as_micros();
+    row.notes.push(format!("1 publisher, every {every} µs"));
+    let shared = Shared::default();
+    let label = format!("{workload} {name}");
+    let progress = Progress::start(label, members * plan.messages, "deliveries", server.pid);
+    let outcomes = deliver(
+        plan,
+        server,
+        publisher,
+        &mut receivers,
+        &shared,
+        &progress,
+        &mut row,
+    );
+    // Closed only now, all together: until the last receiver is done, the server holds
+    // every connection, as it would with a real audience.
+    receivers.into_iter().for_each(|(_, client)| client.close());
+    row.server = Some(progress.finish()).filter(|_| server.pid.is_some());
+    row.add_outcomes(outcomes, *shared.started.get_or_init(Instant::now));
+    if let Some(note) = publisher_behind(plan, &shared) {
+        row.notes.push(note);
+    }
+    row
+}
+
+/// The run itself: a thread per receiver, one reading the publisher's own connection, and
+/// the publisher on this thread.
+fn deliver(
+    plan: &FanoutPlan,
+    server: &Server,
+    publisher: Client,
+    receivers: &mut [(bool, Client)],
+    shared: &Shared,
+    progress: &Progress,
+    row: &mut Row,
+) -> Vec<Outcome> {
+    let members = receivers.iter().filter(|(member, _)| *member).count() as u64;
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = receivers
+            .iter_mut()
+            .map(|(member, client)| {
+                let receiver = Receiver::new(*member, plan);
+                let counter = progress.counter();
+                std::thread::Builder::new()
+                    .stack_size(CLIENT_STACK)
+                    .spawn_scoped(scope, move || receiver.run(client, shared, &counter))
+                    .expect("a receiver thread")
+            })
+            .collect();
+        let Client { outgoing, incoming } = publisher;
+        let reader = scope.spawn(|| read_and_ignore(incoming, shared));
+        if let Err(e) = publish(&outgoing, plan, shared, members) {
+            row.error(&e);
+        }
+        progress.sample_now(server.pid); // every client still connected
+        let outcomes = threads.into_iter().filter_map(|t| t.join().ok()).collect();
+        shared.stop_publisher_reader.store(true, Ordering::Relaxed);
+        outgoing.close();
+        let _ = reader.join();
+        outcomes
+    })
+}
+
+/// Warm up until every member has had a message, then the measured messages on a fixed
+/// schedule (sleeping to each one's due time, so a slow send does not shift the rest).
+fn publish(
+    outgoing: &Outgoing,
+    plan: &FanoutPlan,
+    shared: &Shared,
+    members: u64,
+) -> Result<(), BenchError> {
+    let warming = Instant::now();
+    let mut seq = 0;
+    while shared.warmed.load(Ordering::Relaxed) < members && warming.elapsed() < WARM_UP_LIMIT {
+        outgoing.send(&Stamp::now(PUBLISHER, seq, true).message(plan.size))?;
+        seq += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started = *shared.started.get_or_init(Instant::now);
+    let result = (0..plan.messages).try_for_each(|seq| {
+        let due = started + Duration::from_nanos(plan.interval.as_nanos() as u64 * seq);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        outgoing.send(&Stamp::now(PUBLISHER, seq, false).message(plan.size))?;
+        shared.sent.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    });
+    shared.published.get_or_init(Instant::now);
+    result
+}
+
+/// One receiver's bookkeeping.
+struct Receiver {
+    member: bool,
+    /// How long to keep listening after the publisher is done and nothing has come.
+    quiet: Duration,
+    warmed: bool,
+    check: SequenceCheck,
+    outcome: Outcome,
+}
+
+impl Receiver {
+    fn new(member: bool, plan: &FanoutPlan) -> Receiver {
+        Receiver {
+            member,
+            quiet: if member { plan.timeout } else { OUTSIDE_GRACE },
+            warmed: false,
+            check: SequenceCheck::new(if member { plan.messages } else { 0 }),
+            outcome: Outcome::default(),
+        }
+    }
+
+    /// Checks every delivery until all came, or the publisher is done and nothing more
+    /// has come for a while.
+    fn run(mut self, client: &mut Client, shared: &Shared, counter: &Counter) -> Outcome {
+        let mut last_heard = Instant::now();
+        loop {
+            if self.member && self.check.is_complete() {
+                // Anything still on its way is a duplicate: give it a moment to show.
+                while let Ok(Some(text)) = client.incoming.recv(Duration::from_millis(20)) {
+                    self.judge(&text, shared);
+                }
+                break;
+            }
+            if let Some(published) = shared.published.get() {
+                if last_heard.max(*published).elapsed() > self.quiet {
+                    break;
+                }
+            }
+            match client.incoming.recv(Duration::from_millis(100)) {
+                Ok(Some(text)) => {
+                    last_heard = Instant::now();
+                    if self.judge(&text, shared) == Some(Arrival::New) {
+                        counter.add(1);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.outcome.error = Some(e);
+                    break;
+                }
+            }
+        }
+        self.outcome.counts = self.check.finish(shared.sent.load(Ordering::Relaxed));
+        self.outcome.received = self.check.unique();
+        self.outcome
+    }
+
+    /// Checks one arrival; a new one gets its latency recorded. `None`: a warm-up message.
+    fn judge(&mut self, text: &str, shared: &Shared) -> Option<Arrival> {
+        match Stamp::parse(text) {
+            Some(_) if !self.member => {
+                self.check.record_stray(); // a room's message outside the room
+                Some(Arrival::Stray)
+            }
+            Some(stamp) if stamp.warm_up => {
+                if !self.warmed {
+                    self.warmed = true;
+                    shared.warmed.fetch_add(1, Ordering::Relaxed);
+                }
+                None
+            }
+            Some(stamp) => {
+                let arrival = self.check.record(stamp.seq);
+                if arrival == Arrival::New {
+                    self.outcome.latencies.record(stamp.age_ns());
+                    self.outcome.last_received = Some(Instant::now());
+                }
+                Some(arrival)
+            }
+            None => {
+                self.check.record_stray();
+                Some(Arrival::Stray)
+            }
+        }
+    }
+}
+
+/// The publisher's own incoming messages (it is one of "everyone"), read so they do not
+/// pile up at the server, and otherwise ignored.
+fn read_and_ignore(mut incoming: Incoming, shared: &Shared) {
+    while !shared.stop_publisher_reader.load(Ordering::Relaxed) {
+        if incoming.recv(Duration::from_millis(100)).is_err() {
+            break;
+        }
+    }
+}
+
+/// A note if the publisher could not keep its schedule: then deliveries/s says how fast
+/// one client could publish over this transport, not how fast the server fans out.
+fn publisher_behind(plan: &FanoutPlan, shared: &Shared) -> Option<String> {
+    let (started, published) = (shared.started.get()?, shared.published.get()?);
+    let sent = shared.sent.load(Ordering::Relaxed);
+    let achieved = sent as f64 / (*published - *started).as_secs_f64();
+    if plan.interval.is_zero() {
+        return Some(format!(
+            "published as fast as it could: {achieved:.0} msg/s"
+        ));
+    }
+    let asked = 1.0 / plan.interval.as_secs_f64();
+    (achieved < 0.9 * asked)
+        .then(|| format!("publisher fell behind: {achieved:.0} msg/s of {asked:.0} asked"))
+}
