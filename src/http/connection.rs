@@ -103,8 +103,9 @@ fn serve_http(
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
     let mut input = ReadBuffer::new(config.read_buffer);
+    let mut timeout = ReadTimeout::default();
     loop {
-        let mut request = match read_request(stream, &mut input, config) {
+        let mut request = match read_request(stream, &mut input, &mut timeout, config) {
             Ok(Some(request)) => request,
             Ok(None) => break,
             Err(e) => {
@@ -250,6 +251,7 @@ fn display(peer: Option<SocketAddr>) -> String {
 fn read_request(
     stream: &TcpStream,
     input: &mut ReadBuffer,
+    read_timeout: &mut ReadTimeout,
     config: &ServerConfig,
 ) -> Result<Option<Request>, ReadError> {
     let limits = &config.limits;
@@ -267,7 +269,7 @@ fn read_request(
             None => config.idle_timeout,
             Some(t0) => left_until(t0 + config.header_timeout)?,
         };
-        match fill(stream, input, timeout, max_buffered) {
+        match fill(stream, input, read_timeout, timeout, max_buffered) {
             Ok(0) if input.is_empty() => return Ok(None),
             Ok(0) => return Err(ReadError::ClosedMidRequest),
             Ok(_) => {
@@ -288,7 +290,7 @@ fn read_request(
         BodyLength::Empty => Vec::new(),
         BodyLength::Fixed(n) => {
             while input.len() < n {
-                read_more(stream, input, deadline, max_buffered)?;
+                read_more(stream, input, read_timeout, deadline, max_buffered)?;
             }
             input.take(n)
         }
@@ -302,7 +304,7 @@ fn read_request(
                     input.consume(used);
                     break decoder.take_body();
                 }
-                read_more(stream, input, deadline, max_buffered)?;
+                read_more(stream, input, read_timeout, deadline, max_buffered)?;
             }
         }
     };
@@ -324,10 +326,11 @@ fn send_continue_if_expected(stream: &TcpStream, request: &Request) {
 fn read_more(
     stream: &TcpStream,
     input: &mut ReadBuffer,
+    read_timeout: &mut ReadTimeout,
     deadline: Instant,
     max: usize,
 ) -> Result<(), ReadError> {
-    match fill(stream, input, left_until(deadline)?, max) {
+    match fill(stream, input, read_timeout, left_until(deadline)?, max) {
         Ok(0) => Err(ReadError::ClosedMidRequest),
         Ok(_) => Ok(()),
         Err(e) if is_timeout(&e) => Err(ReadError::Timeout),
@@ -341,15 +344,31 @@ fn read_more(
 fn fill(
     stream: &TcpStream,
     input: &mut ReadBuffer,
+    read_timeout: &mut ReadTimeout,
     timeout: Duration,
     max: usize,
 ) -> io::Result<usize> {
-    stream.set_read_timeout(Some(timeout))?;
+    read_timeout.set(stream, timeout)?;
     loop {
         match input.read_from(&mut &*stream, max) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
         }
+    }
+}
+
+/// The socket's read timeout as last set. Between requests of a keep-alive connection it is
+/// always the idle timeout: remembering it spares a `setsockopt` per request.
+#[derive(Default)]
+struct ReadTimeout(Option<Duration>);
+
+impl ReadTimeout {
+    fn set(&mut self, stream: &TcpStream, timeout: Duration) -> io::Result<()> {
+        if self.0 != Some(timeout) {
+            stream.set_read_timeout(Some(timeout))?;
+            self.0 = Some(timeout);
+        }
+        Ok(())
     }
 }
 

@@ -167,8 +167,9 @@ pub struct WebSocket {
     frame_deadline: Option<Instant>,
     /// `recv`'s keepalive sent a ping and no frame has come since.
     ping_unanswered: bool,
-    /// What the socket's read timeout is set to now (see `set_read_timeout`).
-    read_timeout: Option<Duration>,
+    /// What the socket's read timeout is set to now (see `set_read_timeout`); `None` until
+    /// the first read sets it (the HTTP reader may have left one of its own).
+    read_timeout: Option<Option<Duration>>,
 }
 
 impl WebSocket {
@@ -185,7 +186,6 @@ impl WebSocket {
     ) -> io::Result<WebSocket> {
         let stream: Arc<TcpStream> = stream.into();
         let peer = stream.peer_addr()?;
-        stream.set_read_timeout(None)?;
         stream.set_write_timeout(Some(config.write_timeout))?;
         let _ = stream.set_nodelay(true);
         let limits = OutboxLimits {
@@ -420,8 +420,8 @@ impl WebSocket {
     /// deadline.
     fn set_read_timeout(&mut self, left: Option<Duration>) -> Result<(), WsError> {
         let close_enough = match (self.read_timeout, left) {
-            (None, None) => true,
-            (Some(current), Some(left)) => {
+            (Some(None), None) => true,
+            (Some(Some(current)), Some(left)) => {
                 let slack = (left / 16).min(Duration::from_millis(250));
                 current <= left + slack && current >= left / 2
             }
@@ -429,7 +429,7 @@ impl WebSocket {
         };
         if !close_enough {
             self.stream.set_read_timeout(left).map_err(WsError::Io)?;
-            self.read_timeout = left;
+            self.read_timeout = Some(left);
         }
         Ok(())
     }

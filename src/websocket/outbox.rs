@@ -444,9 +444,14 @@ impl Outbox {
             }
             state.backlog = state.backlog.saturating_sub(written);
             // What is left goes back in front of anything queued while we wrote, so the
-            // order on the wire is the order of the sends.
-            while let Some(chunk) = batch.pop_back() {
-                state.queue.push_front(chunk);
+            // order on the wire is the order of the sends. Usually nothing was queued: then
+            // the batch itself becomes the queue again, and keeps its allocation.
+            if state.queue.is_empty() {
+                state.queue = batch;
+            } else {
+                while let Some(chunk) = batch.pop_back() {
+                    state.queue.push_front(chunk);
+                }
             }
             if !state.queue.is_empty() {
                 state.written_of_front = offset;
@@ -507,16 +512,13 @@ fn write_batch(
             // The turn is over: this reads to the caller like a write timeout.
             return (total, Err(io::ErrorKind::WouldBlock.into()));
         }
-        let slices: Vec<IoSlice> = batch
-            .iter()
-            .take(MAX_SLICES)
-            .enumerate()
-            .map(|(i, chunk)| {
-                let bytes = chunk.as_slice();
-                IoSlice::new(if i == 0 { &bytes[*offset..] } else { bytes })
-            })
-            .collect();
-        let n = match stream.write_vectored(&slices) {
+        let written = if batch.len() == 1 {
+            // One frame, the common case: a plain `write`, with no slice list to build.
+            stream.write(&batch[0].as_slice()[*offset..])
+        } else {
+            write_slices(stream, batch, *offset)
+        };
+        let n = match written {
             Ok(0) => return (total, Err(io::ErrorKind::WriteZero.into())),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -526,6 +528,24 @@ fn write_batch(
         consume(batch, offset, n);
     }
     (total, Ok(()))
+}
+
+/// Writes the first `MAX_SLICES` frames of `batch` with one `writev`.
+fn write_slices(
+    mut stream: &TcpStream,
+    batch: &VecDeque<FrameBytes>,
+    offset: usize,
+) -> io::Result<usize> {
+    let slices: Vec<IoSlice> = batch
+        .iter()
+        .take(MAX_SLICES)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let bytes = chunk.as_slice();
+            IoSlice::new(if i == 0 { &bytes[offset..] } else { bytes })
+        })
+        .collect();
+    stream.write_vectored(&slices)
 }
 
 /// Drops `n` written bytes from the front of `batch`.
