@@ -22,7 +22,7 @@ usage:
   bench echo       [--transport T] [-c CLIENTS] [-m MESSAGES] [-s BYTES] [-w WINDOW] [--warmup N]
   bench fanout     [--transport T] [-c RECEIVERS] [-n MESSAGES] [-i MICROS] [-s BYTES] [--room]
   bench connect    [--transport T] [-c CLIENTS] [--hold SECONDS] [--concurrency K]
-  bench transports [-n ROUND_TRIPS] [--strace]
+  bench transports [-n ROUND_TRIPS] [--no-strace]
   (through cargo: cargo run --release --example bench -- echo -c 100)
 
   defaults: echo -c 50 -m 1000 -s 64 -w 1 --warmup 20; fanout -c 100 -n 500 -i 2000 -s 64;
@@ -31,9 +31,10 @@ usage:
   --transport T   ws, sio-ws, sio-polling or all (default all)
   --url URL       measure a running server instead (ws://127.0.0.1:PORT; loopback only);
                   it must serve examples/bench_server.rs's routes
-  --pid PID       that server's pid, for RSS, threads and system calls from /proc/PID
+  --pid PID       that server's pid: RSS and threads from /proc/PID, strace attaches to it
   --timeout S     how long to wait for a message before counting it lost (default 5)
-  --strace        transports: count every server system call with strace -f -c
+  --no-strace     transports: skip counting the server's system calls (by default, strace -f -c
+                  counts them when strace is on PATH; --strace is accepted and changes nothing)
 ";
 
 /// What to run.
@@ -70,7 +71,7 @@ struct Flags {
     concurrency: Option<u64>,
     timeout_s: Option<u64>,
     room: bool,
-    strace: bool,
+    no_strace: bool,
     url: Option<String>,
     pid: Option<u64>,
 }
@@ -106,7 +107,8 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--concurrency" => flags.concurrency = Some(number(word, value(word)?, 1, 1_000)?),
             "--timeout" => flags.timeout_s = Some(number(word, value(word)?, 1, 600)?),
             "--room" => flags.room = true,
-            "--strace" => flags.strace = true,
+            "--strace" => {} // strace is the default now; kept so old command lines still run
+            "--no-strace" => flags.no_strace = true,
             "--url" => flags.url = Some(value(word)?.to_string()),
             "--pid" => flags.pid = Some(number(word, value(word)?, 1, u32::MAX as u64)?),
             flag if flag.starts_with('-') => return Err(format!("unknown flag {flag}")),
@@ -121,7 +123,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         transports: None,
     };
     let command = match subcommand.unwrap_or("suite") {
-        "suite" => suite(timeout),
+        "suite" => suite(&flags, timeout),
         "help" => Command::Help,
         "echo" => rows(echo_plans(&flags, timeout)?),
         "fanout" => rows(fanout_plans(&flags, timeout)?),
@@ -131,7 +133,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             transports: Some(TransportsPlan {
                 round_trips: flags.messages.unwrap_or(2_000),
                 warm_up: flags.warm_up.unwrap_or(50),
-                strace: flags.strace,
+                strace: !flags.no_strace,
                 timeout,
             }),
         },
@@ -159,7 +161,7 @@ fn transports(flags: &Flags) -> Result<Vec<Transport>, String> {
 
 /// The default suite: every workload over every transport, small enough to finish in about
 /// a minute on two cores, then the transport comparison.
-fn suite(timeout: Duration) -> Command {
+fn suite(flags: &Flags, timeout: Duration) -> Command {
     let mut workloads = Vec::new();
     for transport in Transport::ALL {
         workloads.push(Workload::Echo(EchoPlan {
@@ -201,7 +203,7 @@ fn suite(timeout: Duration) -> Command {
         transports: Some(TransportsPlan {
             round_trips: 1_000,
             warm_up: 50,
-            strace: false,
+            strace: !flags.no_strace,
             timeout,
         }),
     }
@@ -322,5 +324,22 @@ mod tests {
         assert_eq!(loopback_addr("ws://127.0.0.1:3000/echo"), Ok(local));
         assert_eq!(loopback_addr("localhost:3000"), Ok(local));
         assert!(loopback_addr("ws://10.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn transports_counts_syscalls_unless_no_strace_and_still_accepts_strace() {
+        let strace = |words: &[&str]| {
+            let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            match parse(&args).expect("a valid command line").command {
+                Command::Run {
+                    transports: Some(plan),
+                    ..
+                } => plan.strace,
+                other => panic!("not a transports run: {other:?}"),
+            }
+        };
+        assert!(strace(&["transports"]));
+        assert!(strace(&["transports", "--strace"]));
+        assert!(!strace(&["transports", "--no-strace"]));
     }
 }

@@ -8,7 +8,7 @@
 //! client can send its `GET`, do other things, and come back for the answer later: a read
 //! that runs into its deadline keeps what it has read and returns `Ok(None)`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use threadio::http::response::ResponseHead;
 use threadio::http::Limits;
 
 use crate::counting::{ByteCount, Counted};
-use crate::error::{is_timeout, BenchError};
+use crate::error::BenchError;
 
 /// The most a response body may be: a poll answer holds at most Engine.IO's `max_buffered`
 /// (1 MiB) of packets.
@@ -104,11 +104,7 @@ impl HttpConnection {
             if let Some(response) = self.take_response()? {
                 return Ok(Some(response));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            if !self.read_more(left)? {
+            if !self.stream.read_more(&mut self.input, deadline)? {
                 return Ok(None);
             }
         }
@@ -159,21 +155,5 @@ impl HttpConnection {
             status: head.status.code(),
             body,
         }))
-    }
-
-    /// Reads what has arrived, waiting at most `timeout`; `false` if nothing came in time.
-    fn read_more(&mut self, timeout: Duration) -> Result<bool, BenchError> {
-        self.stream.get_ref().set_read_timeout(Some(timeout))?;
-        let mut chunk = [0u8; 8 * 1024];
-        match self.stream.read(&mut chunk) {
-            Ok(0) => Err(BenchError::Io(std::io::ErrorKind::UnexpectedEof.into())),
-            Ok(n) => {
-                self.input.extend_from_slice(&chunk[..n]);
-                Ok(true)
-            }
-            Err(e) if is_timeout(&e) => Ok(false),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(true),
-            Err(e) => Err(e.into()),
-        }
     }
 }

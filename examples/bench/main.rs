@@ -7,7 +7,7 @@
 //! cargo run --release --example bench -- echo --transport sio-ws -c 100 -m 1000 -w 1
 //! cargo run --release --example bench -- fanout --transport ws -c 500 -n 1000 -i 1000 --room
 //! cargo run --release --example bench -- connect --transport sio-polling -c 1000 --hold 5
-//! cargo run --release --example bench -- transports -n 2000 --strace
+//! cargo run --release --example bench -- transports -n 2000 --no-strace
 //! cargo run --release --example bench -- --help
 //! cargo test --example bench                                # its own unit tests
 //! ```
@@ -19,11 +19,12 @@
 //! - `connect.rs`: C connections opened K at a time and held for T seconds;
 //! - `transports.rs`: one tiny message as an HTTP request on a new connection, on a
 //!   keep-alive connection, over long-polling and over WebSocket: latency, bytes on the
-//!   wire and the server's system calls per message.
+//!   wire and (with `strace` on PATH) the server's system calls per message.
 //!
 //! The server is this same executable run again with `--serve 0` (`server.rs`), a fresh
 //! child process per row, serving `examples/bench_server.rs`; its memory and threads come
-//! from `/proc/<pid>/status`. `--url ws://127.0.0.1:PORT --pid PID` measures a running one.
+//! from `/proc/<pid>/status`, and in `transports` its system calls from `strace -p`.
+//! `--url ws://127.0.0.1:PORT --pid PID` measures a running one.
 //! The table goes to stdout as markdown, the progress line to stderr.
 //!
 //! How the clients speak each transport: `transport.rs` (the common handles),

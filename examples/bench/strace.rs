@@ -1,6 +1,7 @@
-//! Every system call the server makes, counted by `strace -c` (`bench transports
-//! --strace`): what `/proc/<pid>/io` cannot see (`recvfrom`, `futex`, `accept4`, `clone3`,
-//! `mmap`…).
+//! Every system call the server makes, counted by `strace -c`: `recvfrom`, `sendto`,
+//! `futex`, `accept4`, `clone3`, `mmap`… `bench transports` counts them whenever `strace` is
+//! on PATH (`--no-strace` skips it). `/proc/<pid>/io` is no substitute: it misses the socket
+//! calls (`proc_stats.rs` says why).
 //!
 //! We attach to the running server (`strace -f -c -p PID`: every thread, and the threads it
 //! starts) just for the round trips being counted, then interrupt strace, which detaches and

@@ -5,15 +5,13 @@
 //! over WebSocket, (e) raw WebSocket (`round_trip.rs` shows each on the wire).
 //!
 //! Per message: latency (p50, p99), the bytes the client wrote and read (counted by
-//! wrapping its socket: heads, bodies, frame headers; not TCP/IP's own), and what the
-//! server spent in system calls — from `/proc/<pid>/io` (read- and write-class calls, which
-//! miss socket `recv`s and `send`s: see `proc_stats.rs`), and with `--strace`, every call.
+//! wrapping its socket: heads, bodies, frame headers; not TCP/IP's own), and every system
+//! call the server made, counted by `strace` in a second pass when it is on PATH.
 
 use std::time::{Duration, Instant};
 
 use crate::counting::ByteCount;
 use crate::error::BenchError;
-use crate::proc_stats::IoCounters;
 use crate::progress::{Counter, Progress};
 use crate::round_trip::{Exchanger, Way};
 use crate::server::{Server, ServerChoice};
@@ -25,6 +23,7 @@ use crate::strace::{Strace, SyscallCounts};
 pub struct TransportsPlan {
     pub round_trips: u64,
     pub warm_up: u64,
+    /// Count the server's system calls with strace, if it is on PATH (`--no-strace`: no).
     pub strace: bool,
     pub timeout: Duration,
 }
@@ -35,19 +34,18 @@ struct Measured {
     done: u64,
     latencies: Latencies,
     bytes: ByteCount,
-    io: Option<IoCounters>,
     syscalls: Option<Result<SyscallCounts, String>>,
     error: Option<BenchError>,
 }
 
 /// Runs every way, each against a fresh server, and prints the table.
 pub fn run(plan: &TransportsPlan, choice: &ServerChoice) {
-    let mut plan = plan.clone();
-    if plan.strace && !Strace::available() {
-        eprintln!("transports: --strace ignored: strace is not on PATH");
-        plan.strace = false;
-    }
-    let plan = &plan;
+    let syscalls_skipped = why_no_strace(plan, choice);
+    // From here on `strace` means "attach it", no longer "if it can be".
+    let plan = &TransportsPlan {
+        strace: syscalls_skipped.is_none(),
+        ..plan.clone()
+    };
     let mut results = Vec::new();
     for way in Way::ALL {
         let server = match Server::start(choice) {
@@ -66,7 +64,20 @@ pub fn run(plan: &TransportsPlan, choice: &ServerChoice) {
         results.push(measure(way, plan, &server, &progress.counter()));
         progress.finish();
     }
-    print_table(&mut results, plan);
+    print_table(&mut results, plan, syscalls_skipped);
+}
+
+/// Why this run will not count the server's system calls, if it will not.
+fn why_no_strace(plan: &TransportsPlan, choice: &ServerChoice) -> Option<&'static str> {
+    if !plan.strace {
+        Some("--no-strace")
+    } else if let ServerChoice::AlreadyRunning { pid: None, .. } = choice {
+        Some("no --pid to attach strace to")
+    } else if !Strace::available() {
+        Some("strace not found")
+    } else {
+        None
+    }
 }
 
 fn measure(way: Way, plan: &TransportsPlan, server: &Server, counter: &Counter) -> Measured {
@@ -75,7 +86,6 @@ fn measure(way: Way, plan: &TransportsPlan, server: &Server, counter: &Counter) 
         done: 0,
         latencies: Latencies::default(),
         bytes: ByteCount::default(),
-        io: None,
         syscalls: None,
         error: None,
     };
@@ -86,7 +96,7 @@ fn measure(way: Way, plan: &TransportsPlan, server: &Server, counter: &Counter) 
             return measured;
         }
     };
-    if let Err(e) = timed_pass(&mut exchanger, plan, server, counter, &mut measured) {
+    if let Err(e) = timed_pass(&mut exchanger, plan, counter, &mut measured) {
         measured.error = Some(e);
     } else if plan.strace {
         measured.syscalls = server.pid.map(|pid| traced_pass(&mut exchanger, plan, pid));
@@ -95,11 +105,10 @@ fn measure(way: Way, plan: &TransportsPlan, server: &Server, counter: &Counter) 
     measured
 }
 
-/// The warm-up, then the measured round trips with the server's counters read around them.
+/// The warm-up, then the measured round trips with the client's byte counts read around them.
 fn timed_pass(
     exchanger: &mut Exchanger,
     plan: &TransportsPlan,
-    server: &Server,
     counter: &Counter,
     measured: &mut Measured,
 ) -> Result<(), BenchError> {
@@ -107,7 +116,6 @@ fn timed_pass(
         exchanger.round_trip(plan.timeout)?;
     }
     let bytes_before = exchanger.bytes();
-    let io_before = server.pid.and_then(IoCounters::read);
     for _ in 0..plan.round_trips {
         let started = Instant::now();
         exchanger.round_trip(plan.timeout)?;
@@ -118,10 +126,6 @@ fn timed_pass(
         counter.add(1);
     }
     measured.bytes = exchanger.bytes().minus(bytes_before);
-    let io_after = server.pid.and_then(IoCounters::read);
-    measured.io = io_before
-        .zip(io_after)
-        .map(|(before, after)| after.minus(before));
     Ok(())
 }
 
@@ -138,12 +142,12 @@ fn traced_pass(
     Ok(counts)
 }
 
-fn print_table(results: &mut [Measured], plan: &TransportsPlan) {
+fn print_table(results: &mut [Measured], plan: &TransportsPlan, syscalls_skipped: Option<&str>) {
     println!(
         "| transport | round trips | p50 ms | p99 ms | bytes up/msg | bytes down/msg \
-         | server read+write syscalls/msg (/proc io) | all server syscalls/msg (strace) | notes |"
+         | server syscalls/msg | notes |"
     );
-    println!("|---|--:|--:|--:|--:|--:|--:|--:|---|");
+    println!("|---|--:|--:|--:|--:|--:|--:|---|");
     for m in results.iter_mut() {
         let per = |x: u64| {
             if m.done == 0 {
@@ -158,9 +162,8 @@ fn print_table(results: &mut [Measured], plan: &TransportsPlan) {
                 .map_or("–".into(), |v| format!("{v:.3}"))
         };
         let (p50, p99) = (ms(&mut m.latencies, 0.5), ms(&mut m.latencies, 0.99));
-        let read_write = m.io.map_or("–".to_string(), |io| per(io.syscr + io.syscw));
         let mut notes = Vec::new();
-        let all = match &m.syscalls {
+        let syscalls = match &m.syscalls {
             Some(Ok(counts)) => {
                 notes.push(top_calls(counts, plan.round_trips));
                 format!("{:.1}", counts.total as f64 / plan.round_trips as f64)
@@ -175,7 +178,7 @@ fn print_table(results: &mut [Measured], plan: &TransportsPlan) {
             notes.push(format!("error: {e}"));
         }
         println!(
-            "| {} | {} | {p50} | {p99} | {} | {} | {read_write} | {all} | {} |",
+            "| {} | {} | {p50} | {p99} | {} | {} | {syscalls} | {} |",
             m.way.label(),
             m.done,
             per(m.bytes.sent),
@@ -184,10 +187,10 @@ fn print_table(results: &mut [Measured], plan: &TransportsPlan) {
         );
     }
     println!();
-    println!("{LEGEND}");
-    if !plan.strace {
-        println!("Run `bench transports --strace` (strace on PATH) to count every system call.");
+    if let Some(why) = syscalls_skipped {
+        println!("syscalls: skipped: {why}\n");
     }
+    println!("{LEGEND}");
 }
 
 /// The most frequent calls per round trip: `recvfrom 2.0, writev 1.0, …`.
@@ -208,13 +211,7 @@ fn top_calls(counts: &SyscallCounts, round_trips: u64) -> String {
 }
 
 const LEGEND: &str = "\
-Bytes: what the client wrote (up) and read (down), counted on its socket: request and \
-response heads, bodies, WebSocket frame headers and masks; not TCP/IP headers (about 52-66 \
-bytes a segment on loopback, plus SYN/FIN/ACK segments: (a) pays for a TCP handshake and \
-teardown every message). Server read+write syscalls: syscr + syscw from /proc/<pid>/io, \
-the whole process, which count only read/readv/write/writev-class calls: Rust's TcpStream \
-reads with recv(2) and writes with send(2), which are NOT counted, so this column sees \
-threadio's writev of WebSocket frames and little else. All server syscalls: strace -f -c \
-attached for a second pass of the same round trips (every thread, every call: recvfrom, \
-sendto, futex, accept4, clone3, mmap…), the most frequent per message in the notes; \
-that pass's latencies are not used, tracing slows every call.";
+Bytes: what the client wrote (up) and read (down), counted on its socket: heads, bodies, \
+WebSocket frame headers and masks; not TCP/IP headers, and (a) also pays a TCP handshake \
+and teardown per message. Syscalls: every call of every server thread under `strace -f -c`, \
+the most frequent in the notes; counted in a separate pass whose latencies are not used.";

@@ -7,7 +7,7 @@
 //! trip at a time: `client_request` and `check_response` for the upgrade, `Frame::encode`
 //! with a fresh mask for what we send (§5.3), `Frame::decode` for what comes back.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use threadio::websocket::handshake::{check_response, client_key, client_request}
 use threadio::websocket::{CloseCode, Frame, OpCode, Role};
 
 use crate::counting::{ByteCount, Counted};
-use crate::error::{is_timeout, BenchError};
+use crate::error::BenchError;
 
 /// The largest frame we accept: the bench's messages are small.
 const MAX_PAYLOAD: u64 = 1 << 20;
@@ -58,7 +58,7 @@ impl WireWebSocket {
                 ws.input.drain(..used); // what follows the head is already frames
                 break head;
             }
-            if !ws.read_more(deadline)? {
+            if !ws.stream.read_more(&mut ws.input, deadline)? {
                 return Err(BenchError::Timeout("the 101 Switching Protocols"));
             }
         };
@@ -83,7 +83,7 @@ impl WireWebSocket {
             let decoded = Frame::decode(&self.input, Role::Client, MAX_PAYLOAD)
                 .map_err(|e| BenchError::Protocol(format!("WebSocket frame: {e}")))?;
             let Some((frame, used)) = decoded else {
-                if !self.read_more(deadline)? {
+                if !self.stream.read_more(&mut self.input, deadline)? {
                     return Ok(None);
                 }
                 continue;
@@ -116,24 +116,5 @@ impl WireWebSocket {
         let bytes = frame.encode(Some(random_bytes::<4>()));
         self.stream.write_all(&bytes)?;
         Ok(())
-    }
-
-    /// Reads what has arrived; `false` if nothing did before `deadline`.
-    fn read_more(&mut self, deadline: Instant) -> Result<bool, BenchError> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(false);
-        }
-        self.stream.get_ref().set_read_timeout(Some(left))?;
-        let mut chunk = [0u8; 4096];
-        match self.stream.read(&mut chunk) {
-            Ok(0) => Err(BenchError::Io(std::io::ErrorKind::UnexpectedEof.into())),
-            Ok(n) => {
-                self.input.extend_from_slice(&chunk[..n]);
-                Ok(true)
-            }
-            Err(e) if is_timeout(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
     }
 }
