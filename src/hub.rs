@@ -108,13 +108,16 @@ impl Hub {
             .collect();
         let frame = SharedFrame::new(message);
         let mut delivery = Delivery::default();
-        for target in &targets {
-            match target.send_shared(&frame) {
-                Ok(()) => delivery.queued += 1,
-                Err(SendError::BacklogExceeded) => delivery.dropped += 1,
-                Err(SendError::Closed) => {}
+        // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
+        crate::websocket::cork::batch(|| {
+            for target in &targets {
+                match target.send_shared(&frame) {
+                    Ok(()) => delivery.queued += 1,
+                    Err(SendError::BacklogExceeded) => delivery.dropped += 1,
+                    Err(SendError::Closed) => {}
+                }
             }
-        }
+        });
         self.slow_disconnects
             .fetch_add(delivery.dropped as u64, Ordering::Relaxed);
         delivery

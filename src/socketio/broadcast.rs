@@ -61,9 +61,12 @@ impl BroadcastOperator {
         super::socket::check_event_name(event);
         let targets = self.fetch_sockets();
         let outgoing = encode_packet(&Packet::event(self.namespace.name(), event, args, None));
-        for socket in &targets {
-            socket.send_outgoing(&outgoing);
-        }
+        // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
+        crate::websocket::cork::batch(|| {
+            for socket in &targets {
+                socket.send_outgoing(&outgoing);
+            }
+        });
         targets.len()
     }
 

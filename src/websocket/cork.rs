@@ -19,13 +19,16 @@
 //!    each in one `writev` of everything queued ([`release`]).
 //!
 //! So nothing waits for more than the time the thread takes to handle input that had
-//! *already arrived*; a lone message is written at once, as before. The price: a handler
+//! *already arrived*; a lone message is written at once, as before. A broadcast holds too,
+//! for its own length ([`batch`]): its frame is queued for every recipient first, then the
+//! writes are shared between the broadcaster and the flusher thread (`flusher.rs`). The price: a handler
 //! that blocks (sleeps, waits on a lock) while input is queued behind it also delays what
 //! it sent. Handlers should not block, in threadio as in Node.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use super::flusher;
 use super::outbox::Outbox;
 
 /// The outboxes this thread holds frames in, and whether it is holding now.
@@ -75,9 +78,24 @@ pub(crate) fn release() {
             std::mem::take(&mut held.outboxes)
         })
         .unwrap_or_default();
-    for outbox in outboxes {
+    // A large release — a broadcast — is shared with the flusher thread (`flusher.rs`).
+    for outbox in flusher::share(outboxes) {
         outbox.release_held();
     }
+}
+
+/// Runs `broadcast` with this thread's writes held, then writes them: every recipient's frame
+/// is queued before the first one is written, and the writing can then be shared out
+/// (`flusher.rs`). If the thread was holding already, it goes on holding: its next read
+/// releases everything together.
+pub(crate) fn batch<T>(broadcast: impl FnOnce() -> T) -> T {
+    if is_holding() {
+        return broadcast();
+    }
+    hold();
+    let result = broadcast();
+    release();
+    result
 }
 
 #[cfg(test)]
@@ -158,6 +176,49 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(read_exactly(&mut peer, 10), b"last words");
+    }
+
+    #[test]
+    fn a_large_release_is_shared_out_and_every_client_still_gets_its_frames_in_order() {
+        let pairs: Vec<_> = (0..crate::websocket::flusher::SHARE_FROM * 2)
+            .map(|_| outbox_and_peer())
+            .collect();
+        batch(|| {
+            for (outbox, _) in &pairs {
+                outbox.send(FrameBytes::Owned(b"first ".to_vec())).unwrap();
+            }
+        });
+        // Not holding now: written at once, by this thread or behind the flusher's write;
+        // either way after "first " on every connection.
+        for (outbox, _) in &pairs {
+            outbox.send(FrameBytes::Owned(b"second".to_vec())).unwrap();
+        }
+        for (_, mut peer) in pairs {
+            assert_eq!(read_exactly(&mut peer, 12), b"first second");
+        }
+    }
+
+    #[test]
+    fn a_frame_held_by_another_thread_does_not_hold_up_ours() {
+        let (outbox, mut peer) = outbox_and_peer();
+        let (release_it, held) = std::sync::mpsc::channel::<()>();
+        let (queued, was_queued) = std::sync::mpsc::channel::<()>();
+        let theirs = Arc::clone(&outbox);
+        let holder = std::thread::spawn(move || {
+            hold();
+            theirs.send(FrameBytes::Owned(b"theirs ".to_vec())).unwrap();
+            queued.send(()).unwrap();
+            held.recv().unwrap();
+            release();
+        });
+        was_queued.recv().unwrap();
+        hold();
+        outbox.send(FrameBytes::Owned(b"ours".to_vec())).unwrap();
+        // Both are on the wire while the other thread still holds, in the order sent.
+        assert_eq!(read_exactly(&mut peer, 11), b"theirs ours");
+        release();
+        release_it.send(()).unwrap();
+        holder.join().unwrap();
     }
 
     #[test]

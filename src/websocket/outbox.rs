@@ -36,6 +36,7 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::{cork, drainer};
@@ -134,9 +135,9 @@ struct State {
     /// (`futex`) even when nobody waits, and a write would make two of them; counting the
     /// waiters lets the common case — nobody waiting — skip both.
     waiting: usize,
-    /// Frames are queued that a thread holds back (rule 6), and it will write them when it
-    /// releases; `held_blocking` if one came from `send_blocking`.
-    held: bool,
+    /// Frames are queued that this thread holds back (rule 6), and it will write them when
+    /// it releases; `held_blocking` if one came from `send_blocking`.
+    held_by: Option<ThreadId>,
     held_blocking: bool,
 }
 
@@ -182,7 +183,7 @@ impl Outbox {
                 writer: Writer::Idle,
                 phase: Phase::Open,
                 waiting: 0,
-                held: false,
+                held_by: None,
                 held_blocking: false,
             }),
             progress: Condvar::new(),
@@ -248,11 +249,18 @@ impl Outbox {
         if state.writer == Writer::Busy || state.backlog > HOLD_LIMIT || !cork::is_holding() {
             return false;
         }
-        state.held_blocking |= mode == Mode::Blocking;
-        if !state.held {
-            state.held = true;
-            cork::defer(Arc::clone(self));
+        let me = thread::current().id();
+        match state.held_by {
+            // Another thread holds frames here: ours must not wait for it, so we write now,
+            // and its frames with ours.
+            Some(holder) if holder != me => return false,
+            Some(_) => {}
+            None => {
+                state.held_by = Some(me);
+                cork::defer(Arc::clone(self));
+            }
         }
+        state.held_blocking |= mode == Mode::Blocking;
         true
     }
 
@@ -260,7 +268,7 @@ impl Outbox {
     /// sender would have. Frames from `send_blocking` keep its flow control.
     pub(crate) fn release_held(self: &Arc<Self>) {
         let mut state = self.lock();
-        if !std::mem::take(&mut state.held) {
+        if state.held_by.take().is_none() {
             return;
         }
         let mode = match std::mem::take(&mut state.held_blocking) {
