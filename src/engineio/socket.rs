@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use super::handler::{Incoming, SessionHandler};
 use super::packet::Packet;
 use super::server::Engine;
-use crate::websocket::{CloseCode, Message, SendError, Sender, SharedFrame};
+use crate::websocket::{CloseCode, FrameBuffer, Message, OpCode, SendError, Sender, SharedFrame};
 
 /// How long an ended polling session waits for the `GET` that collects its last packets.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -103,8 +103,20 @@ impl Outgoing {
     /// messages as binary frames with no prefix (Engine.IO v4 "Packet encoding").
     fn websocket_frames(&self) -> &SharedFrame {
         self.websocket.get_or_init(|| {
-            let messages: Vec<Message> = self.packets.iter().map(websocket_message).collect();
-            SharedFrame::many(&messages)
+            let mut frames = FrameBuffer::default();
+            for packet in &self.packets {
+                match packet {
+                    Packet::BinaryMessage(bytes) => frames.push(OpCode::Binary, &[bytes]),
+                    // The type digit and the data go into the frame as two pieces: an event's
+                    // text is not copied into a `4…` string first.
+                    Packet::Message(text) => frames.push(OpCode::Text, &[b"4", text.as_bytes()]),
+                    other => {
+                        let text = other.encode_text().unwrap_or_default();
+                        frames.push(OpCode::Text, &[text.as_bytes()]);
+                    }
+                }
+            }
+            frames.finish()
         })
     }
 }

@@ -34,4 +34,4 @@ pub use frame::{CloseCode, Frame, FrameError, OpCode, Role};
 pub use handshake::OriginPolicy;
 pub use message::Message;
 pub use outbox::SendError;
-pub use sender::{Sender, SharedFrame};
+pub use sender::{FrameBuffer, Sender, SharedFrame};

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::frame::{CloseCode, Frame, Role};
+use super::frame::{CloseCode, Frame, Header, OpCode, Role};
 use super::message::Message;
 use super::outbox::{FrameBytes, Outbox, SendError};
 
@@ -36,16 +36,53 @@ impl SharedFrame {
     /// binary event is a text frame followed by its attachments, and another broadcast's
     /// frame between them would be read as an attachment.
     pub fn many(messages: &[Message]) -> SharedFrame {
-        let mut bytes = Vec::new();
+        let mut frames = FrameBuffer::default();
         for message in messages {
-            bytes.extend_from_slice(&message.to_frame().encode(None));
+            let opcode = match message {
+                Message::Text(_) => OpCode::Text,
+                Message::Binary(_) => OpCode::Binary,
+            };
+            frames.push(opcode, &[message.as_bytes()]);
         }
-        SharedFrame(Arc::from(bytes))
+        frames.finish()
     }
 
     /// The bytes on the wire.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+}
+
+/// Builds a [`SharedFrame`] of several unmasked frames, each written straight from the
+/// pieces of its payload: no `Message` or `Frame` in between, and so no copy of the payload
+/// but the one into the buffer. A broadcast builds one of these per emit, and an echo one
+/// per reply, so the copies and allocations saved are per message.
+#[derive(Debug, Default)]
+pub struct FrameBuffer {
+    bytes: Vec<u8>,
+}
+
+impl FrameBuffer {
+    /// Appends one final frame (FIN set, RSV clear, §5.2) whose payload is `pieces` joined.
+    pub fn push(&mut self, opcode: OpCode, pieces: &[&[u8]]) {
+        let payload_len: usize = pieces.iter().map(|piece| piece.len()).sum();
+        let header = Header {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask: None,
+            payload_len: payload_len as u64,
+        };
+        self.bytes.reserve(header.encoded_len() + payload_len);
+        header.encode_into(&mut self.bytes);
+        for piece in pieces {
+            self.bytes.extend_from_slice(piece);
+        }
+    }
+
+    /// The frames, ready to share among recipients.
+    pub fn finish(self) -> SharedFrame {
+        SharedFrame(Arc::from(self.bytes))
     }
 }
 
