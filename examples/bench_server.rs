@@ -20,8 +20,9 @@
 //! Run it: `cargo run --release --example bench_server -- 3000`, then (from the bench copy)
 //! `perf.sh --extra-url ws://127.0.0.1:3000 --extra-socketio --extra-label threadio
 //! --extra-cmd "/abs/path/target/release/examples/bench_server 3000"`. Port 0 picks a free
-//! port; the first line printed says which. Logging is off unless `THREADIO_LOG` says
-//! otherwise: a log line per connection would be measured too.
+//! port; the first line printed says which. A second argument sets the connection cap
+//! (12,000 by default). Logging is off unless `THREADIO_LOG` says otherwise: a log line per
+//! connection would be measured too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,21 +35,23 @@ use threadio::Hub;
 
 #[allow(dead_code)] // examples/bench/ borrows this file for `run` and has its own main.
 fn main() {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    run(port);
+    let mut args = std::env::args().skip(1);
+    let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    // A second argument lowers the connection cap, to watch what happens past it: the
+    // 503s, and a process that carries on (`bench_server 3000 5000`).
+    let cap: usize = args.next().and_then(|c| c.parse().ok()).unwrap_or(12_000);
+    run(port, cap);
 }
 
-/// Listens on 127.0.0.1:`port` and serves [`app`] until the process ends. Prints one line
-/// first, `bench_server: listening on 127.0.0.1:PORT …`, with the port actually bound.
-pub fn run(port: u16) {
+/// Listens on 127.0.0.1:`port`, with at most `max_connections` open, and serves [`app`]
+/// until the process ends. Prints one line first, `bench_server: listening on
+/// 127.0.0.1:PORT …`, with the port actually bound.
+pub fn run(port: u16, max_connections: usize) {
     if std::env::var_os("THREADIO_LOG").is_none() {
         std::env::set_var("THREADIO_LOG", "off");
     }
     let config = ServerConfig {
-        max_connections: 12_000,
+        max_connections,
         ..ServerConfig::default()
     };
     let server = Server::bind(("127.0.0.1", port), config).unwrap_or_else(|e| {

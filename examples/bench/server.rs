@@ -116,5 +116,5 @@ pub fn serve(port: u16) {
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
         std::process::exit(0);
     });
-    crate::bench_server::run(port);
+    crate::bench_server::run(port, 12_000);
 }

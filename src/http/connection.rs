@@ -230,7 +230,7 @@ fn upgrade(
         };
     // The connection may now stay open for hours: the HTTP read buffer and the request
     // are not needed any more, and every idle connection would keep them (NOTES.md,
-    // chapter 15: memory per connection).
+    // chapter 14: memory per connection).
     drop(input);
     drop(request);
     registration.became_websocket(websocket.sender());

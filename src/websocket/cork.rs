@@ -8,7 +8,7 @@
 //! The problem it solves: a connection's thread that reads a burst of messages — a
 //! publisher far ahead, an echo client with many messages in flight — would otherwise
 //! write each message's frames as soon as they are sent: one syscall per frame per
-//! recipient, which is most of a broadcast's cost (NOTES.md, chapter 15). The rule:
+//! recipient, which is most of a broadcast's cost (NOTES.md, chapter 14). The rule:
 //!
 //! 1. When [`WebSocket::recv`](super::WebSocket::recv) returns a message and more bytes
 //!    are already in its read buffer, the thread *holds* its writes ([`hold`]).

@@ -502,7 +502,7 @@ impl Outbox {
 /// How many frames go into one `writev`: Linux accepts up to 1024 (`IOV_MAX`). The slice
 /// list lives on the heap for the length of the write, not on the stack: a thread keeps
 /// every stack page it once touched, and an idle connection should keep few (NOTES.md,
-/// chapter 15); one allocation is small beside the syscall.
+/// chapter 14); one allocation is small beside the syscall.
 const MAX_SLICES: usize = 1024;
 
 /// Writes `batch` (starting `offset` bytes into its first frame) with as few syscalls as
