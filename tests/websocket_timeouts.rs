@@ -111,3 +111,39 @@ fn our_close_gives_up_on_a_peer_that_keeps_talking_instead_of_answering() {
         started.elapsed()
     );
 }
+
+/// `recv_timeout` keeps a socket read timeout set by an earlier call when it is close enough
+/// (one `setsockopt` less per frame), so a read may wake before the deadline; it must then
+/// wait again, never report "nothing came" early — and not pass the deadline by much.
+#[test]
+fn recv_timeout_never_gives_up_early_even_with_an_earlier_shorter_timeout_still_set() {
+    let (report, reported) = std::sync::mpsc::channel::<Duration>();
+    let mut app = Router::new();
+    app.websocket("/t", move |mut ws| {
+        // A short wait that a message ends: the socket keeps its 400 ms read timeout.
+        if !matches!(ws.recv_timeout(Duration::from_millis(400)), Ok(Some(_))) {
+            return;
+        }
+        // A longer wait, with nothing coming: the first read wakes at 400 ms, early.
+        let started = Instant::now();
+        if let Ok(None) = ws.recv_timeout(Duration::from_millis(700)) {
+            let _ = report.send(started.elapsed());
+        }
+    });
+    let server = start_with(ServerConfig::default(), app);
+    let mut ws = raw_websocket(server.addr(), "/t");
+    // Late enough that the first wait is already blocked in a read with its timeout set.
+    std::thread::sleep(Duration::from_millis(100));
+    ws.write_all(&client_frame(0x81, b"wake up")).unwrap();
+    let waited = reported
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the second wait ended with nothing received");
+    assert!(
+        waited >= Duration::from_millis(700),
+        "gave up early, after {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_millis(1500),
+        "gave up late, after {waited:?}"
+    );
+}
