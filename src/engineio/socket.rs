@@ -264,7 +264,14 @@ impl Socket {
                 }
                 state.queued_bytes += bytes;
                 state.queue.extend(outgoing.packets.iter().cloned());
-                self.inner.ready.notify_all();
+                // Only a held GET waits on `ready`; with none held, a notify would be a
+                // syscall for nobody. And it comes after the unlock, so the GET it wakes
+                // does not wake only to wait for the lock we hold.
+                let get_held = state.get_pending;
+                drop(state);
+                if get_held {
+                    self.inner.ready.notify_all();
+                }
                 Ok(())
             }
         }
