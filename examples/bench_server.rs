@@ -71,7 +71,11 @@ pub fn run(port: u16, max_connections: usize) {
 /// Every route and event of the bench server.
 pub fn app() -> Router {
     let mut app = Router::new();
+    // Nothing between two `recv`s blocks here, so these routes let their threads hold
+    // writes while more input waits (`WebSocket::hold_writes`, NOTES.md chapter 14), as
+    // Engine.IO does for Socket.IO by default.
     app.websocket("/echo", |mut ws| {
+        ws.hold_writes(true);
         while let Ok(message) = ws.recv() {
             if ws.send(message).is_err() {
                 break;
@@ -80,6 +84,7 @@ pub fn app() -> Router {
     });
     let hub = Arc::new(Hub::new());
     app.websocket("/broadcast", move |mut ws| {
+        ws.hold_writes(true);
         let me = hub.join(ws.sender());
         while let Ok(message) = ws.recv() {
             if let Message::Text(_) = message {
@@ -116,6 +121,7 @@ fn raw_rooms(app: &mut Router) {
 /// A member of a raw room: what it sends goes to everyone else in the room, as
 /// `socket.to(room).emit` does in Socket.IO.
 fn relay_to_room(mut ws: WebSocket, room: &Hub) {
+    ws.hold_writes(true);
     let me = room.join(ws.sender());
     while let Ok(message) = ws.recv() {
         if let Message::Text(_) = message {

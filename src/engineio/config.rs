@@ -33,6 +33,13 @@ pub struct EngineConfig {
     /// Cross-origin requests from web pages on other origins: off unless set, as in
     /// Socket.IO v4.
     pub cors: Option<Cors>,
+    /// Over WebSocket, a session's thread holds what its handlers send while more messages
+    /// from its client are already waiting, and writes it all before it next waits
+    /// ([`WebSocket::hold_writes`](crate::websocket::WebSocket::hold_writes)): a burst
+    /// costs a syscall per recipient, not one per frame. On by default; turn it off if
+    /// handlers send and then block (on a lock, a database, another thread), which would
+    /// hold their frames back as long.
+    pub hold_writes: bool,
 }
 
 impl Default for EngineConfig {
@@ -48,6 +55,7 @@ impl Default for EngineConfig {
             allow_upgrades: true,
             upgrade_timeout: Duration::from_millis(10_000),
             cors: None,
+            hold_writes: true,
         }
     }
 }

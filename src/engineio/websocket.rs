@@ -139,6 +139,7 @@ fn next_text(ws: &mut WebSocket, deadline: Instant) -> Result<String, String> {
 
 /// The session's life on the WebSocket: read, heartbeat, and the end.
 fn serve(mut ws: WebSocket, socket: &Socket, engine: &Engine) {
+    ws.hold_writes(engine.config().hold_writes);
     let reason = read_until_closed(&mut ws, socket, engine);
     // `end` tells the layer above first and queues our close frame; closing the WebSocket
     // then waits, briefly, for the client's half of the closing handshake.
@@ -216,7 +217,8 @@ fn on_text(
     heartbeat: &mut Heartbeat,
 ) -> Result<(), CloseReason> {
     if text.starts_with('4') {
-        // A message, by far the most common packet: its data goes up without being copied.
+        // A message, by far the most common packet: its data goes up in the frame's own
+        // string, the type digit removed in place, with no new allocation.
         text.remove(0);
         socket.deliver(Incoming::Text(text));
         return Ok(());

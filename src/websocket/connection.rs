@@ -167,6 +167,9 @@ pub struct WebSocket {
     frame_deadline: Option<Instant>,
     /// `recv`'s keepalive sent a ping and no frame has come since.
     ping_unanswered: bool,
+    /// Whether a message returned with more input behind it lets this thread hold its
+    /// writes (`cork.rs`); off unless [`WebSocket::hold_writes`] turns it on.
+    hold_writes: bool,
     /// What the socket's read timeout is set to now (see `set_read_timeout`); `None` until
     /// the first read sets it (the HTTP reader may have left one of its own).
     read_timeout: Option<Option<Duration>>,
@@ -205,6 +208,7 @@ impl WebSocket {
             idle_deadline: None,
             frame_deadline: None,
             ping_unanswered: false,
+            hold_writes: false,
             read_timeout: None,
         })
     }
@@ -219,7 +223,27 @@ impl WebSocket {
         Sender::new(Arc::clone(&self.outbox), self.role)
     }
 
-    /// Sends a message, waiting while the peer reads it (TCP flow control).
+    /// Lets this connection's thread hold its writes while it has input to read: when a
+    /// message is returned and more bytes are already buffered behind it, what the thread
+    /// sends — replies, broadcasts — is queued, and written in one `writev` per recipient
+    /// just before the thread next waits for this socket (`cork.rs`, NOTES.md chapter 14).
+    /// A burst then costs a syscall per recipient rather than one per frame.
+    ///
+    /// Off by default, because it changes what `send` promises: while holding, a send
+    /// returns with its frame queued, not written. Turn it on only where the code between
+    /// two `recv`s does not block — a handler that sends and then waits (on a lock, another
+    /// thread, a database) would keep its frames back for as long. Engine.IO turns it on
+    /// for its sessions (`EngineConfig::hold_writes`).
+    pub fn hold_writes(&mut self, on: bool) {
+        self.hold_writes = on;
+        if !on {
+            cork::release();
+        }
+    }
+
+    /// Sends a message, waiting while the peer reads it (TCP flow control). With
+    /// [`hold_writes`](WebSocket::hold_writes) on, it may instead return with the frame
+    /// queued, to be written before this thread next waits for input.
     ///
     /// # Errors
     /// `Closed` once a close frame was sent or the connection is gone.
@@ -337,7 +361,7 @@ impl WebSocket {
                 None => Ok(()),
             })?;
             if header.fin {
-                if !self.input.is_empty() {
+                if self.hold_writes && !self.input.is_empty() {
                     // More input is here already: what handling this message sends can wait
                     // to go out with the replies to the next ones (`cork.rs`).
                     cork::hold();
@@ -392,6 +416,9 @@ impl WebSocket {
                     .map(|_| Instant::now() + self.config.stall_timeout);
                 return Ok(Some(header));
             }
+            // About to wait for the socket: whatever this thread held back goes out first,
+            // and before the time left is measured, so writing it cannot stretch a deadline.
+            cork::release();
             let timeout = match self.idle_deadline {
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => Some(left),
@@ -435,8 +462,6 @@ impl WebSocket {
     }
 
     fn fill(&mut self) -> Result<(), WsError> {
-        // About to block on the socket: whatever this thread held back goes out now.
-        cork::release();
         let capacity = self.config.read_buffer;
         loop {
             return match self.input.read_from(&mut &*self.stream, capacity) {
@@ -466,6 +491,7 @@ impl WebSocket {
                 out.extend_from_slice(&self.input.data()[..n]);
                 self.input.consume(n);
             } else {
+                cork::release(); // about to wait for the socket: see `read_header`
                 let timeout = match self.frame_deadline {
                     Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                         Some(left) if !left.is_zero() => Some(left),
@@ -476,7 +502,6 @@ impl WebSocket {
                 self.set_read_timeout(timeout)?;
                 // Grow by at most one chunk: a header may promise gigabytes that never come.
                 out.resize(start + (len - done).min(READ_CHUNK), 0);
-                cork::release(); // about to block: see `fill`
                 let n = read_some(&self.stream, &mut out[start..]);
                 out.truncate(start + *n.as_ref().unwrap_or(&0));
                 match n {

@@ -11,7 +11,9 @@
 //! recipient, which is most of a broadcast's cost (NOTES.md, chapter 14). The rule:
 //!
 //! 1. When [`WebSocket::recv`](super::WebSocket::recv) returns a message and more bytes
-//!    are already in its read buffer, the thread *holds* its writes ([`hold`]).
+//!    are already in its read buffer, the thread *holds* its writes ([`hold`]) — if that
+//!    WebSocket allows it ([`WebSocket::hold_writes`](super::WebSocket::hold_writes): off
+//!    by default, on for Engine.IO sessions).
 //! 2. While it holds, a send to an outbox that nobody is writing only queues the frame and
 //!    notes the outbox here ([`defer`]); the frame is not yet on the wire.
 //! 3. Just before the thread would block — on a read with nothing buffered, or when the
@@ -19,11 +21,17 @@
 //!    each in one `writev` of everything queued ([`release`]).
 //!
 //! So nothing waits for more than the time the thread takes to handle input that had
-//! *already arrived*; a lone message is written at once, as before. A broadcast holds too,
+//! *already arrived*; a lone message is written at once, as before. A thread that is about
+//! to wait on one client's flow control (`Outbox::send_blocking`) releases first, so the
+//! frames it holds for others do not wait with it. A broadcast holds too,
 //! for its own length ([`batch`]): its frame is queued for every recipient first, then the
-//! writes are shared between the broadcaster and the flusher thread (`flusher.rs`). The price: a handler
-//! that blocks (sleeps, waits on a lock) while input is queued behind it also delays what
-//! it sent. Handlers should not block, in threadio as in Node.
+//! writes are shared between the broadcaster and the flusher thread (`flusher.rs`).
+//!
+//! The price, and why holding across messages is opt-in: code that sends and then blocks
+//! (sleeps, waits on a lock or on another thread) while input is queued behind it keeps
+//! what it sent back for as long. Socket.IO handlers should not block, in threadio as in
+//! Node, so Engine.IO turns it on (`EngineConfig::hold_writes`); a raw WebSocket's `send`
+//! keeps its plain meaning unless its route asks.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -93,9 +101,18 @@ pub(crate) fn batch<T>(broadcast: impl FnOnce() -> T) -> T {
         return broadcast();
     }
     hold();
-    let result = broadcast();
-    release();
-    result
+    // Released on the way out even if `broadcast` panics: a thread that never reads (a
+    // POST's, the timer's) would otherwise go on holding.
+    let _release = ReleaseOnDrop;
+    broadcast()
+}
+
+struct ReleaseOnDrop;
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        release();
+    }
 }
 
 #[cfg(test)]
@@ -219,6 +236,20 @@ mod tests {
         release();
         release_it.send(()).unwrap();
         holder.join().unwrap();
+    }
+
+    #[test]
+    fn a_send_that_may_wait_for_its_client_first_writes_what_is_held_for_others() {
+        let (other, mut other_peer) = outbox_and_peer();
+        let (own, mut own_peer) = outbox_and_peer();
+        hold();
+        other.send(FrameBytes::Owned(b"for you".to_vec())).unwrap();
+        // Too big to hold: written now, and this thread might wait on its client.
+        own.send_blocking(FrameBytes::Owned(vec![1u8; 70 * 1024]))
+            .unwrap();
+        assert_eq!(read_exactly(&mut other_peer, 7), b"for you");
+        assert_eq!(read_exactly(&mut own_peer, 70 * 1024).len(), 70 * 1024);
+        release();
     }
 
     #[test]

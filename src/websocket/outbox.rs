@@ -136,14 +136,17 @@ struct State {
     /// waiters lets the common case — nobody waiting — skip both.
     waiting: usize,
     /// Frames are queued that this thread holds back (rule 6), and it will write them when
-    /// it releases; `held_blocking` if one came from `send_blocking`.
+    /// it releases.
     held_by: Option<ThreadId>,
-    held_blocking: bool,
 }
 
 /// Past this many unsent bytes a held send is written at once: holding is for bursts of
 /// small frames, not for building up a backlog.
 const HOLD_LIMIT: usize = 64 * 1024;
+
+/// A written batch becomes the queue again, keeping its allocation, only if that is this
+/// small: after a deep backlog, an idle connection should not keep a large queue.
+const REUSED_QUEUE: usize = 64;
 
 /// Tunables, from `WebSocketConfig`.
 #[derive(Debug, Clone, Copy)]
@@ -184,7 +187,6 @@ impl Outbox {
                 phase: Phase::Open,
                 waiting: 0,
                 held_by: None,
-                held_blocking: false,
             }),
             progress: Condvar::new(),
         }
@@ -219,7 +221,7 @@ impl Outbox {
             return Err(SendError::BacklogExceeded);
         }
         self.push(&mut state, frame);
-        if self.hold(&mut state, Mode::Broadcast) {
+        if self.hold(&mut state) {
             return Ok(());
         }
         self.write_if_idle(state, Mode::Broadcast)
@@ -237,15 +239,25 @@ impl Outbox {
             return Err(SendError::Closed);
         }
         self.push(&mut state, frame);
-        if self.hold(&mut state, Mode::Blocking) {
+        if self.hold(&mut state) {
             return Ok(());
+        }
+        if cork::is_holding() {
+            // This write may wait for this client; what the thread holds for others must
+            // not wait with it. (Released without our lock: a release takes outbox locks.)
+            drop(state);
+            cork::release();
+            state = self.lock();
+            if state.phase == Phase::Dead {
+                return Err(SendError::Closed);
+            }
         }
         self.write_if_idle(state, Mode::Blocking)
     }
 
     /// Rule 6: leaves the frame just queued for this thread to write when it releases, if it
     /// is holding its writes and nobody else is writing here. Returns whether it did.
-    fn hold(self: &Arc<Self>, state: &mut State, mode: Mode) -> bool {
+    fn hold(self: &Arc<Self>, state: &mut State) -> bool {
         if state.writer == Writer::Busy || state.backlog > HOLD_LIMIT || !cork::is_holding() {
             return false;
         }
@@ -260,25 +272,23 @@ impl Outbox {
                 cork::defer(Arc::clone(self));
             }
         }
-        state.held_blocking |= mode == Mode::Blocking;
         true
     }
 
-    /// The thread that held frames here releases them (rule 6): write the queue, as the
-    /// sender would have. Frames from `send_blocking` keep its flow control.
+    /// The thread that held frames here releases them (rule 6), or the flusher does for it:
+    /// write the queue as a broadcaster would, for one turn at most, and leave a client that
+    /// does not read to the drainer. So no release — and no batch given to the flusher —
+    /// can be held up by one slow client. The connection's own flow control (rule 4) still
+    /// holds: its next `send_blocking` waits once the backlog passes the bound.
     pub(crate) fn release_held(self: &Arc<Self>) {
         let mut state = self.lock();
         if state.held_by.take().is_none() {
             return;
         }
-        let mode = match std::mem::take(&mut state.held_blocking) {
-            true => Mode::Blocking,
-            false => Mode::Broadcast,
-        };
         if state.phase == Phase::Dead || state.queue.is_empty() {
             return;
         }
-        let _ = self.write_if_idle(state, mode);
+        let _ = self.write_if_idle(state, Mode::Broadcast);
     }
 
     /// Queues a close frame and stops all sending after it (§5.5.1). Safe to call from any
@@ -454,7 +464,7 @@ impl Outbox {
             // What is left goes back in front of anything queued while we wrote, so the
             // order on the wire is the order of the sends. Usually nothing was queued: then
             // the batch itself becomes the queue again, and keeps its allocation.
-            if state.queue.is_empty() {
+            if state.queue.is_empty() && batch.capacity() <= REUSED_QUEUE {
                 state.queue = batch;
             } else {
                 while let Some(chunk) = batch.pop_back() {
