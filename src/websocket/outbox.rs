@@ -30,7 +30,8 @@
 //! 5. After a close frame (RFC 6455 §5.5.1) nothing more is sent: "after sending a Close
 //!    frame, the endpoint MUST NOT send any more data frames".
 //! 6. A thread that still has input to read may hold its frames back and write them all at
-//!    once before it blocks (`cork.rs`): one `writev` for a burst instead of one per frame.
+//!    once before it blocks (`cork.rs`, where its WebSocket allows it): one `writev` for a
+//!    burst instead of one per frame.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
