@@ -23,9 +23,9 @@
 //! So nothing waits for more than the time the thread takes to handle input that had
 //! *already arrived*; a lone message is written at once, as before. A thread that is about
 //! to wait on one client's flow control (`Outbox::send_blocking`) releases first, so the
-//! frames it holds for others do not wait with it. A broadcast holds too,
-//! for its own length ([`batch`]): its frame is queued for every recipient first, then the
-//! writes are shared between the broadcaster and the flusher thread (`flusher.rs`).
+//! frames it holds for others do not wait with it. A broadcast holds too, for its own
+//! length ([`batch`]), on any thread: its frame is queued for every recipient first, then
+//! the writes are shared between the broadcaster and the flusher thread (`flusher.rs`).
 //!
 //! The price, and why holding across messages is opt-in: code that sends and then blocks
 //! (sleeps, waits on a lock or on another thread) while input is queued behind it keeps
