@@ -333,24 +333,30 @@ impl Socket {
         }
     }
 
-    /// Gives the session its handler (once, right after the open packet is queued).
+    /// Gives the session its handler (once, right after the open packet is queued). If the
+    /// session ended meanwhile, the handler hears of it at once.
     pub(crate) fn set_handler(&self, handler: Box<dyn SessionHandler>) {
-        *self.inner.handler.lock().expect("handler lock poisoned") = Some(handler);
+        self.with_handler(|slot| *slot = Some(handler));
     }
 
     /// Hands one client message to the layer above; an error from it ends the session.
     pub(crate) fn deliver(&self, message: Incoming) {
-        let outcome = {
-            let mut handler = self.inner.handler.lock().expect("handler lock poisoned");
-            match handler.as_mut() {
-                Some(handler) => handler.on_message(message),
-                None => Ok(()), // already ended
-            }
-        };
+        let outcome = self.with_handler(|slot| match slot.as_mut() {
+            Some(handler) => handler.on_message(message),
+            None => Ok(()), // already ended
+        });
         if let Err(reason) = outcome {
             self.end(reason);
         }
+    }
+
+    /// Runs `f` under the handler's lock, then checks for an end that came meanwhile: every
+    /// holder of the lock must, or an `on_close` tried while it held the lock is lost (see
+    /// `tell_handler_of_end`).
+    fn with_handler<R>(&self, f: impl FnOnce(&mut Option<Box<dyn SessionHandler>>) -> R) -> R {
+        let result = f(&mut self.inner.handler.lock().expect("handler lock poisoned"));
         self.after_handler();
+        result
     }
 
     /// Calls the handler's `on_close`, once (the handler is taken out).
@@ -381,8 +387,7 @@ impl Socket {
 
     /// When the layer above next wants to act on its own (Socket.IO's connect timeout).
     pub(crate) fn handler_deadline(&self) -> Option<Instant> {
-        let handler = self.inner.handler.lock().expect("handler lock poisoned");
-        handler.as_ref().and_then(|h| h.deadline())
+        self.with_handler(|slot| slot.as_ref().and_then(|h| h.deadline()))
     }
 
     /// Lets the layer above act on its deadline, if it has passed. Returns `false` if the
