@@ -41,15 +41,22 @@ pub type AckCallback = Box<dyn FnOnce(Result<Vec<Value>, AckError>) + Send>;
 pub(crate) struct PendingAcks {
     next_id: u64,
     waiting: HashMap<u64, AckCallback>,
+    /// The socket has disconnected ([`take_all`](PendingAcks::take_all) ran): no answer can
+    /// come any more.
+    closed: bool,
 }
 
 impl PendingAcks {
-    /// Keeps `callback` under a fresh id, which goes on the wire with the event.
-    pub(crate) fn register(&mut self, callback: AckCallback) -> u64 {
+    /// Keeps `callback` under a fresh id, which goes on the wire with the event; or hands it
+    /// back if the socket has already disconnected, for the caller to tell it so.
+    pub(crate) fn register(&mut self, callback: AckCallback) -> Result<u64, AckCallback> {
+        if self.closed {
+            return Err(callback);
+        }
         let id = self.next_id;
         self.next_id += 1;
         self.waiting.insert(id, callback);
-        id
+        Ok(id)
     }
 
     /// The callback waiting for `id`, if it is still waiting.
@@ -59,6 +66,7 @@ impl PendingAcks {
 
     /// Every callback still waiting (the socket is going away).
     pub(crate) fn take_all(&mut self) -> Vec<AckCallback> {
+        self.closed = true;
         self.waiting.drain().map(|(_, callback)| callback).collect()
     }
 }
@@ -90,11 +98,21 @@ mod tests {
     #[test]
     fn each_callback_is_taken_once() {
         let mut pending = PendingAcks::default();
-        let a = pending.register(Box::new(|_| {}));
-        let b = pending.register(Box::new(|_| {}));
+        let a = pending.register(Box::new(|_| {})).ok().unwrap();
+        let b = pending.register(Box::new(|_| {})).ok().unwrap();
         assert_ne!(a, b);
         assert!(pending.take(a).is_some());
         assert!(pending.take(a).is_none(), "an ack id answers once");
         assert_eq!(pending.take_all().len(), 1);
+    }
+
+    #[test]
+    fn after_the_socket_went_a_new_callback_is_handed_back_to_hear_so() {
+        let mut pending = PendingAcks::default();
+        pending.take_all();
+        assert!(
+            pending.register(Box::new(|_| {})).is_err(),
+            "no answer can come to a socket that has disconnected"
+        );
     }
 }

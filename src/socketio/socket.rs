@@ -190,7 +190,11 @@ impl Socket {
         callback: impl FnOnce(Result<Vec<Value>, AckError>) + Send + 'static,
     ) {
         check_event_name(event);
-        let id = lock(&self.inner.acks).register(Box::new(callback));
+        let registered = lock(&self.inner.acks).register(Box::new(callback));
+        let id = match registered {
+            Ok(id) => id,
+            Err(callback) => return callback(Err(AckError::Disconnected)),
+        };
         self.send_packet(&Packet::event(
             self.namespace().name(),
             event,
