@@ -34,17 +34,25 @@
 //! keeps its plain meaning unless its route asks.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::flusher;
 use super::outbox::Outbox;
 
-/// The outboxes this thread holds frames in, and whether it is holding now.
+/// The outboxes this thread holds frames in, and the round it is holding in, if it is.
+///
+/// A round runs from [`hold`] to [`release`], and its number is unique in the process: an
+/// outbox remembers the round its frames are held in, so a send from any other round — another
+/// thread's, or this thread's next one while the flusher still has the outbox — writes at
+/// once instead of waiting on a release that will not include it.
 #[derive(Default)]
 struct Held {
-    holding: bool,
+    round: Option<u64>,
     outboxes: Vec<Arc<Outbox>>,
 }
+
+static NEXT_ROUND: AtomicU64 = AtomicU64::new(1);
 
 impl Drop for Held {
     /// A thread that ends while holding (a handler panicked and unwound past `recv`) must
@@ -62,13 +70,23 @@ thread_local! {
 
 /// Rule 1: from now until [`release`], this thread's sends may be held.
 pub(crate) fn hold() {
-    let _ = HELD.try_with(|held| held.borrow_mut().holding = true);
+    let _ = HELD.try_with(|held| {
+        let mut held = held.borrow_mut();
+        if held.round.is_none() {
+            held.round = Some(NEXT_ROUND.fetch_add(1, Ordering::Relaxed));
+        }
+    });
+}
+
+/// The round this thread is holding its writes in, if it is.
+/// (A thread that is ending, past its thread-locals, holds nothing.)
+pub(crate) fn round() -> Option<u64> {
+    HELD.try_with(|held| held.borrow().round).ok().flatten()
 }
 
 /// Whether this thread is holding its writes now.
-/// (A thread that is ending, past its thread-locals, holds nothing.)
 pub(crate) fn is_holding() -> bool {
-    HELD.try_with(|held| held.borrow().holding).unwrap_or(false)
+    round().is_some()
 }
 
 /// Rule 2: `outbox` has a frame held by this thread; write it at the next [`release`]. The
@@ -82,7 +100,7 @@ pub(crate) fn release() {
     let outboxes = HELD
         .try_with(|held| {
             let mut held = held.borrow_mut();
-            held.holding = false;
+            held.round = None;
             std::mem::take(&mut held.outboxes)
         })
         .unwrap_or_default();

@@ -37,7 +37,6 @@ use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::{cork, drainer};
@@ -136,9 +135,9 @@ struct State {
     /// (`futex`) even when nobody waits, and a write would make two of them; counting the
     /// waiters lets the common case — nobody waiting — skip both.
     waiting: usize,
-    /// Frames are queued that this thread holds back (rule 6), and it will write them when
-    /// it releases.
-    held_by: Option<ThreadId>,
+    /// Frames are queued that a thread holds back (rule 6), in this hold round (`cork.rs`);
+    /// that thread, or the flusher for it, writes them when the round is released.
+    held_in: Option<u64>,
 }
 
 /// Past this many unsent bytes a held send is written at once: holding is for bursts of
@@ -187,7 +186,7 @@ impl Outbox {
                 writer: Writer::Idle,
                 phase: Phase::Open,
                 waiting: 0,
-                held_by: None,
+                held_in: None,
             }),
             progress: Condvar::new(),
         }
@@ -259,17 +258,20 @@ impl Outbox {
     /// Rule 6: leaves the frame just queued for this thread to write when it releases, if it
     /// is holding its writes and nobody else is writing here. Returns whether it did.
     fn hold(self: &Arc<Self>, state: &mut State) -> bool {
-        if state.writer == Writer::Busy || state.backlog > HOLD_LIMIT || !cork::is_holding() {
+        let Some(round) = cork::round() else {
+            return false;
+        };
+        if state.writer == Writer::Busy || state.backlog > HOLD_LIMIT {
             return false;
         }
-        let me = thread::current().id();
-        match state.held_by {
-            // Another thread holds frames here: ours must not wait for it, so we write now,
-            // and its frames with ours.
-            Some(holder) if holder != me => return false,
+        match state.held_in {
+            // Held in another round (another thread's, or an earlier one of ours that the
+            // flusher has not reached): ours must not wait for that release, so we write
+            // now, and those frames with ours.
+            Some(other) if other != round => return false,
             Some(_) => {}
             None => {
-                state.held_by = Some(me);
+                state.held_in = Some(round);
                 cork::defer(Arc::clone(self));
             }
         }
@@ -283,7 +285,7 @@ impl Outbox {
     /// holds: its next `send_blocking` waits once the backlog passes the bound.
     pub(crate) fn release_held(self: &Arc<Self>) {
         let mut state = self.lock();
-        if state.held_by.take().is_none() {
+        if state.held_in.take().is_none() {
             return;
         }
         if state.phase == Phase::Dead || state.queue.is_empty() {
