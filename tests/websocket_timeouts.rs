@@ -32,11 +32,7 @@ fn a_peer_that_never_answers_the_keepalive_ping_is_dropped() {
     let (first_byte, _) = read_frame(&mut ws).expect("the server pings an idle peer");
     assert_eq!(first_byte, 0x89, "a ping frame (RFC 6455 §5.5.2)");
     assert_closed_by_server(&mut ws);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "dropped after {:?}",
-        started.elapsed()
-    );
+    assert_between(started, Duration::from_millis(380), Duration::from_secs(5));
 }
 
 #[test]
@@ -75,11 +71,14 @@ fn a_frame_that_stalls_half_way_is_dropped_after_the_stall_timeout() {
     ws.write_all(&frame[..8]).unwrap(); // header, key and 2 of 10 payload bytes
     let started = Instant::now();
     assert_closed_by_server(&mut ws);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "dropped after {:?}",
-        started.elapsed()
-    );
+    assert_between(started, Duration::from_millis(280), Duration::from_secs(5));
+}
+
+/// A drop that comes neither before the timeout it waits for nor long after it.
+fn assert_between(started: Instant, at_least: Duration, below: Duration) {
+    let took = started.elapsed();
+    assert!(took >= at_least, "dropped early, after {took:?}");
+    assert!(took < below, "dropped late, after {took:?}");
 }
 
 #[test]
@@ -146,4 +145,31 @@ fn recv_timeout_never_gives_up_early_even_with_an_earlier_shorter_timeout_still_
         waited < Duration::from_millis(1500),
         "gave up late, after {waited:?}"
     );
+}
+
+/// The close timeout bounds our closing handshake in all: a frame the peer begins while we
+/// wait for its close, and never finishes, may not hold the thread for the (much longer)
+/// stall timeout.
+#[test]
+fn our_close_gives_up_on_a_frame_left_half_sent_within_the_close_timeout() {
+    let config = quick(WebSocketConfig {
+        close_timeout: Duration::from_millis(300),
+        stall_timeout: Duration::from_secs(30),
+        ..WebSocketConfig::default()
+    });
+    let mut app = Router::new();
+    app.websocket("/bye", |mut ws| ws.close(CloseCode::Normal, "bye"));
+    let server = start_with(config, app);
+    let mut ws = raw_websocket(server.addr(), "/bye");
+    let started = Instant::now();
+    ws.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (first_byte, payload) = read_frame(&mut ws).expect("our close frame");
+    assert_eq!(first_byte, 0x88);
+    assert_eq!(&payload[..2], &1000u16.to_be_bytes(), "close code 1000");
+    assert_eq!(&payload[2..], b"bye");
+    // A frame that promises 100 bytes and sends 10.
+    let frame = client_frame(0x81, &[b'x'; 100]);
+    ws.write_all(&frame[..frame.len() - 90]).unwrap();
+    assert_closed_by_server(&mut ws);
+    assert_between(started, Duration::from_millis(280), Duration::from_secs(3));
 }

@@ -32,6 +32,9 @@ impl WebSocket {
         }
         self.sender().close(code, reason);
         let deadline = Instant::now() + self.config.close_timeout;
+        // A frame the peer sends meanwhile must arrive by then too, not within the (longer)
+        // stall timeout.
+        self.closing_deadline = Some(deadline);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {

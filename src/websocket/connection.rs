@@ -30,7 +30,7 @@ use super::cork;
 use super::frame::{apply_mask, CloseCode, Frame, FrameError, Header, OpCode, Role};
 use super::handshake::OriginPolicy;
 use super::message::Message;
-use super::outbox::{FrameBytes, Outbox, OutboxLimits, SendError};
+use super::outbox::{is_timeout, FrameBytes, Outbox, OutboxLimits, SendError};
 use super::sender::{encode, Sender};
 use super::utf8::Utf8Validator;
 use crate::read_buffer::ReadBuffer;
@@ -165,6 +165,8 @@ pub struct WebSocket {
     idle_deadline: Option<Instant>,
     /// Once a frame has begun under a deadline: when all of it must have arrived.
     frame_deadline: Option<Instant>,
+    /// While [`WebSocket::close`] waits for the peer's close frame: when it gives up.
+    pub(super) closing_deadline: Option<Instant>,
     /// `recv`'s keepalive sent a ping and no frame has come since.
     ping_unanswered: bool,
     /// Whether a message returned with more input behind it lets this thread hold its
@@ -207,6 +209,7 @@ impl WebSocket {
             linger_pending: false,
             idle_deadline: None,
             frame_deadline: None,
+            closing_deadline: None,
             ping_unanswered: false,
             hold_writes: false,
             read_timeout: None,
@@ -411,9 +414,12 @@ impl WebSocket {
                 self.ping_unanswered = false;
                 // One deadline for the whole frame, from its first byte: a peer trickling a
                 // byte at a time cannot hold the thread past it.
-                self.frame_deadline = self
-                    .idle_deadline
-                    .map(|_| Instant::now() + self.config.stall_timeout);
+                // While closing, the close timeout bounds everything (`closing.rs`).
+                self.frame_deadline = self.idle_deadline.map(|_| {
+                    let stall = Instant::now() + self.config.stall_timeout;
+                    self.closing_deadline
+                        .map_or(stall, |close| stall.min(close))
+                });
                 return Ok(Some(header));
             }
             // About to wait for the socket: whatever this thread held back goes out first,
@@ -537,14 +543,6 @@ fn finish(partial: Partial) -> Result<Message, WsError> {
             Ok(Message::Binary(partial.data))
         }
     }
-}
-
-/// A read timeout shows as `WouldBlock` (EAGAIN) on Unix and `TimedOut` on Windows.
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 fn read_some(mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
