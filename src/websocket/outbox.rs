@@ -45,7 +45,7 @@ use super::{cork, drainer};
 /// or owned when only this connection sends it.
 #[derive(Debug, Clone)]
 pub enum FrameBytes {
-    Shared(Arc<[u8]>),
+    Shared(Arc<Vec<u8>>),
     Owned(Vec<u8>),
 }
 
@@ -584,8 +584,9 @@ fn consume(batch: &mut VecDeque<FrameBytes>, offset: &mut usize, mut n: usize) {
     }
 }
 
-/// `SO_SNDTIMEO` expiring shows as `WouldBlock` (EAGAIN) on Unix and `TimedOut` on Windows.
-fn is_timeout(e: &io::Error) -> bool {
+/// A socket timeout (`SO_SNDTIMEO` here, `SO_RCVTIMEO` in `connection.rs`) expiring shows as
+/// `WouldBlock` (EAGAIN) on Unix and `TimedOut` on Windows.
+pub(super) fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut

@@ -18,32 +18,23 @@ pub struct Sender {
     role: Role,
 }
 
-/// A message encoded once, to be sent to many connections: a broadcast shares these bytes
+/// Frames encoded once, to be sent to many connections: a broadcast shares these bytes
 /// rather than encoding a frame per recipient. Only a server can do this: its frames are
 /// unmasked (RFC 6455 §5.1), so every recipient gets the same bytes; a client must mask each
 /// frame with a fresh key.
+///
+/// An outbox writes one `SharedFrame` whole, never interleaved with another sender's frames:
+/// Socket.IO needs that, because a binary event is a text frame followed by its attachments
+/// (built with [`FrameBuffer`]), and another broadcast's frame between them would be read as
+/// an attachment.
 #[derive(Debug, Clone)]
-pub struct SharedFrame(Arc<[u8]>);
+pub struct SharedFrame(Arc<Vec<u8>>);
 
 impl SharedFrame {
     /// Encodes `message` as one unmasked frame.
     pub fn new(message: &Message) -> SharedFrame {
-        SharedFrame(Arc::from(message.to_frame().encode(None)))
-    }
-
-    /// Several messages encoded back to back as one unit. An outbox writes a unit whole,
-    /// never interleaved with another sender's frames: Socket.IO needs that, because a
-    /// binary event is a text frame followed by its attachments, and another broadcast's
-    /// frame between them would be read as an attachment.
-    pub fn many(messages: &[Message]) -> SharedFrame {
         let mut frames = FrameBuffer::default();
-        for message in messages {
-            let opcode = match message {
-                Message::Text(_) => OpCode::Text,
-                Message::Binary(_) => OpCode::Binary,
-            };
-            frames.push(opcode, &[message.as_bytes()]);
-        }
+        frames.push(message.opcode(), &[message.as_bytes()]);
         frames.finish()
     }
 
@@ -82,7 +73,8 @@ impl FrameBuffer {
 
     /// The frames, ready to share among recipients.
     pub fn finish(self) -> SharedFrame {
-        SharedFrame(Arc::from(self.bytes))
+        // `Arc::new` around the `Vec`, not `Arc<[u8]>::from`, which would copy the bytes.
+        SharedFrame(Arc::new(self.bytes))
     }
 }
 
