@@ -4,8 +4,9 @@
 //! messages in its loop, and asks the hub to broadcast; it leaves when its connection ends.
 //! The hub never writes to a socket under its own lock: it copies out the recipients'
 //! [`Sender`]s, lets go of the lock, encodes the frame once ([`SharedFrame`]), and hands the
-//! shared bytes to each recipient's outbox, which writes them at once or queues them
-//! (`websocket/outbox.rs`). A slow client therefore delays nobody but itself.
+//! shared bytes to each recipient's outbox: all are queued first, then written (shared with
+//! the flusher thread for 64 recipients or more; `websocket/cork.rs`, `outbox.rs`). A slow
+//! client therefore delays nobody but itself.
 //!
 //! Socket.IO's namespaces (`socketio/namespace.rs`) follow the same pattern — copy the
 //! targets out under a read lock, release it, encode once, send the shared bytes — with rooms

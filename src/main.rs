@@ -54,9 +54,9 @@ fn main() {
 
     // The bound address, not the asked-for port: `--port 0` picks a free one (the tests do).
     match server.local_addr() {
-        Ok(addr) => {
-            println!("threadio demo: http://{addr}/  (open it in two tabs; Ctrl-C to stop)")
-        }
+        Ok(addr) => say(&format!(
+            "threadio demo: http://{addr}/  (open it in two tabs; Ctrl-C to stop)"
+        )),
         Err(e) => eprintln!("cannot read the bound address: {e}"),
     }
     if let Err(e) = server.serve(app) {

@@ -1,4 +1,4 @@
-//! Engine.IO's options, with the defaults a Socket.IO v4 client expects (protocol.md §4).
+//! Engine.IO's options, with the defaults a Socket.IO v4 client expects (`../shared/docs/protocol.md` §4).
 
 use std::time::Duration;
 

@@ -3,8 +3,8 @@
 //! A session id is the only credential a long-polling request carries (Engine.IO v4
 //! "Handshake": every later request names its session by `sid=`), so it must be
 //! unguessable. Like the reference server's `base64id`, an id is 15 random bytes written in
-//! URL-safe base64: 20 characters, 120 bits. The bytes come from `crate::entropy` (the OS's
-//! random source, through std's `RandomState`).
+//! URL-safe base64: 20 characters, 120 bits. The bytes come from `crate::entropy`
+//! (`/dev/urandom`; std's `RandomState` only where that cannot be opened).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

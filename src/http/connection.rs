@@ -172,9 +172,11 @@ fn call(
     }
 }
 
-/// RFC 6455 §4.2: check the upgrade request, answer 101, and run the WebSocket handler on
-/// this thread until the WebSocket ends. A refused handshake gets its status (400, 403,
-/// 426) from `HandshakeError::response` and the connection closes.
+/// RFC 6455 §4.2: let the route decide (a `Router::upgrade` route may refuse with a response
+/// of its own; a panic there answers 500), check the upgrade request, answer 101, and run
+/// the WebSocket handler on this thread until the WebSocket ends. A refused handshake gets
+/// its status (400, 403, 426) from `HandshakeError::response`; after any refusal the
+/// connection closes.
 #[inline(never)]
 fn upgrade(
     stream: Arc<TcpStream>,

@@ -3,7 +3,7 @@
 //!
 //! `http/connection.rs` reads bytes from the socket and calls [`decode_head`] until it answers; then
 //! [`body_length`] says how the body is delimited, and `http/connection.rs` reads that many bytes or
-//! hands them to [`decode_chunked`]. Nothing here touches a socket, so every rule is a test
+//! feeds them to a [`ChunkedDecoder`]. Nothing here touches a socket, so every rule is a test
 //! over a byte string. The decoders live beside this file, one per part of the message:
 //! `request/head.rs` for the request line and fields (RFC 9112 §2–§5), `request/body.rs` for
 //! the body's framing (§6, §7).

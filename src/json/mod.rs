@@ -3,7 +3,7 @@
 //! A Socket.IO packet is a header and then JSON, `2["chat","hello"]` (Socket.IO v5 "Packet
 //! encoding"); the Engine.IO handshake is JSON too (`0{"sid":…}`). So the layers above read
 //! with [`parse`] and [`parse_with_depth`] and write with [`Value::to_json`]. How data moves:
-//! - `value.rs`: [`Value`], [`Number`] and the key-ordered [`Map`]: the data model (§3–§6);
+//! - `value.rs`: [`Value`], [`Number`] and the ordered [`Map`] (keys in the order they came): the data model (§3–§6);
 //! - `parse.rs`: text → `Value`, strict, with no recursion and a nesting limit (§2–§9);
 //!   `error.rs`: [`ParseError`], the rule a refused text broke and where;
 //! - `write.rs`: `Value` → text, spelled as JavaScript's `JSON.stringify` spells it.

@@ -1,8 +1,9 @@
 //! JSON text to [`Value`] (RFC 8259 §2–§8), as strict as the RFC and serde_json.
 //!
 //! `socketio/packet.rs` hands us the text after a packet's header, which must be one whole
-//! value ([`parse_with_depth`], with its own nesting limit); [`parse_prefix`] reads one value
-//! from the front of a longer text and says how many bytes it used. Like every decoder here we do no I/O: a text in, a value or an error out.
+//! value ([`parse_with_depth`], with its own nesting limit); [`parse_prefix`], for a caller
+//! whose value is followed by more text, reads one value from the front and says how many
+//! bytes it used. Like every decoder here we do no I/O: a text in, a value or an error out.
 //!
 //! Rules enforced, each with its [`ParseErrorKind`] (in `error.rs`): only the grammar of §2–§7 (no comments,
 //! single quotes, `NaN`, `+1`, `.5` or trailing commas); whitespace is only space, tab, line
@@ -59,9 +60,8 @@ pub fn parse_with_depth(text: &str, max_depth: usize) -> Result<Value, ParseErro
 }
 
 /// Parses one value at the start of `text`, after any whitespace, and returns it with the
-/// bytes it used: whatever follows is left for the caller, whitespace included. A Socket.IO
-/// packet is `<type>[<attachments>-][<namespace>,][<ack id>]<json>` (Socket.IO v5 "Packet
-/// encoding"): its parser reads the header, then hands us the rest.
+/// bytes it used: whatever follows is left for the caller, whitespace included. (A Socket.IO
+/// packet ends with its value, so its parser uses [`parse_with_depth`] on the rest.)
 ///
 /// A number runs as far as its digits do, so `12]` gives 12 and 2 bytes used; but `01` is
 /// still a [`ParseErrorKind::LeadingZero`], not 0 followed by `1`.
@@ -754,7 +754,7 @@ mod tests {
         assert_eq!(parse("\"é😀\u{2028}\""), Ok(Value::from("é😀\u{2028}")));
     }
 
-    // --- parse_prefix, for Socket.IO packets ---------------------------------------------------
+    // --- parse_prefix, a value followed by more text ---------------------------------------------------
 
     #[test]
     fn parse_prefix_returns_the_bytes_used_and_leaves_the_rest() {

@@ -5,7 +5,8 @@
 //! `io.to("a").to("b").except("c").emit(…)` reaches every socket in room `a` or `b` that is
 //! not in `c`, each once. From a socket, `socket.to(room)` and `socket.broadcast()` also
 //! leave out the socket itself. The packet is encoded once and its bytes shared by every
-//! recipient: one JSON serialisation and one frame encoding per broadcast, not per socket.
+//! recipient: one JSON serialisation per broadcast, and one frame encoding for all the
+//! WebSocket recipients (a polling recipient's packets are written into each poll's body).
 
 use super::namespace::Namespace;
 use super::socket::{encode_packet, Socket};

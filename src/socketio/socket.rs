@@ -7,7 +7,7 @@
 //! and emit to it from any thread; the bytes go out through the Engine.IO session's
 //! transport (`engineio::Socket`).
 //!
-//! Disconnect, whatever its cause (protocol.md §3 lists the reasons), runs the same steps:
+//! Disconnect, whatever its cause (`../shared/docs/protocol.md` §3 lists the reasons), runs the same steps:
 //! `disconnecting` handlers (the socket's rooms still visible), leave every room,
 //! pending acks fail, `disconnect` handlers, and the handlers are dropped (they may hold
 //! clones of the socket: dropping them breaks that cycle; handlers added after that, or by a

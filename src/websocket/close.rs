@@ -2,7 +2,7 @@
 //! (RFC 6455 §5.5.1, §7.4).
 //!
 //! A close frame's payload is empty, or a 2-byte status code in network order followed by a
-//! UTF-8 reason, 125 bytes in all at most. `connection.rs` decodes the peer's close with
+//! UTF-8 reason, 125 bytes in all at most. `closing.rs` decodes the peer's close with
 //! [`decode_close_payload`] and answers with [`encode_close_payload`] (through
 //! `Frame::close`); every `FrameError` names its [`CloseCode`] (`frame.rs`).
 

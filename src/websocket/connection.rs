@@ -48,7 +48,8 @@ pub struct WebSocketConfig {
     pub write_timeout: Duration,
     /// Unsent bytes past which a client that does not read is disconnected.
     pub max_backlog: usize,
-    /// How long the connection's own thread waits on a client that reads nothing at all.
+    /// How long the connection's own thread waits on a client that reads nothing at all, and
+    /// how long a frame, once begun, may take to arrive whole.
     pub stall_timeout: Duration,
     /// How long we wait for the peer's half of the closing handshake.
     pub close_timeout: Duration,
@@ -314,8 +315,8 @@ impl WebSocket {
     /// for a frame *or* the next deadline.
     ///
     /// The timeout covers the wait for a frame to begin; once a frame has begun, its payload
-    /// is read to the end (waiting at most `stall_timeout` for each piece), because a frame
-    /// half read cannot be put back.
+    /// is read to the end (within `stall_timeout` of its first byte, for the whole frame),
+    /// because a frame half read cannot be put back.
     ///
     /// # Errors
     /// As `recv`.

@@ -1,9 +1,10 @@
 //! The drainer: one background thread that finishes writing to clients that read slowly.
 //!
-//! When a broadcaster's write to a client times out (the client is not reading fast
-//! enough), the broadcaster must move on, but what it left unsent must still arrive if the
-//! client catches up — even if nothing else is ever broadcast. The broadcaster hands the
-//! outbox, with its writer role, to this thread, which retries each stalled outbox in turn.
+//! When a write to a client times out or the writer's turn ends (the client is not reading
+//! fast enough), the writer — a broadcaster, a thread releasing held frames, the flusher —
+//! must move on, but what it left unsent must still arrive if the client catches up, even
+//! if nothing else is ever broadcast. The writer hands the outbox, with its writer role, to
+//! this thread, which retries each stalled outbox in turn.
 //! Each retry blocks in the kernel for at most the socket's write timeout, so the thread
 //! sleeps while nothing can be written and never spins.
 //!

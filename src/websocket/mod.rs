@@ -11,7 +11,8 @@
 //!   pings answered (§5.4, §5.5); `closing.rs`: the closing handshake (§7);
 //! - `outbox.rs` and `drainer.rs`: the write side, shared by every thread that sends, so a
 //!   client that does not read delays nobody; `cork.rs`: a thread with more input already
-//!   buffered writes its frames in one go; `sender.rs`: the [`Sender`] handle to it;
+//!   buffered writes its frames in one go; `flusher.rs`: a second thread that writes half of
+//!   a large broadcast; `sender.rs`: the [`Sender`] handle to it;
 //! - `client.rs`: the client role, for tests, examples and Rust clients.
 
 pub mod client;

@@ -5,13 +5,14 @@
 //! send — that thread itself (a pong, an echo), or another connection's thread that
 //! broadcasts through the `Hub`. They all go through this `Outbox`.
 //!
-//! The design, measured on this machine before we wrote it (see NOTES.md, "How a broadcast
-//! reaches a slow client"): waking a writer thread per recipient cost ~20 µs per delivery;
+//! The design, measured on this machine before we wrote it (NOTES.md chapter 5, "how a
+//! broadcast reaches a fast client and a slow one"): waking a writer thread per recipient cost ~20 µs per delivery;
 //! writing directly from the thread that broadcasts cost ~7 µs. So there is no writer
 //! thread. The rules:
 //!
 //! 1. A sender appends its frame to the queue. If nobody is writing, it becomes the writer
-//!    and writes everything queued in one `write_vectored` call; frames queued by others
+//!    and writes everything queued in one syscall (`write` for one frame, `writev` for
+//!    several); frames queued by others
 //!    while it writes are picked up by its next loop. Nobody ever waits for the lock while
 //!    another thread is inside a syscall: the lock guards the queue, never the socket.
 //! 2. The socket has a short write timeout (`SO_SNDTIMEO`, 20 ms by default), and a
@@ -87,7 +88,8 @@ impl std::error::Error for SendError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Writer {
     Idle,
-    /// A sender, the connection's own thread, or the drainer holds the writer role.
+    /// A sender, the connection's own thread, the flusher or the drainer holds the writer
+    /// role.
     Busy,
 }
 
@@ -104,7 +106,8 @@ enum Phase {
 /// How the current writer behaves when the client is not reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// Another connection's thread: hand the backlog to the drainer and return at once.
+    /// Any thread but the connection's own waiting on its client (a broadcaster, a release,
+    /// the flusher, a close): write for one turn, then hand the backlog to the drainer.
     Broadcast,
     /// The connection's own thread: wait for the client, up to the stall timeout.
     Blocking,

@@ -8,7 +8,7 @@
 //! 4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n      → "Wikipedia"
 //! ```
 //!
-//! We decode chunked bodies with [`decode_chunked`] rather than answering `411 Length
+//! We decode chunked bodies ([`ChunkedDecoder`]) rather than answering `411 Length
 //! Required`: RFC 9112 §7 says a recipient MUST be able to parse the chunked coding, and
 //! clients streaming a body of unknown size (`fetch` with a stream, `curl -T -`) use it.
 
@@ -22,7 +22,7 @@ pub enum BodyLength {
     Empty,
     /// Exactly this many bytes follow the head (§6.3 item 6).
     Fixed(usize),
-    /// The body is chunked; decode it with [`decode_chunked`] (§6.3 item 4).
+    /// The body is chunked; decode it with a [`ChunkedDecoder`] (§6.3 item 4).
     Chunked,
 }
 
