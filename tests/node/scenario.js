@@ -46,8 +46,9 @@ function scenario(name, body) {
   body(url).then(
     async (observed) => {
       await settled();
+      const transports = await transportsAtEnd();
       clearTimeout(timer);
-      const line = JSON.stringify({ scenario: name, ok: true, ...observed }, bufferAsHex);
+      const line = JSON.stringify({ scenario: name, ok: true, transports, ...observed }, bufferAsHex);
       // A write to a pipe completes later: exit only once it has.
       process.stdout.write(line + "\n", () => process.exit(0));
     },
@@ -77,6 +78,23 @@ async function settled() {
   while (busy() && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+// The transport every connection ended on (or is on, if still open). With the client's
+// default transports a connection starts on polling and upgrades to WebSocket within a few
+// round trips (Engine.IO v4 "Upgrade"); an open one gets up to 2 s more. The Rust test
+// asserts it, so that the "default" suite cannot quietly be the polling suite again.
+async function transportsAtEnd() {
+  const open = () => managers.filter((m) => m.engine && m.engine.readyState === "open");
+  const deadline = Date.now() + 2000;
+  while (
+    TRANSPORTS === undefined &&
+    open().some((m) => m.engine.transport.name !== "websocket") &&
+    Date.now() < deadline
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return managers.filter((m) => m.engine).map((m) => m.engine.transport.name);
 }
 
 // Resolves once `socket` is connected; rejects on connect_error.

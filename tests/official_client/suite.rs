@@ -51,6 +51,22 @@ impl Harness {
                 )
             });
         assert_eq!(observed["ok"], true, "{observed}");
+        // The transports the connections ended on. Asked for one, all used it; with the
+        // client's default (polling first), the upgrade happened: a connection refused or
+        // closed within its first round trips may end on polling, but not every one.
+        let transports = observed["transports"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no transports in {observed}"));
+        match TRANSPORTS {
+            "default" => assert!(
+                transports.iter().any(|t| t == "websocket"),
+                "{scenario}: no connection upgraded to websocket: {transports:?}"
+            ),
+            only => assert!(
+                transports.iter().all(|t| t == only),
+                "{scenario}: connections ended on {transports:?}, not all on {only}"
+            ),
+        }
         observed
     }
 
