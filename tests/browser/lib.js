@@ -252,6 +252,13 @@ function run(scenario) {
     if (offsite.length) {
       throw new Error(`the browser asked for something off this machine: ${offsite.join(", ")}`);
     }
+    // An exception thrown in threadio.js or chat.js fails the scenario, even if the page
+    // still came to show what was expected.
+    const thrown = pages.flatMap((p) =>
+      p.consoleLines.filter((l) => l.startsWith("pageerror:")).map((l) => `${p.threadioName}: ${l}`));
+    if (thrown.length) {
+      throw new Error(`a page threw:\n${thrown.join("\n")}`);
+    }
     await browser.close();
     clearTimeout(budget);
     console.log(JSON.stringify({ ok: true, ms: Date.now() - started, ...result }));

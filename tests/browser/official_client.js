@@ -62,6 +62,8 @@ run(async ({ person, open, pages, url }) => {
   await carolContext.grantPermissions(["local-network-access"], { origin: new URL(url).origin });
   const carol = await carolContext.newPage();
   carol.threadioName = "official";
+  carol.consoleLines = [];
+  carol.on("pageerror", (e) => carol.consoleLines.push(`pageerror: ${e.message}`));
   pages.push(carol);
   await carol.route(`${url}official.html`, (route) =>
     route.fulfill({ contentType: "text/html; charset=utf-8", body: PAGE }));
