@@ -22,8 +22,8 @@ use tungstenite::Message;
 
 type Ws = tungstenite::WebSocket<TcpStream>;
 
-/// A server whose "/" echoes `chat`, acks `x`, describes an `upload` and answers `download`
-/// with bytes; "/admin" acks `x` too. Each disconnect goes to the journal with its reason.
+/// A server whose "/" echoes `chat`, acks `x`, disconnects the whole client on `kick-all`,
+/// describes an `upload` and answers `download` with bytes; "/admin" acks `x` too. Each disconnect goes to the journal with its reason.
 fn start_server(config: IoConfig) -> (RunningServer, Io, Arc<Journal>) {
     let io = Io::with_config(config);
     let journal = Arc::new(Journal::default());
@@ -32,6 +32,7 @@ fn start_server(config: IoConfig) -> (RunningServer, Io, Arc<Journal>) {
         record_disconnect(socket, &main_journal);
         socket.on("chat", |socket, args, _| socket.emit("chat", args));
         socket.on("x", |_, _, ack| ack.send(vec!["ok".into()]));
+        socket.on("kick-all", |socket, _, _| socket.disconnect(true));
         socket.on("upload", |socket, args, _| {
             let bytes = args.first().and_then(Value::as_binary).unwrap_or_default();
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -134,6 +135,45 @@ fn expect_closed(ws: &mut Ws, case: &str) {
             Err(_) => return, // ConnectionClosed, a reset: either way it is gone
         }
     }
+}
+
+/// `socket.disconnect(true)`: a DISCONNECT to every namespace of the client, then the
+/// connection itself closes — the client does not have to close it (socket.io-client would
+/// anyway, once its last namespace is gone, so only the wire shows the server doing it).
+#[test]
+fn disconnect_with_close_sends_each_namespace_its_disconnect_then_closes_the_connection() {
+    let (server, io, journal) = start_server(IoConfig::default());
+    let (mut ws, main_sid) = join_main(server.addr());
+    send(&mut ws, "40/admin,");
+    let answer = read_text(&mut ws);
+    let admin_sid = answer
+        .strip_prefix("40/admin,{\"sid\":\"")
+        .and_then(|rest| rest.strip_suffix("\"}"))
+        .unwrap_or_else(|| panic!("not a CONNECT answer: {answer:?}"))
+        .to_string();
+    send(&mut ws, r#"42["kick-all"]"#);
+    let mut disconnects = vec![read_text(&mut ws), read_text(&mut ws)];
+    disconnects.sort();
+    assert_eq!(disconnects, ["41", "41/admin,"]);
+    ws.get_mut()
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    expect_closed(&mut ws, "after disconnect(true)");
+    for line in [
+        format!("/ {main_sid} disconnect: server namespace disconnect"),
+        format!("/admin {admin_sid} disconnect: server namespace disconnect"),
+    ] {
+        assert!(
+            journal.wait_for(&line, READ_TIMEOUT),
+            "{line:?} in {:?}",
+            journal.lines()
+        );
+    }
+    let deadline = Instant::now() + READ_TIMEOUT;
+    while io.session_count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(io.session_count(), 0, "the Engine.IO session is gone too");
 }
 
 #[test]
