@@ -37,6 +37,7 @@
 //! carry data and an ACK an id (the spec says so; the reference parser lets them through).
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use crate::json::{self, Map, ParseError, Value};
 
@@ -207,29 +208,29 @@ impl Packet {
             self.namespace
         );
         let mut attachments = Vec::new();
-        let data = match &self.data {
+        // Placeholders first: the header says how many attachments there are.
+        let with_placeholders = match &self.data {
             Some(value) if carries_attachments(self.kind) && has_binary(value) => {
-                Some(extract_attachments(value, &mut attachments).to_json())
+                Some(extract_attachments(value, &mut attachments))
             }
-            Some(value) => Some(value.to_json()),
-            None => None,
+            _ => None,
         };
         let kind = wire_type(self.kind, !attachments.is_empty());
         let mut text = String::new();
         text.push(kind.digit());
         if kind.is_binary() {
-            text.push_str(&attachments.len().to_string());
-            text.push('-');
+            let _ = write!(text, "{}-", attachments.len());
         }
         if self.namespace != "/" && !self.namespace.is_empty() {
             text.push_str(&self.namespace);
             text.push(',');
         }
         if let Some(id) = self.id {
-            text.push_str(&id.to_string());
+            let _ = write!(text, "{id}");
         }
-        if let Some(data) = data {
-            text.push_str(&data);
+        // The JSON goes straight onto the header, not through a string of its own.
+        if let Some(value) = with_placeholders.as_ref().or(self.data.as_ref()) {
+            json::write(value, &mut text);
         }
         (text, attachments)
     }
