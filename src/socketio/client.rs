@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::namespace::{ConnectError, Namespace};
-use super::packet::{self, Decoded, Packet, PacketType, PartialPacket};
+use super::packet::{self, Decoded, Packet, PacketError, PacketType, PartialPacket};
 use super::server::Io;
 use super::socket::{encode_packet, Socket};
 use crate::engineio::{self, CloseReason, Incoming, Outgoing, SessionHandler};
@@ -79,8 +79,12 @@ impl Client {
     }
 
     fn on_text(&mut self, text: &str) -> Result<(), CloseReason> {
-        if self.partial.is_some() {
-            return Err(self.parse_error("a text packet came while attachments were awaited"));
+        if let Some(partial) = &self.partial {
+            let missing = PacketError::MissingAttachments {
+                expected: partial.expected(),
+                received: partial.received(),
+            };
+            return Err(self.parse_error(&missing.to_string()));
         }
         match packet::decode(text, &self.io.config().packet_limits) {
             Ok(Decoded::Complete(packet)) => self.dispatch(packet),
@@ -94,7 +98,7 @@ impl Client {
 
     fn on_binary(&mut self, bytes: Vec<u8>) -> Result<(), CloseReason> {
         let Some(partial) = self.partial.as_mut() else {
-            return Err(self.parse_error("a binary message came with no packet awaiting it"));
+            return Err(self.parse_error(&PacketError::UnexpectedAttachment.to_string()));
         };
         match partial.add_attachment(bytes) {
             Ok(Some(packet)) => {
