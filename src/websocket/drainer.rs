@@ -14,30 +14,15 @@
 //! to its queue, so a slow client costs them nothing more; if it falls further behind than
 //! the backlog bound, the next broadcast disconnects it.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread;
+use std::sync::{Arc, OnceLock};
 
 use super::outbox::{Flushed, Outbox};
-
-/// Outboxes whose client stopped reading, oldest first.
-#[derive(Default)]
-struct Drainer {
-    stalled: Mutex<VecDeque<Arc<Outbox>>>,
-    wake: Condvar,
-}
+use super::worker::Worker;
 
 /// Gives `outbox`, whose writer role the caller holds, to the drainer thread.
 pub(crate) fn hand_over(outbox: Arc<Outbox>) {
     match drainer() {
-        Some(drainer) => {
-            drainer
-                .stalled
-                .lock()
-                .expect("drainer lock poisoned")
-                .push_back(outbox);
-            drainer.wake.notify_one();
-        }
+        Some(drainer) => drainer.push(outbox),
         // Without the thread, nobody could ever deliver the backlog: close the connection
         // rather than leave the client waiting for frames that will never come.
         None => outbox.kill(),
@@ -45,44 +30,15 @@ pub(crate) fn hand_over(outbox: Arc<Outbox>) {
 }
 
 /// The process's drainer, starting its thread on first use; `None` if it could not start.
-fn drainer() -> Option<&'static Drainer> {
-    static DRAINER: OnceLock<Option<&'static Drainer>> = OnceLock::new();
-    *DRAINER.get_or_init(|| {
-        let drainer: &'static Drainer = Box::leak(Box::default());
-        let started = thread::Builder::new()
-            .name("threadio-drainer".into())
-            .stack_size(64 * 1024)
-            .spawn(move || drainer.run());
-        match started {
-            Ok(_) => Some(drainer),
-            Err(e) => {
-                crate::log!("cannot start the drainer thread: {e}; slow clients will be closed");
-                None
-            }
-        }
-    })
+fn drainer() -> Option<&'static Worker<Arc<Outbox>>> {
+    static DRAINER: OnceLock<Option<&'static Worker<Arc<Outbox>>>> = OnceLock::new();
+    *DRAINER.get_or_init(|| Worker::start("threadio-drainer", retry))
 }
 
-impl Drainer {
-    fn run(&self) {
-        loop {
-            let outbox = self.next();
-            if outbox.drain_once() == Flushed::Stalled {
-                self.stalled
-                    .lock()
-                    .expect("drainer lock poisoned")
-                    .push_back(outbox);
-            }
-        }
-    }
-
-    fn next(&self) -> Arc<Outbox> {
-        let mut stalled = self.stalled.lock().expect("drainer lock poisoned");
-        loop {
-            if let Some(outbox) = stalled.pop_front() {
-                return outbox;
-            }
-            stalled = self.wake.wait(stalled).expect("drainer lock poisoned");
-        }
+/// One turn at a stalled outbox; one that is still stalled goes to the back of the queue,
+/// so that every stalled client gets its turn.
+fn retry(drainer: &'static Worker<Arc<Outbox>>, outbox: Arc<Outbox>) {
+    if outbox.drain_once() == Flushed::Stalled {
+        drainer.push(outbox);
     }
 }

@@ -12,7 +12,8 @@
 //! - `outbox.rs` and `drainer.rs`: the write side, shared by every thread that sends, so a
 //!   client that does not read delays nobody; `cork.rs`: a thread with more input already
 //!   buffered writes its frames in one go; `flusher.rs`: a second thread that writes half of
-//!   a large broadcast; `sender.rs`: the [`Sender`] handle to it;
+//!   a large broadcast; `worker.rs`: the thread and queue that the drainer and the flusher
+//!   each are; `sender.rs`: the [`Sender`] handle to an outbox;
 //! - `client.rs`: the client role, for tests, examples and Rust clients.
 
 pub mod client;
@@ -29,6 +30,7 @@ pub mod message;
 pub mod outbox;
 pub mod sender;
 pub mod utf8;
+mod worker;
 
 pub use connection::{WebSocket, WebSocketConfig, WsError};
 pub use frame::{CloseCode, Frame, FrameError, OpCode, Role};
