@@ -284,15 +284,23 @@ impl WebSocket {
 
     /// `recv` without keepalive: waits for as long as it takes.
     fn recv_blocking(&mut self) -> Result<Message, WsError> {
+        self.read_within(None)
+            .map(|message| message.expect("without an idle deadline, reading waits for a message"))
+    }
+
+    /// The next message, waiting for it to begin at most `idle` (forever for `None`); any
+    /// error ends the connection, the way `end` says.
+    fn read_within(&mut self, idle: Option<Duration>) -> Result<Option<Message>, WsError> {
         if self.ended {
             return Err(WsError::AlreadyClosed);
         }
+        self.idle_deadline = idle.map(|idle| Instant::now() + idle);
         let result = self.read_message();
+        self.idle_deadline = None;
         if let Err(e) = &result {
             self.end(e);
         }
         result
-            .map(|message| message.expect("without an idle deadline, reading waits for a message"))
     }
 
     /// Nothing at all for two keepalive intervals, a ping between them: the peer or the
@@ -304,9 +312,9 @@ impl WebSocket {
             self.peer_addr(),
             interval * 2
         );
-        self.ended = true;
-        self.outbox.kill();
-        WsError::Io(io::ErrorKind::TimedOut.into())
+        let silent = WsError::Io(io::ErrorKind::TimedOut.into());
+        self.end(&silent);
+        silent
     }
 
     /// Like [`recv`](WebSocket::recv), but gives up waiting after `timeout` and returns
@@ -321,16 +329,7 @@ impl WebSocket {
     /// # Errors
     /// As `recv`.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Message>, WsError> {
-        if self.ended {
-            return Err(WsError::AlreadyClosed);
-        }
-        self.idle_deadline = Some(Instant::now() + timeout);
-        let result = self.read_message();
-        self.idle_deadline = None;
-        if let Err(e) = &result {
-            self.end(e);
-        }
-        result
+        self.read_within(Some(timeout))
     }
 
     /// The next message; `Ok(None)` if the idle deadline passed before a frame began.
@@ -423,17 +422,9 @@ impl WebSocket {
                 });
                 return Ok(Some(header));
             }
-            // About to wait for the socket: whatever this thread held back goes out first,
-            // and before the time left is measured, so writing it cannot stretch a deadline.
-            cork::release();
-            let timeout = match self.idle_deadline {
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return Ok(None),
-                },
-                None => None,
-            };
-            self.set_read_timeout(timeout)?;
+            if !self.prepare_wait(self.idle_deadline)? {
+                return Ok(None);
+            }
             match self.fill() {
                 // The read may wake a little before the deadline (`set_read_timeout`): the
                 // loop looks at the clock again.
@@ -441,6 +432,22 @@ impl WebSocket {
                 other => other?,
             }
         }
+    }
+
+    /// Gets ready to wait for the socket until `deadline` (forever for `None`); `false` if
+    /// it has passed already. Whatever this thread held back goes out first (`cork.rs`), and
+    /// before the time left is measured, so writing it cannot stretch the deadline.
+    fn prepare_wait(&mut self, deadline: Option<Instant>) -> Result<bool, WsError> {
+        cork::release();
+        let left = match deadline {
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Ok(false),
+            },
+            None => None,
+        };
+        self.set_read_timeout(left)?;
+        Ok(true)
     }
 
     /// Makes the next read wake up once `left` has passed (or never, for `None`).
@@ -498,15 +505,9 @@ impl WebSocket {
                 out.extend_from_slice(&self.input.data()[..n]);
                 self.input.consume(n);
             } else {
-                cork::release(); // about to wait for the socket: see `read_header`
-                let timeout = match self.frame_deadline {
-                    Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                        Some(left) if !left.is_zero() => Some(left),
-                        _ => return Err(WsError::Io(io::ErrorKind::TimedOut.into())),
-                    },
-                    None => None,
-                };
-                self.set_read_timeout(timeout)?;
+                if !self.prepare_wait(self.frame_deadline)? {
+                    return Err(WsError::Io(io::ErrorKind::TimedOut.into()));
+                }
                 // Grow by at most one chunk: a header may promise gigabytes that never come.
                 out.resize(start + (len - done).min(READ_CHUNK), 0);
                 let n = read_some(&self.stream, &mut out[start..]);
