@@ -102,11 +102,8 @@ impl Engine {
         let target = self
             .verify(request, "websocket")
             .and_then(|target| match target {
-                Target::Session(socket)
-                    if !self.offers_upgrade() || socket.transport_name() != "polling" =>
-                {
-                    Err(EngineError::BadRequest)
-                }
+                // A sid on a WebSocket asks for the upgrade (`verify` saw it is polling).
+                Target::Session(_) if !self.offers_upgrade() => Err(EngineError::BadRequest),
                 target => Ok(target),
             });
         let engine = Arc::clone(self);
@@ -174,10 +171,10 @@ impl Engine {
                 .get(&sid)
                 .cloned()
                 .ok_or(EngineError::UnknownSid)?;
-            let on_polling = matches!(socket.lock().transport, Transport::Polling);
-            // A polling request for a session that has moved to WebSocket (or the reverse,
-            // other than the upgrade itself) is the reference's TRANSPORT_MISMATCH.
-            if arrived_as == "polling" && !on_polling {
+            // A session that has moved to WebSocket takes no more requests: not a poll, not
+            // a second WebSocket (a WebSocket with a sid is only ever the upgrade from
+            // polling). The reference's TRANSPORT_MISMATCH.
+            if !matches!(socket.lock().transport, Transport::Polling) {
                 return Err(EngineError::BadRequest);
             }
             return Ok(Target::Session(socket));
