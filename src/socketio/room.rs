@@ -71,11 +71,6 @@ impl Rooms {
             .flatten()
             .map(String::as_str)
     }
-
-    /// Whether socket `sid` is in `room`.
-    pub fn contains(&self, sid: &str, room: &str) -> bool {
-        self.members.get(room).is_some_and(|m| m.contains(sid))
-    }
 }
 
 #[cfg(test)]
