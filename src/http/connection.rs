@@ -187,33 +187,27 @@ fn upgrade(
     registration: &Registration,
 ) {
     let peer = request.peer;
-    let decided = catch_unwind(AssertUnwindSafe(|| handler(&request)));
-    let run = match decided {
-        Ok(Upgrade::Accept(run)) => run,
-        Ok(Upgrade::Refuse(response)) => {
-            let _ = response.write_to(&mut &*stream, false, false);
-            close_gently(&stream);
-            return;
-        }
+    let accepted = match catch_unwind(AssertUnwindSafe(|| handler(&request))) {
+        Ok(Upgrade::Accept(run)) => handshake::accept(&request, &config.websocket.origins)
+            .map(|switching| (run, switching))
+            .map_err(|e| {
+                crate::log!("{} WebSocket handshake refused: {e}", display(peer));
+                e.response()
+            }),
+        Ok(Upgrade::Refuse(response)) => Err(response),
         Err(_) => {
             crate::log!(
                 "{} the upgrade handler panicked: answered 500",
                 display(peer)
             );
-            let _ = Response::error(Status::INTERNAL_SERVER_ERROR).write_to(
-                &mut &*stream,
-                false,
-                false,
-            );
-            close_gently(&stream);
-            return;
+            Err(Response::error(Status::INTERNAL_SERVER_ERROR))
         }
     };
-    let switching = match handshake::accept(&request, &config.websocket.origins) {
-        Ok(response) => response,
-        Err(e) => {
-            crate::log!("{} WebSocket handshake refused: {e}", display(peer));
-            let _ = e.response().write_to(&mut &*stream, false, false);
+    // Every refusal ends the same way: its answer, then the connection closes.
+    let (run, switching) = match accepted {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            let _ = refusal.write_to(&mut &*stream, false, false);
             close_gently(&stream);
             return;
         }
