@@ -191,6 +191,49 @@ fn content_length_and_chunked_bodies_reach_the_handler() {
 }
 
 #[test]
+fn a_bare_lf_in_a_chunk_size_line_is_400_at_once_not_at_the_body_timeout() {
+    // The body timeout is long (30 s by default): the answer must not wait for it. The
+    // client keeps the connection open and sends nothing more, so only the server's own
+    // judgement of the bytes can produce the answer.
+    let server = start(app());
+    let mut stream = tcp(server.addr());
+    stream
+        .write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nab")
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let head = read_head(&mut stream);
+    assert_eq!(status_of(&head), 400, "{head:?}");
+}
+
+#[test]
+fn chunked_trailers_past_the_header_limit_are_431() {
+    // Trailers are a second block of header fields (RFC 9112 §7.1.2): the same 16 KiB bound
+    // as the head, not the body's megabyte of framing.
+    let server = start(app());
+    let mut request =
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n"
+            .to_vec();
+    while request.len() < 20 * 1024 {
+        request.extend_from_slice(b"X-Pad: 0123456789012345678901234567890123456789\r\n");
+    }
+    let mut stream = tcp(server.addr());
+    stream.write_all(&request).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(status_of(&read_head(&mut stream)), 431);
+    // Within the bound, trailers are read and dropped as before.
+    let fine = http_exchange(
+        server.addr(),
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+          2\r\nhi\r\n0\r\nX-A: 1\r\nX-B: 2\r\n\r\n",
+    );
+    assert_eq!(status_of(&fine), 200, "{fine}");
+}
+
+#[test]
 fn expect_100_continue_is_answered_before_the_body_is_sent() {
     let server = start(app());
     let mut stream = tcp(server.addr());

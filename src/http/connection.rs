@@ -291,7 +291,7 @@ fn read_request(
             input.take(n)
         }
         BodyLength::Chunked => {
-            let mut decoder = ChunkedDecoder::default();
+            let mut decoder = ChunkedDecoder::with_trailer_limit(limits.max_header_bytes);
             loop {
                 let done = decoder
                     .decode(input.data(), limits.max_body)

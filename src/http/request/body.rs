@@ -136,21 +136,49 @@ pub fn decode_chunked(
 /// [`decode_chunked`] that resumes where it stopped: a body arriving in many reads is
 /// decoded once, not again from its first chunk after every read (which would cost time
 /// quadratic in the number of chunks, and a client could send a megabyte of 1-byte chunks).
-#[derive(Debug, Default)]
+/// The trailer section resumes likewise, line by line: a client trickling a trailer line a
+/// millisecond after a megabyte of them must not make us rescan the megabyte each time.
+#[derive(Debug)]
 pub struct ChunkedDecoder {
     /// The data of the chunks decoded so far.
     body: Vec<u8>,
-    /// Where, in the buffer, the next chunk's size line starts.
+    /// Where, in the buffer, the next line starts: a chunk's size line, or once the last
+    /// chunk is read, the next trailer line.
     pos: usize,
+    /// `Some(bytes)` once the last chunk (size 0) is read: we are in the trailer section,
+    /// and it has used this many bytes so far.
+    trailer_bytes: Option<usize>,
+    /// Most bytes the trailer section may take, its final CRLF included.
+    max_trailer_bytes: usize,
+}
+
+impl Default for ChunkedDecoder {
+    /// A decoder whose trailer section is bounded like a default request head (16 KiB).
+    fn default() -> ChunkedDecoder {
+        ChunkedDecoder::with_trailer_limit(Limits::default().max_header_bytes)
+    }
 }
 
 impl ChunkedDecoder {
+    /// A decoder whose trailer section may take at most `max_trailer_bytes`. Trailers are a
+    /// second block of header fields (RFC 9112 §7.1.2), so the server bounds them by its
+    /// header limit (`Limits::max_header_bytes`): past it, `431`, as for the head.
+    pub fn with_trailer_limit(max_trailer_bytes: usize) -> ChunkedDecoder {
+        ChunkedDecoder {
+            body: Vec::new(),
+            pos: 0,
+            trailer_bytes: None,
+            max_trailer_bytes,
+        }
+    }
+
     /// Decodes the chunks of `buf` — the body's bytes from its start, everything read so
     /// far — that the last call had not reached. `Ok(Some(used))` once the body is whole;
     /// then [`take_body`](ChunkedDecoder::take_body) has its data.
     ///
     /// # Errors
-    /// As [`decode_chunked`].
+    /// As [`decode_chunked`], and [`RequestError::HeadersTooLarge`] for a trailer section
+    /// over its limit.
     pub fn decode(&mut self, buf: &[u8], max_body: usize) -> Result<Option<usize>, RequestError> {
         let max_buffered = max_body.saturating_add(max_body.max(MIN_FRAMING_ALLOWANCE));
         let waiting = || {
@@ -160,15 +188,21 @@ impl ChunkedDecoder {
             Ok(None)
         };
         loop {
+            if self.trailer_bytes.is_some() {
+                return match self.next_trailer(buf)? {
+                    Some(end) => Ok(Some(end)),
+                    None => waiting(),
+                };
+            }
             let Some((line, data_start)) = chunk_line(buf, self.pos)? else {
                 return waiting();
             };
             let size = chunk_size(line)?;
             if size == 0 {
-                let Some(end) = skip_trailers(buf, data_start)? else {
-                    return waiting();
-                };
-                return Ok(Some(end));
+                // The last chunk: what follows is the trailer section.
+                self.pos = data_start;
+                self.trailer_bytes = Some(0);
+                continue;
             }
             if size > max_body - self.body.len() {
                 return Err(RequestError::BodyTooLarge);
@@ -182,6 +216,33 @@ impl ChunkedDecoder {
             }
             self.body.extend_from_slice(&buf[data_start..data_end]);
             self.pos = data_end + 2;
+        }
+    }
+
+    /// Reads the trailer lines that have arrived since the last call (`*( field-line CRLF )
+    /// CRLF`, §7.1.2), counting them against the trailer limit, and returns the offset after
+    /// the section's final CRLF once it has come. The fields are discarded: §7.1.2 lets a
+    /// recipient do so, and we have no use for them.
+    fn next_trailer(&mut self, buf: &[u8]) -> Result<Option<usize>, RequestError> {
+        let mut used = self.trailer_bytes.unwrap_or(0);
+        loop {
+            let Some((line, next)) = chunk_line(buf, self.pos)? else {
+                // A line still arriving counts too, so an endless one is refused early.
+                if used + (buf.len() - self.pos) > self.max_trailer_bytes {
+                    return Err(RequestError::HeadersTooLarge);
+                }
+                self.trailer_bytes = Some(used);
+                return Ok(None);
+            };
+            used += next - self.pos;
+            if used > self.max_trailer_bytes {
+                return Err(RequestError::HeadersTooLarge);
+            }
+            self.pos = next;
+            if line.is_empty() {
+                self.trailer_bytes = Some(used);
+                return Ok(Some(next));
+            }
         }
     }
 
@@ -202,19 +263,34 @@ fn chunk_line(buf: &[u8], from: usize) -> Result<Option<(&[u8], usize)>, Request
         if rest.len() >= MAX_CHUNK_LINE {
             return Err(RequestError::BadChunk("chunk line longer than 4 KiB"));
         }
+        // A line still arriving may already be broken: a bare LF (or any other control
+        // character) can never become part of a valid line, so say so now rather than wait
+        // for a CRLF until the body timeout. Only a CR at the very end may still be the
+        // first half of its CRLF.
+        let settled = rest.strip_suffix(b"\r").unwrap_or(rest);
+        if settled.iter().copied().any(is_forbidden_in_line) {
+            return Err(RequestError::BadChunk(
+                "control character or bare CR/LF in a chunk line",
+            ));
+        }
         return Ok(None);
     };
     if crlf + 2 > MAX_CHUNK_LINE {
         return Err(RequestError::BadChunk("chunk line longer than 4 KiB"));
     }
     let line = &rest[..crlf];
-    // §7.1 (via RFC 9110 §5.5): no control characters but HTAB, so no bare CR or LF.
-    if line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+    if line.iter().copied().any(is_forbidden_in_line) {
         return Err(RequestError::BadChunk(
             "control character or bare CR/LF in a chunk line",
         ));
     }
     Ok(Some((line, from + crlf + 2)))
+}
+
+/// §7.1 (via RFC 9110 §5.5): no control characters in a chunk or trailer line but HTAB,
+/// so no bare CR or LF either.
+fn is_forbidden_in_line(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
 /// `chunk-size [ chunk-ext ]`: the size in hex, then nothing or `BWS ";" …` extensions,
@@ -244,21 +320,6 @@ fn chunk_size(line: &[u8]) -> Result<usize, RequestError> {
         ));
     }
     Ok(size)
-}
-
-/// Skips the trailer section after the last chunk (`*( field-line CRLF ) CRLF`), returning
-/// the offset after its final CRLF. §7.1.2 lets a recipient discard trailer fields, and we
-/// have no use for them.
-fn skip_trailers(buf: &[u8], mut pos: usize) -> Result<Option<usize>, RequestError> {
-    loop {
-        let Some((line, next)) = chunk_line(buf, pos)? else {
-            return Ok(None);
-        };
-        if line.is_empty() {
-            return Ok(Some(next));
-        }
-        pos = next;
-    }
 }
 
 #[cfg(test)]
@@ -527,7 +588,68 @@ mod tests {
         while bytes.len() <= 2 * MIN_FRAMING_ALLOWANCE {
             bytes.extend_from_slice(b"X-Pad: 0123456789\r\n");
         }
-        assert_eq!(decode_chunked(&bytes, 10), Err(RequestError::BodyTooLarge));
+        let mut unbounded_trailers = ChunkedDecoder::with_trailer_limit(usize::MAX);
+        assert_eq!(
+            unbounded_trailers.decode(&bytes, 10),
+            Err(RequestError::BodyTooLarge)
+        );
+    }
+
+    #[test]
+    fn trailers_over_the_header_limit_are_431() {
+        let mut bytes = b"2\r\nhi\r\n0\r\n".to_vec();
+        while bytes.len() < 200 {
+            bytes.extend_from_slice(b"X-Pad: 0123456789\r\n");
+        }
+        let mut decoder = ChunkedDecoder::with_trailer_limit(100);
+        let err = decoder.decode(&bytes, 1024).unwrap_err();
+        assert_eq!(err, RequestError::HeadersTooLarge);
+        assert_eq!(err.status(), Status::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        // At the limit exactly, the section is fine: 2 lines of 19 bytes and the final CRLF.
+        let fits = b"0\r\nX-Pad: 0123456789\r\nX-Pad: 0123456789\r\n\r\n";
+        let mut decoder = ChunkedDecoder::with_trailer_limit(2 * 19 + 2);
+        assert_eq!(decoder.decode(fits, 1024), Ok(Some(fits.len())));
+    }
+
+    #[test]
+    fn a_trailer_line_still_arriving_counts_against_the_limit() {
+        let mut bytes = b"0\r\nX-Long: ".to_vec();
+        bytes.extend(std::iter::repeat_n(b'a', 150));
+        let mut decoder = ChunkedDecoder::with_trailer_limit(100);
+        assert_eq!(
+            decoder.decode(&bytes, 1024),
+            Err(RequestError::HeadersTooLarge)
+        );
+    }
+
+    #[test]
+    fn trailer_lines_already_read_are_not_read_again() {
+        // The decoder resumes after the last whole trailer line: if it went back to the
+        // start of the section on every read (as it once did, costing a core per trickling
+        // client), it would now see the control character swapped into a line it had
+        // already accepted, and fail.
+        let first = b"0\r\nX-One: 1\r\nX-Two: 2\r\n";
+        let mut decoder = ChunkedDecoder::default();
+        assert_eq!(decoder.decode(first, 1024), Ok(None));
+        let mut later = first.to_vec();
+        later[3] = 0x01; // inside "X-One: 1", already accepted
+        later.extend_from_slice(b"\r\n");
+        assert_eq!(decoder.decode(&later, 1024), Ok(Some(later.len())));
+    }
+
+    #[test]
+    fn a_bare_lf_in_a_line_still_arriving_is_400_at_once() {
+        // No CRLF will ever make "3\nab" valid: answering now beats waiting for the timeout.
+        for bytes in [&b"3\nab"[..], b"3;x\n", b"2\r\nhi\r\n0\r\nX-A: 1\n"] {
+            let err = decode_chunked(bytes, 1024).unwrap_err();
+            assert!(
+                matches!(err, RequestError::BadChunk(_)),
+                "{bytes:?}: {err:?}"
+            );
+        }
+        // A CR at the very end may be the first half of its CRLF: wait for more.
+        assert_eq!(decode_chunked(b"3\r", 1024), Ok(None));
+        assert_eq!(decode_chunked(b"3;ext=1\r", 1024), Ok(None));
     }
 
     #[test]
