@@ -535,3 +535,36 @@ fn with_allow_upgrades_off_none_are_offered_and_an_upgrade_is_refused() {
     assert_eq!((post.status, post.text()), (200, "ok"));
     session.next_connect_answer();
 }
+
+#[test]
+fn past_max_sessions_a_handshake_of_either_transport_gets_503_and_a_place_frees_up_on_close() {
+    // Sessions are not connections: all of these handshakes come over short connections that
+    // are closed again at once, which is how 4 keep-alive connections once opened 200,000
+    // sessions. Only `max_sessions` can stop that.
+    let (server, _io, journal) = start_server(EngineConfig {
+        max_sessions: 2,
+        ..quiet()
+    });
+    let (first, id) = Polling::joined(server.addr());
+    let (_second, _) = Polling::open(server.addr());
+    let refused = http(server.addr(), "GET", HANDSHAKE, &[], b"");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.header("Retry-After"), Some("1"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(refused.text()).expect("a JSON body"),
+        serde_json::json!({"code": 4, "message": "Too many sessions"})
+    );
+    let websocket = upgrade_request(server.addr(), "/socket.io/?EIO=4&transport=websocket");
+    assert_eq!(
+        websocket.status, 503,
+        "refused before the 101: {websocket:?}"
+    );
+
+    // The client's close packet ends its session; once it is gone, its place is free.
+    let post = first.post("1");
+    assert_eq!((post.status, post.text()), (200, "ok"));
+    expect_disconnect(&journal, &id, "transport close");
+    expect_session_closed(&first, "the closed session");
+    let again = http(server.addr(), "GET", HANDSHAKE, &[], b"");
+    assert_eq!(again.status, 200, "{again:?}");
+}

@@ -22,6 +22,13 @@ pub struct EngineConfig {
     /// Bytes that may wait for a polling client's next `GET`; past this the session closes
     /// ("transport error"), as a WebSocket client past its backlog does: 1 MiB.
     pub max_buffered: usize,
+    /// Engine.IO sessions open at once, over both transports; the next handshake is answered
+    /// `503` with `{"code":4,"message":"Too many sessions"}` (code 4 is the reference's
+    /// refusal by policy, as its `allowRequest` gives). 10,000, the same as the HTTP
+    /// server's `max_connections`: a WebSocket session holds one connection for its whole
+    /// life, but a polling session holds one only while a request is in flight, so without
+    /// this bound a few keep-alive connections could open sessions without end.
+    pub max_sessions: usize,
     /// Whether clients may use HTTP long-polling (`transports: ["polling", …]`).
     pub polling: bool,
     /// Whether clients may use WebSocket.
@@ -50,6 +57,7 @@ impl Default for EngineConfig {
             ping_timeout: Duration::from_millis(20_000),
             max_payload: 1_000_000,
             max_buffered: 1 << 20,
+            max_sessions: 10_000,
             polling: true,
             websocket: true,
             allow_upgrades: true,

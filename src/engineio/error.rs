@@ -23,6 +23,10 @@ pub enum EngineError {
     Forbidden,
     /// 5: `EIO=` is missing or not 4.
     UnsupportedProtocolVersion,
+    /// 4 with its own message: a handshake past `EngineConfig::max_sessions`. The reference
+    /// has no such bound; a refusal by policy is its code 4 (what `allowRequest` answers),
+    /// and `503 Service Unavailable` with `Retry-After` tells the client to come back.
+    TooManySessions,
 }
 
 impl EngineError {
@@ -33,7 +37,7 @@ impl EngineError {
             EngineError::UnknownSid => 1,
             EngineError::BadHandshakeMethod => 2,
             EngineError::BadRequest => 3,
-            EngineError::Forbidden => 4,
+            EngineError::Forbidden | EngineError::TooManySessions => 4,
             EngineError::UnsupportedProtocolVersion => 5,
         }
     }
@@ -47,20 +51,27 @@ impl EngineError {
             EngineError::BadRequest => "Bad request",
             EngineError::Forbidden => "Forbidden",
             EngineError::UnsupportedProtocolVersion => "Unsupported protocol version",
+            EngineError::TooManySessions => "Too many sessions",
         }
     }
 
-    /// The HTTP answer: 403 for `Forbidden`, 400 for the rest, and the JSON body.
+    /// The HTTP answer: 403 for `Forbidden`, 503 (and `Retry-After: 1`) for
+    /// `TooManySessions`, 400 for the rest, and the JSON body.
     pub fn response(self) -> Response {
         let status = match self {
             EngineError::Forbidden => Status::FORBIDDEN,
+            EngineError::TooManySessions => Status::SERVICE_UNAVAILABLE,
             _ => Status::BAD_REQUEST,
         };
         let body = Value::object([
             ("code", Value::from(i64::from(self.code()))),
             ("message", Value::from(self.message())),
         ]);
-        Response::bytes(status, "application/json", body.to_json().into_bytes())
+        let response = Response::bytes(status, "application/json", body.to_json().into_bytes());
+        match self {
+            EngineError::TooManySessions => response.with_header("Retry-After", "1"),
+            _ => response,
+        }
     }
 }
 

@@ -40,6 +40,10 @@ const MAX_PACKETS_PER_POST: usize = 1024;
 /// packet.
 pub(crate) fn handshake(engine: &Arc<Engine>) -> Response {
     let socket = Socket::new(super::sid::generate(), engine, Transport::Polling);
+    if let Err(e) = engine.try_register(&socket) {
+        crate::log!("Engine.IO polling handshake refused: {e}");
+        return e.response();
+    }
     let upgrades: &[&str] = if engine.offers_upgrade() {
         &["websocket"]
     } else {
@@ -47,7 +51,6 @@ pub(crate) fn handshake(engine: &Arc<Engine>) -> Response {
     };
     let open = Packet::Open(engine.open_packet_json(socket.sid(), upgrades));
     socket.lock().queue.push_back(open);
-    engine.register(&socket);
     socket.set_handler(engine.open_session(&socket));
     schedule_ping(&socket, engine);
     schedule_handler_deadline(&socket);

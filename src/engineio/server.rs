@@ -14,7 +14,8 @@
 //! | upgrade, `sid`, `transport=websocket` | session polls, upgrades allowed | the probe (`websocket.rs`) |
 //!
 //! Unknown transport → code 0; unknown `sid` → 1; a handshake that is not a GET → 2; the
-//! wrong transport for a session → 3; `EIO` other than 4 → 5.
+//! wrong transport for a session → 3; `EIO` other than 4 → 5; a handshake past
+//! `max_sessions` → `503` with code 4 (`EngineError::TooManySessions`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -182,10 +183,15 @@ impl Engine {
         if request.method != Method::Get {
             return Err(EngineError::BadHandshakeMethod);
         }
-        match request.query_param("EIO").as_deref() {
-            Some("4") => Ok(Target::Handshake),
-            _ => Err(EngineError::UnsupportedProtocolVersion),
+        if request.query_param("EIO").as_deref() != Some("4") {
+            return Err(EngineError::UnsupportedProtocolVersion);
         }
+        // Checked here too, not only when the session is added, so that a WebSocket past
+        // the bound gets its 503 before the 101 rather than a close frame after it.
+        if self.session_count() >= self.config.max_sessions {
+            return Err(EngineError::TooManySessions);
+        }
+        Ok(Target::Handshake)
     }
 
     /// The JSON of the open packet (Engine.IO v4 "Handshake").
@@ -207,8 +213,16 @@ impl Engine {
         .to_json()
     }
 
-    pub(crate) fn register(&self, socket: &Socket) {
-        self.lock().insert(socket.sid().to_string(), socket.clone());
+    /// Adds a new session to the table, unless `max_sessions` are open already. The count
+    /// and the insert happen under one lock, so racing handshakes cannot both take the last
+    /// place.
+    pub(crate) fn try_register(&self, socket: &Socket) -> Result<(), EngineError> {
+        let mut sessions = self.lock();
+        if sessions.len() >= self.config.max_sessions {
+            return Err(EngineError::TooManySessions);
+        }
+        sessions.insert(socket.sid().to_string(), socket.clone());
+        Ok(())
     }
 
     pub(crate) fn unregister(&self, socket: &Socket) {

@@ -51,19 +51,27 @@ impl Heartbeat {
 
 /// Runs a new session on `ws` until it ends: `GET /socket.io/?EIO=4&transport=websocket`
 /// with no `sid`.
-pub(crate) fn run_new(ws: WebSocket, engine: &Arc<Engine>) {
+pub(crate) fn run_new(mut ws: WebSocket, engine: &Arc<Engine>) {
     let socket = Socket::new(
         super::sid::generate(),
         engine,
         Transport::WebSocket(ws.sender()),
     );
+    // `decide_upgrade` refused the 101 past `max_sessions`; only handshakes racing it
+    // to the last places get here. RFC 6455 §7.4.1 has no code for this; 1013 (IANA
+    // registry: "try again later") says what the client should do.
+    if let Err(e) = engine.try_register(&socket) {
+        crate::log!("{} Engine.IO WebSocket refused: {e}", ws.peer_addr());
+        ws.close(CloseCode::Other(1013), "too many sessions");
+        return;
+    }
     // Engine.IO v4 "Handshake": the open packet, first thing on the transport. No
     // upgrades are offered: the client is on the best transport already.
     let open = Packet::Open(engine.open_packet_json(socket.sid(), &[]));
     if ws.send(websocket_message(&open)).is_err() {
+        socket.unregister();
         return;
     }
-    engine.register(&socket);
     socket.set_handler(engine.open_session(&socket));
     serve(ws, &socket, engine);
 }
