@@ -338,7 +338,7 @@ fn a_held_get_answers_within_milliseconds_of_an_emit() {
 }
 
 #[test]
-fn a_client_that_vanishes_mid_poll_is_reaped_with_ping_timeout() {
+fn a_client_that_stops_polling_is_reaped_with_ping_timeout() {
     let (interval, timeout) = (Duration::from_millis(200), Duration::from_millis(200));
     let (server, io, journal) = start_server(EngineConfig {
         ping_interval: interval,
@@ -348,36 +348,97 @@ fn a_client_that_vanishes_mid_poll_is_reaped_with_ping_timeout() {
     let opened = Instant::now();
     let (session, id) = Polling::joined(server.addr());
     assert_eq!(io.session_count(), 1);
-    // The client's last act: a GET it never reads, on a connection it then drops.
-    drop(session.start_get());
+    // The client's last act was the GET that collected its CONNECT answer: from now on it
+    // sends nothing, not even a FIN on a held GET, as a phone that lost its network.
     let vanished = Instant::now();
 
     expect_disconnect(&journal, &id, "ping timeout");
-    let (since_open, since_drop) = (opened.elapsed(), vanished.elapsed());
-    println!(
-        "reaped {since_drop:?} after the client vanished ({since_open:?} after the handshake)"
-    );
+    let (since_open, since_vanished) = (opened.elapsed(), vanished.elapsed());
+    println!("reaped {since_vanished:?} after the client went quiet ({since_open:?} after the handshake)");
     // The first ping is due pingInterval after the handshake, its pong pingTimeout later.
     assert!(
         since_open >= interval + timeout - Duration::from_millis(20),
         "closed after only {since_open:?}"
     );
     assert!(
-        since_drop < (interval + timeout) * 5,
-        "closed only {since_drop:?} after the client vanished"
+        since_vanished < (interval + timeout) * 5,
+        "closed only {since_vanished:?} after the client went quiet"
     );
     assert!(
         wait_until(Duration::from_secs(10), || io.session_count() == 0),
-        "the session is still in the table {:?} after the client vanished",
-        vanished.elapsed()
-    );
-    println!(
-        "session table empty {:?} after the client vanished",
+        "the session is still in the table {:?} after the client went quiet",
         vanished.elapsed()
     );
     session
         .get()
         .assert_engine_error(1, "Session ID unknown", "a GET after the reaping");
+}
+
+#[test]
+fn a_held_get_whose_connection_closes_ends_the_session_with_transport_close() {
+    // The heartbeat is far away: only the held GET's own look at its connection can notice
+    // (the reference notices at once, from its socket's close event; we look every second).
+    let (server, io, journal) = start_server(quiet());
+    let (session, id) = Polling::joined(server.addr());
+    drop(session.start_get()); // a GET held, then its connection closed (FIN)
+    expect_disconnect(&journal, &id, "transport close");
+    assert!(
+        wait_until(READ_TIMEOUT, || io.session_count() == 0),
+        "the session outlived its connection"
+    );
+    session.get().assert_engine_error(
+        1,
+        "Session ID unknown",
+        "a GET after the connection of the held one closed",
+    );
+}
+
+#[test]
+fn a_message_for_a_held_get_whose_connection_closed_ends_the_session_rather_than_vanish() {
+    // The sender's emit succeeds; the receiver's GET is held on a connection that has
+    // closed. Writing the message into that dead connection would lose it while the session
+    // went on as if delivered. Instead the session ends, so the client reconnects knowing
+    // it was disconnected (and, with connection state recovery, gets the message back).
+    let (server, io, journal) = start_server(quiet());
+    let (session, id) = Polling::joined(server.addr());
+    let held = session.start_get();
+    assert_held(
+        &mut held.try_clone().unwrap(),
+        Duration::from_millis(200),
+        "the GET",
+    );
+    held.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(held);
+    io.of("/").emit("news", vec!["for nobody".into()]);
+    expect_disconnect(&journal, &id, "transport close");
+    let after = session.get();
+    assert!(
+        !after.text().contains("for nobody"),
+        "the message surfaced on a session that was reported closed: {after:?}"
+    );
+    after.assert_engine_error(1, "Session ID unknown", "a GET after the end");
+}
+
+#[test]
+fn a_post_during_the_close_grace_is_refused_with_code_1_not_swallowed() {
+    // The server ended the session with no GET held: its last packets wait up to 5 s for a
+    // GET to collect them. A POST in that time used to get `ok` while its packets went
+    // nowhere; the client must learn that the session is gone.
+    let (server, io, journal) = start_server(quiet());
+    let (session, id) = Polling::joined(server.addr());
+    io.of("/")
+        .socket(&id)
+        .expect("the socket is connected")
+        .disconnect(true);
+    expect_disconnect(&journal, &id, "server namespace disconnect");
+    session.post("42[\"echo\",\"late\"]").assert_engine_error(
+        1,
+        "Session ID unknown",
+        "a POST after the session ended",
+    );
+    // The last packets are still there for the GET: the DISCONNECT, then the close.
+    let last = session.get_packets();
+    assert_eq!(last, ["41"], "{last:?}");
 }
 
 #[test]

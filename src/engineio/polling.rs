@@ -30,8 +30,8 @@ use super::handler::Incoming;
 use super::packet::Packet;
 use super::payload;
 use super::server::Engine;
-use super::socket::{CloseReason, Socket, Transport};
-use crate::http::{Response, Status};
+use super::socket::{CloseReason, Socket, State, Transport};
+use crate::http::{Request, Response, Status};
 
 /// The most packets one POST body may carry; more is a parse error.
 const MAX_PACKETS_PER_POST: usize = 1024;
@@ -58,10 +58,22 @@ pub(crate) fn handshake(engine: &Arc<Engine>) -> Response {
     payload_response(&packets)
 }
 
+/// How often a held `GET` looks whether its client has closed the connection, when
+/// nothing else wakes it.
+const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// A `GET` with a `sid`: hold it until packets are queued, the upgrade releases it, or the
 /// session ends. A second `GET` while one is held is a protocol error that ends the session
 /// (the reference's "overlap from client").
-pub(crate) fn poll(socket: &Socket, max_wait: Duration) -> Response {
+///
+/// Queued packets leave the queue only for a client that is still there: each time the
+/// held `GET` wakes up — for packets, or every [`PROBE_INTERVAL`] — it first asks whether
+/// its client closed the connection meanwhile (`http/probe.rs`). If so, the session ends
+/// with "transport close", as the reference's "poll connection closed prematurely" does,
+/// and the client that reconnects learns that it was disconnected, rather than the packets
+/// vanishing into a dead socket while the session goes on. The answer itself reports a
+/// failed write the same way.
+pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Response {
     let mut state = socket.lock();
     if state.get_pending {
         drop(state);
@@ -75,31 +87,19 @@ pub(crate) fn poll(socket: &Socket, max_wait: Duration) -> Response {
     state.get_pending = true;
     let deadline = Instant::now() + max_wait;
     let packets = loop {
-        if state.closed.is_some() {
-            // The last packets first, the close packet in the next poll: socket.io-client
-            // handles a decoded packet on the next tick, so a close in the same payload
-            // would overtake the DISCONNECTs before it (the reference waits for the drain
-            // likewise before closing).
-            if state.queue.is_empty() {
-                break vec![Packet::Close];
-            }
-            state.queued_bytes = 0;
-            break state.queue.drain(..).collect();
+        if let Some(packets) = answer_now(&mut state, deadline) {
+            break packets;
         }
-        if !state.queue.is_empty() {
-            state.queued_bytes = 0;
-            break state.queue.drain(..).collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        state = socket.wait(state, left.min(PROBE_INTERVAL));
+        // Not under the session's lock: the probe is a system call.
+        drop(state);
+        if request.client_gone() {
+            socket.lock().get_pending = false;
+            end_prematurely(socket, "poll connection closed prematurely");
+            return EngineError::BadRequest.response(); // nobody is there to read it
         }
-        if state.release_poll || matches!(state.transport, Transport::WebSocket(_)) {
-            // Engine.IO v4 "Upgrade": from the probe on, a noop lets the client finish each
-            // poll and move on (the reference re-sends one every 100 ms while it probes).
-            break vec![Packet::Noop];
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            break vec![Packet::Noop];
-        }
-        state = socket.wait(state, deadline - now);
+        state = socket.lock();
     };
     state.get_pending = false;
     let ended = packets == [Packet::Close];
@@ -113,7 +113,52 @@ pub(crate) fn poll(socket: &Socket, max_wait: Duration) -> Response {
         packets.len(),
         packets
     );
-    payload_response(&packets)
+    let session = socket.clone();
+    payload_response(&packets).on_write_failure(move || {
+        end_prematurely(&session, "poll answer could not be written");
+    })
+}
+
+/// What a held `GET` answers now, taken from the session; `None` while it should go on
+/// waiting.
+fn answer_now(state: &mut State, deadline: Instant) -> Option<Vec<Packet>> {
+    if state.closed.is_some() {
+        // The last packets first, the close packet in the next poll: socket.io-client
+        // handles a decoded packet on the next tick, so a close in the same payload would
+        // overtake the DISCONNECTs before it (the reference waits for the drain likewise
+        // before closing).
+        if state.queue.is_empty() {
+            return Some(vec![Packet::Close]);
+        }
+        state.queued_bytes = 0;
+        return Some(state.queue.drain(..).collect());
+    }
+    if !state.queue.is_empty() {
+        state.queued_bytes = 0;
+        return Some(state.queue.drain(..).collect());
+    }
+    if state.release_poll || matches!(state.transport, Transport::WebSocket(_)) {
+        // Engine.IO v4 "Upgrade": from the probe on, a noop lets the client finish each
+        // poll and move on (the reference re-sends one every 100 ms while it probes).
+        return Some(vec![Packet::Noop]);
+    }
+    if Instant::now() >= deadline {
+        return Some(vec![Packet::Noop]);
+    }
+    None
+}
+
+/// The client's connection went away under a held `GET`: the session ends, and its sid at
+/// once — nobody will come back on that connection to collect a close packet.
+fn end_prematurely(socket: &Socket, what: &str) {
+    if socket.close_reason().is_none() {
+        crate::log!(
+            "session {}: {what} (closing: transport close)",
+            socket.sid()
+        );
+    }
+    socket.end(CloseReason::TransportClose);
+    socket.unregister();
 }
 
 /// A `POST` with a `sid`: the client's packets, answered `ok`.
@@ -130,6 +175,13 @@ pub(crate) fn post(socket: &Socket, body: &[u8], engine: &Engine) -> Response {
     }
     {
         let mut state = socket.lock();
+        if state.closed.is_some() {
+            // The session ended and waits only for a GET to collect its last packets: a
+            // POST's packets would go nowhere, and the client must hear that, not `ok`.
+            drop(state);
+            crate::log!("session {}: POST after the session ended", socket.sid());
+            return EngineError::UnknownSid.response();
+        }
         if state.post_pending {
             drop(state);
             crate::log!(
@@ -143,6 +195,7 @@ pub(crate) fn post(socket: &Socket, body: &[u8], engine: &Engine) -> Response {
     }
     let outcome = deliver_payload(socket, body, engine);
     socket.lock().post_pending = false;
+    schedule_handler_deadline(socket);
     match outcome {
         Ok(()) => Response::bytes(Status::OK, "text/html", &b"ok"[..])
             .with_header("Cache-Control", "no-store"),
@@ -241,31 +294,60 @@ fn check_pong(session: std::sync::Weak<super::socket::Inner>, generation: u64) {
 }
 
 /// Whether a timer task of heartbeat `generation` still applies to this session.
-fn current(state: &super::socket::State, generation: u64) -> bool {
+fn current(state: &State, generation: u64) -> bool {
     state.closed.is_none()
         && state.heartbeat == generation
         && matches!(state.transport, Transport::Polling)
 }
 
-/// Socket.IO's connect timeout, for a session with no thread of its own to watch it.
+/// The layer above's deadline (Socket.IO's connect timeout, or the attachments of a binary
+/// packet that must all arrive in time), for a session with no thread of its own to watch
+/// it: a task on the timer thread. Called at the handshake and after each POST, since a
+/// message may set a deadline; one task per deadline, and a task already due earlier will
+/// schedule the later one when it runs.
 fn schedule_handler_deadline(socket: &Socket) {
     if let Some(deadline) = socket.handler_deadline() {
-        let session = Arc::downgrade(&socket.inner);
-        crate::timer::schedule(deadline, move || run_deadline_when_free(session));
+        schedule_deadline_task(socket, deadline);
     }
+}
+
+fn schedule_deadline_task(socket: &Socket, deadline: Instant) {
+    {
+        let mut state = socket.lock();
+        if state.closed.is_some() || state.handler_timer.is_some_and(|due| due <= deadline) {
+            return;
+        }
+        state.handler_timer = Some(deadline);
+    }
+    let session = Arc::downgrade(&socket.inner);
+    crate::timer::schedule(deadline, move || run_deadline_when_free(session, deadline));
 }
 
 /// Runs the handler's deadline on the timer thread — unless the handler is busy, in which
 /// case it tries again shortly: the one timer thread must never wait behind application
-/// code.
-fn run_deadline_when_free(session: std::sync::Weak<super::socket::Inner>) {
+/// code. Then schedules the handler's next deadline, if it has one.
+fn run_deadline_when_free(session: std::sync::Weak<super::socket::Inner>, due: Instant) {
     let Some(inner) = session.upgrade() else {
         return;
     };
-    if !(Socket { inner }).run_handler_deadline() {
+    let socket = Socket { inner };
+    let Some(next) = socket.run_handler_deadline() else {
         crate::timer::schedule(Instant::now() + Duration::from_millis(100), move || {
-            run_deadline_when_free(session)
+            run_deadline_when_free(session, due)
         });
+        return;
+    };
+    {
+        let mut state = socket.lock();
+        if state.handler_timer == Some(due) {
+            state.handler_timer = None;
+        }
+    }
+    if let Some(next) = next {
+        // A handler whose deadline is still in the past after acting on it is looked at
+        // again a little later, never in a loop on the timer thread.
+        let soonest = Instant::now() + Duration::from_millis(100);
+        schedule_deadline_task(&socket, next.max(soonest));
     }
 }
 

@@ -136,7 +136,7 @@ impl Engine {
             }
             Ok(Target::Session(socket)) => {
                 let max_wait = self.config.ping_interval + self.config.ping_timeout;
-                super::polling::poll(&socket, max_wait)
+                super::polling::poll(&socket, request, max_wait)
             }
             Err(e) => {
                 crate::log!("{} Engine.IO request refused: {e}", peer(request));

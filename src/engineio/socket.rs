@@ -161,6 +161,9 @@ pub(crate) struct State {
     /// that timer tasks from an earlier ping know they are stale.
     pub(crate) pong_due: Option<Instant>,
     pub(crate) heartbeat: u64,
+    /// Polling: the handler deadline a timer task is scheduled for, so that each POST does
+    /// not add another task for the same deadline (`polling::schedule_handler_deadline`).
+    pub(crate) handler_timer: Option<Instant>,
 }
 
 pub(crate) struct Inner {
@@ -206,6 +209,7 @@ impl Socket {
                     closed: None,
                     pong_due: None,
                     heartbeat: 0,
+                    handler_timer: None,
                 }),
                 ready: Condvar::new(),
                 handler: Mutex::new(None),
@@ -390,26 +394,27 @@ impl Socket {
         self.with_handler(|slot| slot.as_ref().and_then(|h| h.deadline()))
     }
 
-    /// Lets the layer above act on its deadline, if it has passed. Returns `false` if the
+    /// Lets the layer above act on its deadline, if it has passed. Returns `None` if the
     /// handler was busy (the caller, the timer thread, tries again a little later rather
-    /// than wait behind application code).
-    pub(crate) fn run_handler_deadline(&self) -> bool {
-        let outcome = {
+    /// than wait behind application code), and otherwise the handler's next deadline.
+    pub(crate) fn run_handler_deadline(&self) -> Option<Option<Instant>> {
+        let (outcome, next) = {
             let mut handler = match self.inner.handler.try_lock() {
                 Ok(handler) => handler,
-                Err(std::sync::TryLockError::WouldBlock) => return false,
+                Err(std::sync::TryLockError::WouldBlock) => return None,
                 Err(std::sync::TryLockError::Poisoned(e)) => panic!("handler lock poisoned: {e}"),
             };
-            match handler.as_mut() {
+            let outcome = match handler.as_mut() {
                 Some(h) if h.deadline().is_some_and(|d| Instant::now() >= d) => h.on_deadline(),
                 _ => Ok(()),
-            }
+            };
+            (outcome, handler.as_ref().and_then(|h| h.deadline()))
         };
         if let Err(reason) = outcome {
             self.end(reason);
         }
         self.after_handler();
-        true
+        Some(next)
     }
 
     /// The upgrade's last step (Engine.IO v4 "Upgrade"): on the client's `5`, flush what

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::ServerConfig;
+use super::probe::ConnectionProbe;
 use super::request::{
     body_length, decode_head, BodyLength, ChunkedDecoder, Method, Request, RequestError,
 };
@@ -117,6 +118,7 @@ fn serve_http(
             }
         };
         request.peer = Some(peer);
+        request.probe = Some(ConnectionProbe::new(Arc::clone(stream)));
         let response = match router.find(&request) {
             Route::WebSocket(handler) => {
                 let handler = Arc::clone(handler);
@@ -140,11 +142,12 @@ fn serve_http(
             && !registration.server_shutting_down()
             && response.status != Status::INTERNAL_SERVER_ERROR;
         let head_only = request.method == Method::Head;
-        if response
-            .write_to(&mut &**stream, head_only, keep_alive)
-            .is_err()
-            || !keep_alive
-        {
+        if let Err(e) = response.write_to(&mut &**stream, head_only, keep_alive) {
+            crate::debug!("{peer} response not written: {e}");
+            response.report_write_failure();
+            break;
+        }
+        if !keep_alive {
             break;
         }
         input.shrink();

@@ -13,6 +13,7 @@ pub mod config;
 mod connection;
 pub mod date;
 pub mod headers;
+pub mod probe;
 pub mod request;
 pub mod response;
 pub mod router;
@@ -22,6 +23,7 @@ pub mod url;
 
 pub use config::ServerConfig;
 pub use headers::Headers;
+pub use probe::ConnectionProbe;
 pub use request::{Limits, Method, Request, RequestError};
 pub use response::{Response, Status};
 pub use router::{Route, Router, Upgrade};

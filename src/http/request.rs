@@ -21,6 +21,7 @@ pub use head::decode_head;
 pub(crate) use head::{decode_fields, is_token, next_line, parse_version};
 
 use super::headers::Headers;
+use super::probe::ConnectionProbe;
 use super::response::Status;
 use super::url;
 use std::fmt;
@@ -115,6 +116,9 @@ pub struct Request {
     pub body: Vec<u8>,
     /// Who sent it, when it came from a socket.
     pub peer: Option<SocketAddr>,
+    /// Asks whether the client has gone, for a handler that holds the request a while;
+    /// set when the request came from a socket. See [`Request::client_gone`].
+    pub probe: Option<ConnectionProbe>,
 }
 
 impl Request {
@@ -131,6 +135,7 @@ impl Request {
             headers: Headers::new(),
             body: Vec::new(),
             peer: None,
+            probe: None,
         }
     }
 
@@ -145,6 +150,14 @@ impl Request {
         url::query_pairs(&self.query)
             .find(|(key, _)| key == name)
             .map(|(_, value)| value)
+    }
+
+    /// Whether the client has closed or reset its connection since it sent this request
+    /// (`probe.rs`); `false` for a request that came from no socket.
+    pub fn client_gone(&self) -> bool {
+        self.probe
+            .as_ref()
+            .is_some_and(ConnectionProbe::client_gone)
     }
 
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3):

@@ -12,6 +12,7 @@ use super::request::{decode_fields, next_line, parse_version, Limits, RequestErr
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// A status code (RFC 9110 §15). Any three-digit code is allowed; the constants name the
@@ -106,6 +107,20 @@ pub struct Response {
     pub status: Status,
     pub headers: Headers,
     pub body: Cow<'static, [u8]>,
+    /// Told when this response could not be written ([`Response::on_write_failure`]).
+    write_failure: Option<WriteFailure>,
+}
+
+/// What to do when a response could not be written: for a response that carried data the
+/// handler took out of somewhere (a polling session's queue), the only one who can tell
+/// that it never arrived.
+#[derive(Clone)]
+struct WriteFailure(Arc<dyn Fn() + Send + Sync>);
+
+impl fmt::Debug for WriteFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WriteFailure(..)")
+    }
 }
 
 impl Response {
@@ -115,6 +130,7 @@ impl Response {
             status,
             headers: Headers::new(),
             body: Cow::Borrowed(&[]),
+            write_failure: None,
         }
     }
 
@@ -153,6 +169,22 @@ impl Response {
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
         self.headers.set(name, value);
         self
+    }
+
+    /// Runs `hook` (on the connection's thread) if writing this response fails: the client
+    /// has gone, or stopped reading for longer than the write timeout. A handler whose
+    /// answer removed something from a queue uses it so that the loss is not silent.
+    pub fn on_write_failure(mut self, hook: impl Fn() + Send + Sync + 'static) -> Response {
+        self.write_failure = Some(WriteFailure(Arc::new(hook)));
+        self
+    }
+
+    /// Tells the hook of [`Response::on_write_failure`], if there is one, that the write
+    /// failed.
+    pub(crate) fn report_write_failure(&self) {
+        if let Some(WriteFailure(hook)) = &self.write_failure {
+            hook();
+        }
     }
 
     /// Whether this response asks to close the connection (`Connection: close`, set by its
@@ -329,6 +361,22 @@ mod tests {
             .write_to(&mut out, head_only, keep_alive)
             .unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_write_failure_hook_runs_only_when_told() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let told = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&told);
+        let response = Response::text(Status::OK, "queued packets").on_write_failure(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let mut sink = Vec::new();
+        response.write_to(&mut sink, false, true).unwrap();
+        assert_eq!(told.load(Ordering::SeqCst), 0, "a write alone tells nobody");
+        response.report_write_failure();
+        assert_eq!(told.load(Ordering::SeqCst), 1);
+        Response::error(Status::NOT_FOUND).report_write_failure(); // no hook: nothing to do
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn decode_head(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usize
         headers,
         body: Vec::new(),
         peer: None,
+        probe: None,
     };
     Ok(Some((request, head_len)))
 }
