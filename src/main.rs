@@ -5,9 +5,17 @@
 //! executable (so it runs from any folder, with no network), a port, and Ctrl-C.
 //! `--port N` or `PORT=N` picks another port. Ctrl-C shuts down gracefully: every open tab
 //! receives a close frame with code 1001 (going away) and starts reconnecting.
+//!
+//! Only the demo's own page may open a WebSocket to it (RFC 6455 §10.2): a browser lets
+//! any page connect to any WebSocket, so without this a page on some other site could
+//! chat in the demo as whoever has it open. `--allow-origin ORIGIN` (repeatable, e.g.
+//! `--allow-origin http://localhost:5173` for a page served by a dev server) adds
+//! another; `--allow-origin '*'` allows every one. Polling is covered already: CORS is off,
+//! so a page from another origin cannot read the answers.
 
 use threadio::http::{Asset, Router, Server, ServerConfig, StaticFiles};
 use threadio::socketio::Io;
+use threadio::websocket::OriginPolicy;
 
 #[path = "../examples/chat.rs"]
 mod chat;
@@ -34,13 +42,17 @@ static ASSETS: &[Asset] = &[
 
 fn main() {
     let port = port_from_args_or_env().unwrap_or(3000);
-    let server = match Server::bind(("127.0.0.1", port), ServerConfig::default()) {
+    let mut server = match Server::bind(("127.0.0.1", port), ServerConfig::default()) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("cannot listen on 127.0.0.1:{port}: {e} (try --port N)");
             std::process::exit(1);
         }
     };
+    if let Ok(addr) = server.local_addr() {
+        let origins = origin_policy(addr.port(), &allowed_origins_from_args());
+        server.configure(|config| config.websocket.origins = origins);
+    }
     // Before any other thread starts: see src/signal.rs for why.
     if let Ok(handle) = server.shutdown_handle() {
         threadio::signal::shutdown_on_signal(handle);
@@ -71,6 +83,27 @@ fn say(line: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|_| out.flush());
+}
+
+/// The page's own origin, under both names a person may type, plus those given with
+/// `--allow-origin`; `*` among them allows every origin.
+fn origin_policy(port: u16, extra: &[String]) -> OriginPolicy {
+    if extra.iter().any(|origin| origin == "*") {
+        return OriginPolicy::Any;
+    }
+    let own = [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ];
+    OriginPolicy::AllowList(own.into_iter().chain(extra.iter().cloned()).collect())
+}
+
+fn allowed_origins_from_args() -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .filter(|pair| pair[0] == "--allow-origin")
+        .map(|pair| pair[1].trim_end_matches('/').to_string())
+        .collect()
 }
 
 fn port_from_args_or_env() -> Option<u16> {

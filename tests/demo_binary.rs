@@ -16,8 +16,14 @@ type Client = tungstenite::WebSocket<TcpStream>;
 
 /// Starts the demo on a free port and returns it with the address it printed.
 fn start_demo() -> (Child, BufReader<std::process::ChildStdout>, String) {
+    start_demo_with(&[])
+}
+
+/// [`start_demo`] with more command-line arguments.
+fn start_demo_with(args: &[&str]) -> (Child, BufReader<std::process::ChildStdout>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_threadio"))
         .args(["--port", "0"])
+        .args(args)
         .env("THREADIO_LOG", "off")
         .stdout(Stdio::piped())
         .spawn()
@@ -156,4 +162,55 @@ fn the_demo_serves_its_page_relays_chat_and_shuts_down_on_sigint() {
     let mut last = String::new();
     stdout.read_line(&mut last).unwrap();
     assert_eq!(last.trim(), "threadio demo: stopped");
+}
+
+/// The status of a WebSocket handshake for the chat's Engine.IO endpoint, sent with
+/// `origin` (none for `None`), as a browser page on that origin would send it.
+fn handshake_status(addr: &str, origin: Option<&str>) -> u16 {
+    let origin_line = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+    let request = format!(
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {addr}\r\n\
+         Upgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         {origin_line}\r\n"
+    );
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+    let mut head = String::new();
+    BufReader::new(stream).read_line(&mut head).unwrap();
+    status_of(&head)
+}
+
+#[test]
+fn only_the_demos_own_page_may_open_a_websocket_to_it() {
+    // A browser lets any page open a WebSocket anywhere, 127.0.0.1 included: without an
+    // allow-list, a page on some other site could chat in the demo as its user.
+    let (mut demo, _stdout, addr) = start_demo();
+    let _reaper = KillIfPanicking(demo.id());
+    let port = addr.rsplit(':').next().unwrap();
+    assert_eq!(handshake_status(&addr, Some("https://evil.example")), 403);
+    assert_eq!(handshake_status(&addr, Some("http://127.0.0.1:1")), 403);
+    assert_eq!(
+        handshake_status(&addr, Some(&format!("http://127.0.0.1:{port}"))),
+        101
+    );
+    assert_eq!(
+        handshake_status(&addr, Some(&format!("http://localhost:{port}"))),
+        101
+    );
+    // Non-browser clients send no Origin, and could write any they liked: not refused.
+    assert_eq!(handshake_status(&addr, None), 101);
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+}
+
+#[test]
+fn allow_origin_opens_the_demo_to_another_page() {
+    let (mut child, _stdout, addr) = start_demo_with(&["--allow-origin", "http://localhost:5173"]);
+    let _reaper = KillIfPanicking(child.id());
+    assert_eq!(handshake_status(&addr, Some("http://localhost:5173")), 101);
+    assert_eq!(handshake_status(&addr, Some("http://localhost:5174")), 403);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -468,6 +468,42 @@ fn preflight(addr: SocketAddr, origin: &str) -> common::HttpResponse {
 }
 
 #[test]
+fn cors_with_credentials_for_any_origin_is_refused_at_startup() {
+    // Such a server would echo every page's origin with credentials: any site could act
+    // with its users' cookies. It must not start, and must say why.
+    let io = Io::with_config(IoConfig {
+        engine: EngineConfig {
+            cors: Some(Cors {
+                origins: Vec::new(),
+                credentials: true,
+            }),
+            ..EngineConfig::default()
+        },
+        ..IoConfig::default()
+    });
+    let attach = std::panic::AssertUnwindSafe(move || io.attach(&mut Router::new()));
+    let refused =
+        std::panic::catch_unwind(attach).expect_err("attach must refuse the configuration");
+    let message = refused
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("refusing to start") && message.contains("list the allowed origins"),
+        "{message:?}"
+    );
+    // Any origin without credentials is a sound configuration.
+    let fine = Io::with_config(IoConfig {
+        engine: EngineConfig {
+            cors: Some(Cors::any()),
+            ..EngineConfig::default()
+        },
+        ..IoConfig::default()
+    });
+    fine.attach(&mut Router::new());
+}
+
+#[test]
 fn cors_echoes_an_allowed_origin_with_credentials_and_answers_the_preflight() {
     let (server, _io, _) = start_server(EngineConfig {
         cors: Some(Cors {

@@ -17,10 +17,35 @@ pub struct Cors {
     /// Allowed origins, e.g. `["http://localhost:3000"]`; empty means any origin.
     pub origins: Vec<String>,
     /// Whether the browser may send cookies and read the answer with them
-    /// (`Access-Control-Allow-Credentials: true`). With credentials, `*` is not allowed by
-    /// browsers, so the request's own origin is echoed instead.
+    /// (`Access-Control-Allow-Credentials: true`). Only with a list of `origins`: see
+    /// [`CorsError::CredentialsForAnyOrigin`].
     pub credentials: bool,
 }
+
+/// A CORS configuration the server refuses to start with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorsError {
+    /// `credentials` with an empty `origins` list. Browsers refuse `*` together with
+    /// credentials (Fetch standard, "CORS check"), so the only way to honour both would be
+    /// to echo every request's own origin — which lets every page on the web make
+    /// requests with the user's cookies and read the answers: no CORS at all.
+    CredentialsForAnyOrigin,
+}
+
+impl std::fmt::Display for CorsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CorsError::CredentialsForAnyOrigin => write!(
+                f,
+                "Cors {{ origins: [], credentials: true }} would let any web page use your \
+                 users' cookies: list the allowed origins (e.g. \"https://app.example\"), \
+                 or turn credentials off to allow any origin without them"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CorsError {}
 
 impl Cors {
     /// Any origin, no credentials: `Access-Control-Allow-Origin: *`.
@@ -31,16 +56,23 @@ impl Cors {
         }
     }
 
+    /// Whether the server may start with this configuration.
+    ///
+    /// # Errors
+    /// [`CorsError::CredentialsForAnyOrigin`] for credentials without a list of origins.
+    pub fn check(&self) -> Result<(), CorsError> {
+        if self.credentials && self.origins.is_empty() {
+            return Err(CorsError::CredentialsForAnyOrigin);
+        }
+        Ok(())
+    }
+
     /// The value of `Access-Control-Allow-Origin` for this request, if it may have one.
     fn allowed_origin(&self, request: &Request) -> Option<String> {
-        let origin = request.header("Origin");
         if self.origins.is_empty() {
-            return match (self.credentials, origin) {
-                (true, Some(origin)) => Some(origin.to_string()),
-                _ => Some("*".to_string()),
-            };
+            return Some("*".to_string());
         }
-        let origin = origin?;
+        let origin = request.header("Origin")?;
         self.origins
             .iter()
             .any(|allowed| allowed.eq_ignore_ascii_case(origin))
@@ -55,7 +87,8 @@ impl Cors {
         let mut response = response
             .with_header("Access-Control-Allow-Origin", origin)
             .with_header("Vary", "Origin");
-        if self.credentials {
+        // Never with `*` (which `check` refuses at startup): browsers would refuse it too.
+        if self.credentials && !self.origins.is_empty() {
             response = response.with_header("Access-Control-Allow-Credentials", "true");
         }
         response

@@ -25,7 +25,7 @@ pub mod socket;
 mod websocket;
 
 pub use config::EngineConfig;
-pub use cors::Cors;
+pub use cors::{Cors, CorsError};
 pub use error::EngineError;
 pub use handler::{Incoming, OnOpen, SessionHandler};
 pub use packet::Packet;

@@ -57,7 +57,15 @@ impl Engine {
     /// Mounts the engine on `router` at its path (`/socket.io/`): WebSocket upgrades,
     /// polling GETs and POSTs, CORS preflights if CORS is on, and a shutdown hook that ends
     /// every session with "server shutting down".
+    ///
+    /// # Panics
+    /// At startup, with the reason, if the CORS configuration is unsafe
+    /// ([`Cors::check`](super::Cors::check)): a server that would let every web page
+    /// use its users' cookies must not start.
     pub fn attach(self: &Arc<Self>, router: &mut Router) {
+        if let Some(Err(e)) = self.config.cors.as_ref().map(super::Cors::check) {
+            panic!("threadio: refusing to start: {e}");
+        }
         let path = self.config.path.clone();
         let engine = Arc::clone(self);
         router.upgrade(&path, move |request| engine.decide_upgrade(request));

@@ -100,6 +100,14 @@ impl Server {
         self.listener.local_addr()
     }
 
+    /// Changes the configuration after binding, before serving: for settings that depend on
+    /// the bound address, such as the demo's own origin, whose port is known only once
+    /// `--port 0` has been bound.
+    pub fn configure(&mut self, change: impl FnOnce(&mut ServerConfig)) {
+        // Nothing else holds the configuration before `serve`: this never copies it.
+        change(Arc::make_mut(&mut self.config));
+    }
+
     /// A handle that stops this server.
     ///
     /// # Errors
