@@ -220,6 +220,33 @@ fn bad_queries_get_the_reference_json_errors() {
 }
 
 #[test]
+fn any_other_method_without_a_sid_is_a_bad_handshake_method_not_a_405() {
+    // The reference checks the handshake's method itself (code 2); a router's 405 would
+    // reach the client's connect_error as a bare status with no Engine.IO reason.
+    let (server, _io, _) = start_server(EngineConfig::default());
+    for method in ["PUT", "DELETE", "PATCH", "OPTIONS"] {
+        http(server.addr(), method, HANDSHAKE, &[], b"").assert_engine_error(
+            2,
+            "Bad handshake method",
+            &format!("a handshake by {method}"),
+        );
+    }
+    // The transport is checked first, as in the reference.
+    http(server.addr(), "PUT", "/socket.io/?EIO=4", &[], b"").assert_engine_error(
+        0,
+        "Transport unknown",
+        "a PUT without a transport",
+    );
+    // With a sid, polling is GET and POST only.
+    let (session, _) = Polling::open(server.addr());
+    http(server.addr(), "PUT", &session.target(), &[], b"").assert_engine_error(
+        3,
+        "Bad request",
+        "a PUT for a session",
+    );
+}
+
+#[test]
 fn a_polling_get_for_a_session_upgraded_to_websocket_is_400_bad_request() {
     let (server, _io, _) = start_server(quiet());
     let (session, _) = Polling::joined(server.addr());

@@ -69,15 +69,10 @@ impl Engine {
         let path = self.config.path.clone();
         let engine = Arc::clone(self);
         router.upgrade(&path, move |request| engine.decide_upgrade(request));
+        // Every method: a PUT is Engine.IO's to refuse with its JSON error (code 2 without
+        // a sid), not the router's to answer 405.
         let engine = Arc::clone(self);
-        router.get(&path, move |request| engine.handle_http(request));
-        let engine = Arc::clone(self);
-        router.post(&path, move |request| engine.handle_http(request));
-        if let Some(cors) = self.config.cors.clone() {
-            router.route(Method::Options, &path, move |request| {
-                cors.preflight(request)
-            });
-        }
+        router.any(&path, move |request| engine.handle_http(request));
         let engine = Arc::clone(self);
         router.on_shutdown(move || engine.close_all(CloseReason::ServerShuttingDown));
     }
@@ -130,14 +125,20 @@ impl Engine {
         }
     }
 
-    /// A plain HTTP request under our path: the polling transport.
+    /// A plain HTTP request under our path: the polling transport, or a CORS preflight.
     fn handle_http(self: &Arc<Self>, request: &Request) -> Response {
-        // Polling is GET and POST; a HEAD (which the router sends to GET routes) would run a
-        // poll and drop its packets with the body, so it is refused like any other method.
-        if request.method != Method::Get && request.method != Method::Post {
-            return EngineError::BadRequest.response();
+        if let (Method::Options, Some(cors)) = (&request.method, &self.config.cors) {
+            return cors.preflight(request);
         }
         let response = match self.verify(request, "polling") {
+            // Polling is GET and POST. Any other method with a sid (HEAD included, which would
+            // run a poll and drop its packets with the body) is a bad request; without a sid,
+            // `verify` has answered it already (code 2, "Bad handshake method").
+            Ok(Target::Session(_))
+                if request.method != Method::Get && request.method != Method::Post =>
+            {
+                EngineError::BadRequest.response()
+            }
             Ok(Target::Handshake) => super::polling::handshake(self),
             Ok(Target::Session(socket)) if request.method == Method::Post => {
                 super::polling::post(&socket, &request.body, self)

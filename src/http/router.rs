@@ -78,8 +78,18 @@ enum Pattern {
 
 #[derive(Clone)]
 enum Target {
-    Http(Method, HttpHandler),
+    Http(Methods, HttpHandler),
     WebSocket(WebSocketHandler),
+}
+
+/// Which methods an HTTP route answers.
+#[derive(Clone)]
+enum Methods {
+    /// This one (and HEAD, if it is GET).
+    Only(Method),
+    /// Every method: the handler decides, as Engine.IO must, whose refusal of a PUT is its
+    /// own JSON error rather than a 405 ([`Router::any`]).
+    Any,
 }
 
 impl Pattern {
@@ -112,7 +122,8 @@ impl Target {
     /// WebSocket handshake is always a GET (RFC 6455 §4.1).
     fn accepts(&self, method: &Method) -> bool {
         match self {
-            Target::Http(own, _) => {
+            Target::Http(Methods::Any, _) => true,
+            Target::Http(Methods::Only(own), _) => {
                 own == method || (*own == Method::Get && *method == Method::Head)
             }
             Target::WebSocket(_) => *method == Method::Get,
@@ -160,12 +171,21 @@ impl Router {
         path: &str,
         handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
     ) -> &mut Router {
-        let target = Target::Http(method, Arc::new(handler));
-        self.routes.push(Entry {
-            pattern: Pattern::parse(path),
-            target,
-        });
-        self
+        self.add(path, Target::Http(Methods::Only(method), Arc::new(handler)))
+    }
+
+    /// Answers requests for `path` with `handler`, whatever their method: the handler
+    /// decides what an unexpected method gets, so no 405 comes from the router for it.
+    /// Routes added before it on the same path still go first.
+    ///
+    /// # Panics
+    /// If `path` does not start with `/`.
+    pub fn any(
+        &mut self,
+        path: &str,
+        handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+    ) -> &mut Router {
+        self.add(path, Target::Http(Methods::Any, Arc::new(handler)))
     }
 
     /// A path that upgrades to WebSocket; the handler runs on the connection's own thread
@@ -200,7 +220,10 @@ impl Router {
         path: &str,
         decide: impl Fn(&Request) -> Upgrade + Send + Sync + 'static,
     ) -> &mut Router {
-        let target = Target::WebSocket(Arc::new(decide));
+        self.add(path, Target::WebSocket(Arc::new(decide)))
+    }
+
+    fn add(&mut self, path: &str, target: Target) -> &mut Router {
         self.routes.push(Entry {
             pattern: Pattern::parse(path),
             target,
@@ -269,8 +292,10 @@ impl Router {
         let mut methods: Vec<&str> = Vec::new();
         for entry in self.routes.iter().filter(|e| e.pattern.matches(path)) {
             let (method, implied) = match &entry.target {
-                Target::Http(Method::Get, _) => ("GET", Some("HEAD")),
-                Target::Http(method, _) => (method.as_str(), None),
+                Target::Http(Methods::Only(Method::Get), _) => ("GET", Some("HEAD")),
+                Target::Http(Methods::Only(method), _) => (method.as_str(), None),
+                // Never reached: a route for every method leaves no method unanswered.
+                Target::Http(Methods::Any, _) => continue,
                 Target::WebSocket(_) => ("GET", None), // a handshake is never HEAD
             };
             for m in std::iter::once(method).chain(implied) {
@@ -326,6 +351,19 @@ mod tests {
             .websocket("/socket.io/*", |_| {})
             .websocket("/ws", |_| {});
         router
+    }
+
+    #[test]
+    fn a_route_for_any_method_answers_every_method_and_leaves_none_for_405() {
+        let mut router = Router::new();
+        router
+            .get("/eio/", text("GET first"))
+            .any("/eio/", text("any"));
+        assert_eq!(answer(&router, &request(Method::Get, "/eio/")), "GET first");
+        for method in [Method::Put, Method::Delete, Method::Options, Method::Post] {
+            assert_eq!(answer(&router, &request(method, "/eio/")), "any");
+        }
+        assert_eq!(answer(&router, &request(Method::Put, "/other")), "404");
     }
 
     #[test]
