@@ -264,6 +264,35 @@ fn a_second_websocket_for_a_session_being_upgraded_is_refused_and_the_first_comp
 }
 
 #[test]
+fn a_second_websocket_for_an_upgraded_session_gets_101_and_is_closed_at_once() {
+    // Engine.IO v4 "Upgrade": the server must close such a WebSocket. An HTTP 400 instead
+    // would crash a client with no listener for a failed upgrade; a 101 then a close is
+    // what the reference does.
+    let (server, _io, journal, _) = start_server(quiet());
+    let (session, id) = Polling::joined(server.addr());
+    let mut ws = probe_websocket(&session);
+    ws_send(&mut ws, "5");
+    ws_send(&mut ws, r#"42["echo","upgraded"]"#);
+    assert_eq!(ws_read_text(&mut ws), r#"42["echo","upgraded"]"#);
+
+    let target = format!("/socket.io/?EIO=4&transport=websocket&sid={}", session.sid);
+    let mut second = common::raw_websocket_or_refusal(session.addr, &target)
+        .expect("a 101 for the second WebSocket, not an HTTP refusal");
+    assert!(
+        common::read_close_code(&mut second).is_some(),
+        "the second WebSocket was not closed"
+    );
+    // The session carries on over the first.
+    ws_send(&mut ws, r#"42["echo","still here"]"#);
+    assert_eq!(ws_read_text(&mut ws), r#"42["echo","still here"]"#);
+    assert!(
+        journal.lines().is_empty(),
+        "someone was disconnected: {:#?} (socket {id})",
+        journal.lines()
+    );
+}
+
+#[test]
 fn a_thousand_events_each_way_cross_the_switch_exactly_once_and_in_order() {
     let Some(node) = node_client() else {
         return;

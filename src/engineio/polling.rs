@@ -122,6 +122,12 @@ pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Re
 /// What a held `GET` answers now, taken from the session; `None` while it should go on
 /// waiting.
 fn answer_now(state: &mut State, deadline: Instant) -> Option<Vec<Packet>> {
+    if state.closed == Some(CloseReason::TransportClose) {
+        // The client closed the session itself: the reference answers a GET it still holds
+        // with a noop (its polling transport's `onClose`). After an error the held GET gets
+        // the close packet below, as the reference's `doClose` sends it.
+        return Some(vec![Packet::Noop]);
+    }
     if state.closed.is_some() {
         // The last packets first, the close packet in the next poll: socket.io-client
         // handles a decoded packet on the next tick, so a close in the same payload would
@@ -148,8 +154,8 @@ fn answer_now(state: &mut State, deadline: Instant) -> Option<Vec<Packet>> {
     None
 }
 
-/// The client's connection went away under a held `GET`: the session ends, and its sid at
-/// once — nobody will come back on that connection to collect a close packet.
+/// The client's connection went away under a held `GET`: the session ends with "transport
+/// close", and so its sid at once (`CloseReason::leaves_last_packets`).
 fn end_prematurely(socket: &Socket, what: &str) {
     if socket.close_reason().is_none() {
         crate::log!(
@@ -158,7 +164,6 @@ fn end_prematurely(socket: &Socket, what: &str) {
         );
     }
     socket.end(CloseReason::TransportClose);
-    socket.unregister();
 }
 
 /// A `POST` with a `sid`: the client's packets, answered `ok`.

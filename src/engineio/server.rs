@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use super::config::EngineConfig;
 use super::error::EngineError;
 use super::handler::{OnOpen, SessionHandler};
-use super::socket::{CloseReason, Socket, Transport};
+use super::socket::{CloseReason, Socket};
 use crate::http::{Method, Request, Response, Router, Upgrade};
 use crate::json::Value;
 
@@ -115,6 +115,10 @@ impl Engine {
             Ok(Target::Handshake) => {
                 Upgrade::Accept(Box::new(move |ws| super::websocket::run_new(ws, &engine)))
             }
+            // A session that is upgrading or has upgraded already gets its 101 too, and then
+            // `run_upgrade` closes that WebSocket at once (Engine.IO v4 "Upgrade": the server
+            // must close it): a client with no listener for a failed upgrade would crash on
+            // an HTTP error instead.
             Ok(Target::Session(socket)) => Upgrade::Accept(Box::new(move |ws| {
                 super::websocket::run_upgrade(ws, &socket, &engine)
             })),
@@ -133,9 +137,12 @@ impl Engine {
         let response = match self.verify(request, "polling") {
             // Polling is GET and POST. Any other method with a sid (HEAD included, which would
             // run a poll and drop its packets with the body) is a bad request; without a sid,
-            // `verify` has answered it already (code 2, "Bad handshake method").
-            Ok(Target::Session(_))
-                if request.method != Method::Get && request.method != Method::Post =>
+            // `verify` has answered it already (code 2, "Bad handshake method"). A session
+            // that has moved to WebSocket takes no more polls: the reference's
+            // TRANSPORT_MISMATCH, also a bad request.
+            Ok(Target::Session(socket))
+                if (request.method != Method::Get && request.method != Method::Post)
+                    || !socket.is_polling() =>
             {
                 EngineError::BadRequest.response()
             }
@@ -181,12 +188,6 @@ impl Engine {
                 .get(&sid)
                 .cloned()
                 .ok_or(EngineError::UnknownSid)?;
-            // A session that has moved to WebSocket takes no more requests: not a poll, not
-            // a second WebSocket (a WebSocket with a sid is only ever the upgrade from
-            // polling). The reference's TRANSPORT_MISMATCH.
-            if !matches!(socket.lock().transport, Transport::Polling) {
-                return Err(EngineError::BadRequest);
-            }
             return Ok(Target::Session(socket));
         }
         if request.method != Method::Get {

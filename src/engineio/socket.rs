@@ -46,6 +46,18 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
+    /// Whether a polling client may still collect the session's last packets after this
+    /// end: only when the *server* closed a healthy session (`disconnect(true)`, shutdown),
+    /// so the client learns why from the DISCONNECTs and the close packet still queued. After
+    /// the client's own close, a ping timeout or an error, nobody is coming (or nobody should
+    /// be answered): the sid goes at once, and a GET then held is answered with a noop.
+    pub fn leaves_last_packets(self) -> bool {
+        matches!(
+            self,
+            CloseReason::ForcedClose | CloseReason::ServerShuttingDown
+        )
+    }
+
     /// The reason as the reference server words it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -222,6 +234,11 @@ impl Socket {
         &self.inner.sid
     }
 
+    /// Whether the session is still on HTTP long-polling (not upgraded to WebSocket).
+    pub(crate) fn is_polling(&self) -> bool {
+        matches!(self.lock().transport, Transport::Polling)
+    }
+
     /// The name of the transport in use: `"polling"` or `"websocket"`.
     pub fn transport_name(&self) -> &'static str {
         self.lock().transport.name()
@@ -303,9 +320,8 @@ impl Socket {
             }
             state.closed = Some(reason);
             self.inner.ready.notify_all();
-            // A client that missed its pong is gone: nothing will come to collect the rest.
             let waiting = matches!(state.transport, Transport::Polling)
-                && reason != CloseReason::PingTimeout
+                && reason.leaves_last_packets()
                 && (!state.get_pending || !state.queue.is_empty());
             (state.transport.clone(), waiting)
         };
