@@ -523,10 +523,7 @@ fn cors_with_credentials_for_any_origin_is_refused_at_startup() {
     // with its users' cookies. It must not start, and must say why.
     let io = Io::with_config(IoConfig {
         engine: EngineConfig {
-            cors: Some(Cors {
-                origins: Vec::new(),
-                credentials: true,
-            }),
+            cors: Some(Cors::any().with_credentials()),
             ..EngineConfig::default()
         },
         ..IoConfig::default()
@@ -556,10 +553,7 @@ fn cors_with_credentials_for_any_origin_is_refused_at_startup() {
 #[test]
 fn cors_echoes_an_allowed_origin_with_credentials_and_answers_the_preflight() {
     let (server, _io, _) = start_server(EngineConfig {
-        cors: Some(Cors {
-            origins: vec!["http://app.example".into()],
-            credentials: true,
-        }),
+        cors: Some(Cors::allow(["http://app.example"]).with_credentials()),
         ..EngineConfig::default()
     });
     let addr = server.addr();
@@ -625,6 +619,46 @@ fn cors_echoes_an_allowed_origin_with_credentials_and_answers_the_preflight() {
         preflight.header("Access-Control-Allow-Credentials"),
         Some("true")
     );
+}
+
+#[test]
+fn cors_takes_an_origin_rule_and_sets_the_preflights_methods_headers_and_max_age() {
+    let (server, _io, _) = start_server(EngineConfig {
+        cors: Some(
+            Cors::allow(["http://app.example"])
+                .with_origin_check(|origin| origin.ends_with(".trusted.example"))
+                .with_methods(["GET", "POST", "OPTIONS"])
+                .with_allowed_headers(["content-type"])
+                .with_max_age(Duration::from_secs(600)),
+        ),
+        ..EngineConfig::default()
+    });
+    let addr = server.addr();
+    for (origin, allowed) in [
+        ("http://app.example", true),
+        ("https://eu.trusted.example", true),
+        ("https://trusted.example.evil", false),
+    ] {
+        let response = http(addr, "GET", HANDSHAKE, &[("Origin", origin)], b"");
+        let expected = allowed.then_some(origin);
+        assert_eq!(
+            response.header("Access-Control-Allow-Origin"),
+            expected,
+            "{origin}"
+        );
+    }
+    let preflight = preflight(addr, "https://eu.trusted.example");
+    assert_eq!(preflight.status, 204, "{preflight:?}");
+    assert_eq!(
+        preflight.header("Access-Control-Allow-Methods"),
+        Some("GET, POST, OPTIONS")
+    );
+    assert_eq!(
+        preflight.header("Access-Control-Allow-Headers"),
+        Some("content-type"),
+        "the configured list, not what the page asked for"
+    );
+    assert_eq!(preflight.header("Access-Control-Max-Age"), Some("600"));
 }
 
 #[test]
@@ -714,4 +748,135 @@ fn past_max_sessions_a_handshake_of_either_transport_gets_503_and_a_place_frees_
     expect_session_closed(&first, "the closed session");
     let again = http(server.addr(), "GET", HANDSHAKE, &[], b"");
     assert_eq!(again.status, 200, "{again:?}");
+}
+
+#[test]
+fn allow_request_refuses_handshakes_and_upgrades_with_403_code_4_and_its_reason() {
+    // A cookie check, as a Node app writes with `allowRequest`.
+    let refusals = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = Arc::clone(&refusals);
+    let (server, _io, _) = start_server(
+        quiet()
+            .allow_request(|request| match request.header("Cookie") {
+                Some("session=ok") => Ok(()),
+                Some(_) => Err(String::new()),
+                None => Err("log in first".to_string()),
+            })
+            .on_connection_error(move |refusal| heard.lock().unwrap().push(refusal.clone())),
+    );
+    let addr = server.addr();
+    let anonymous = http(addr, "GET", HANDSHAKE, &[], b"");
+    assert_eq!(anonymous.status, 403, "{anonymous:?}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(anonymous.text()).unwrap(),
+        serde_json::json!({"code": 4, "message": "log in first"})
+    );
+    // No reason given: the reference's own message.
+    let wrong = http(addr, "GET", HANDSHAKE, &[("Cookie", "session=no")], b"");
+    assert_eq!(
+        (wrong.status, wrong.text()),
+        (403, r#"{"code":4,"message":"Forbidden"}"#)
+    );
+    let websocket = upgrade_request(addr, "/socket.io/?EIO=4&transport=websocket");
+    assert_eq!(
+        websocket.status, 403,
+        "a WebSocket handshake: {websocket:?}"
+    );
+
+    // Allowed: the session opens; an upgrade without the cookie is refused all the same.
+    let allowed = http(addr, "GET", HANDSHAKE, &[("Cookie", "session=ok")], b"");
+    assert_eq!(allowed.status, 200, "{allowed:?}");
+    let open: serde_json::Value =
+        serde_json::from_str(allowed.text().strip_prefix('0').unwrap()).unwrap();
+    let upgrade = format!(
+        "/socket.io/?EIO=4&transport=websocket&sid={}",
+        open["sid"].as_str().unwrap()
+    );
+    assert_eq!(upgrade_request(addr, &upgrade).status, 403);
+
+    // Every refusal reached on_connection_error, with what a log line needs.
+    let refusals = refusals.lock().unwrap().clone();
+    assert_eq!(refusals.len(), 4, "{refusals:#?}");
+    assert_eq!(
+        (
+            refusals[0].code,
+            refusals[0].message.as_str(),
+            refusals[0].url.as_str()
+        ),
+        (4, "log in first", HANDSHAKE)
+    );
+    assert_eq!(refusals[0].method, threadio::http::Method::Get);
+    assert!(refusals[0].peer.is_some_and(|p| p.ip().is_loopback()));
+    assert_eq!(refusals[3].url, upgrade);
+}
+
+#[test]
+fn on_connection_error_hears_every_refused_request_with_its_code() {
+    let codes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = Arc::clone(&codes);
+    let (server, _io, _) = start_server(quiet().on_connection_error(move |refusal| {
+        heard
+            .lock()
+            .unwrap()
+            .push((refusal.code, refusal.message.clone()));
+    }));
+    let addr = server.addr();
+    http(addr, "GET", "/socket.io/?EIO=4&transport=pigeon", &[], b"");
+    http(
+        addr,
+        "GET",
+        "/socket.io/?EIO=4&transport=polling&sid=gone",
+        &[],
+        b"",
+    );
+    http(addr, "PUT", HANDSHAKE, &[], b"");
+    http(addr, "GET", "/socket.io/?EIO=3&transport=polling", &[], b"");
+    assert_eq!(
+        *codes.lock().unwrap(),
+        [
+            (0, "Transport unknown".to_string()),
+            (1, "Session ID unknown".to_string()),
+            (2, "Bad handshake method".to_string()),
+            (5, "Unsupported protocol version".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn the_cookie_option_and_header_hooks_add_fields_to_polling_answers() {
+    use threadio::engineio::Cookie;
+    let (server, _io, _) = start_server(
+        EngineConfig {
+            cookie: Some(Cookie::default()),
+            ..quiet()
+        }
+        .initial_headers(|_request, headers| headers.set("X-First", "handshake only"))
+        .headers(|request, headers| {
+            headers.set("X-Every", request.method.as_str());
+        }),
+    );
+    let handshake = http(server.addr(), "GET", HANDSHAKE, &[], b"");
+    let open: serde_json::Value =
+        serde_json::from_str(handshake.text().strip_prefix('0').unwrap()).unwrap();
+    let sid = open["sid"].as_str().unwrap();
+    // A load balancer reads this to keep the client's requests on this server.
+    assert_eq!(
+        handshake.header("Set-Cookie"),
+        Some(format!("io={sid}; Path=/; HttpOnly; SameSite=Lax").as_str())
+    );
+    assert_eq!(handshake.header("X-First"), Some("handshake only"));
+    assert_eq!(handshake.header("X-Every"), Some("GET"));
+
+    let session = Polling {
+        addr: server.addr(),
+        sid: sid.to_string(),
+    };
+    let post = session.post("40");
+    assert_eq!(post.header("X-Every"), Some("POST"));
+    assert_eq!(
+        post.header("X-First"),
+        None,
+        "initial_headers is for the handshake"
+    );
+    assert_eq!(post.header("Set-Cookie"), None);
 }

@@ -1,8 +1,11 @@
 //! Engine.IO's options, with the defaults a Socket.IO v4 client expects (`../shared/docs/protocol.md` §4).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::cors::Cors;
+use super::hooks::{AddHeaders, AllowRequest, Hook, OnRefusal, RequestRefusal};
+use crate::http::{Headers, Request};
 
 /// How an Engine.IO server behaves. The defaults are Socket.IO v4's.
 #[derive(Debug, Clone)]
@@ -47,6 +50,113 @@ pub struct EngineConfig {
     /// handlers send and then block (on a lock, a database, another thread), which would
     /// hold their frames back as long.
     pub hold_writes: bool,
+    /// Decides whether a request may open or upgrade a session (the reference's
+    /// `allowRequest`); set it with [`EngineConfig::allow_request`]. `hooks.rs` says when
+    /// each hook runs.
+    pub allow_request: Option<Hook<AllowRequest>>,
+    /// Adds fields to the answer to a polling handshake (the `initial_headers` event).
+    pub initial_headers: Option<Hook<AddHeaders>>,
+    /// Adds fields to every polling answer (the `headers` event).
+    pub headers: Option<Hook<AddHeaders>>,
+    /// Hears of each request Engine.IO refused (the `connection_error` event).
+    pub on_connection_error: Option<Hook<OnRefusal>>,
+    /// Sends a cookie naming the session id with the polling handshake's answer, which a
+    /// load balancer can use to send a client's later requests to the same server (sticky
+    /// sessions). Off unless set, as in the reference.
+    pub cookie: Option<Cookie>,
+}
+
+/// The session cookie of [`EngineConfig::cookie`]:
+/// `Set-Cookie: io=<sid>; Path=/; HttpOnly; SameSite=Lax` by default (RFC 6265 §4.1), the
+/// reference's `cookie: true`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cookie {
+    /// The cookie's name: `io`.
+    pub name: String,
+    /// Where the browser sends it back: `/`.
+    pub path: String,
+    /// Hidden from the page's scripts (RFC 6265 §4.1.2.6): on. Only the balancer needs it.
+    pub http_only: bool,
+    /// `Strict`, `Lax` or `None` (RFC 6265bis): `Lax`, which most browsers assume anyway.
+    pub same_site: Option<String>,
+}
+
+impl Default for Cookie {
+    fn default() -> Cookie {
+        Cookie {
+            name: "io".to_string(),
+            path: "/".to_string(),
+            http_only: true,
+            same_site: Some("Lax".to_string()),
+        }
+    }
+}
+
+impl Cookie {
+    /// The `Set-Cookie` value for session `sid`. A sid is 20 URL-safe base64 characters
+    /// (`sid.rs`), all allowed in a cookie value as they are.
+    pub fn header_value(&self, sid: &str) -> String {
+        let mut value = format!("{}={sid}; Path={}", self.name, self.path);
+        if self.http_only {
+            value.push_str("; HttpOnly");
+        }
+        if let Some(same_site) = &self.same_site {
+            value.push_str("; SameSite=");
+            value.push_str(same_site);
+        }
+        value
+    }
+}
+
+impl EngineConfig {
+    /// Sets [`EngineConfig::allow_request`]: `Err(reason)` refuses the request with
+    /// `403 {"code":4,"message":reason}`.
+    ///
+    /// ```
+    /// use threadio::engineio::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().allow_request(|request| {
+    ///     match request.header("Cookie") {
+    ///         Some(cookie) if cookie.contains("session=") => Ok(()),
+    ///         _ => Err("log in first".to_string()),
+    ///     }
+    /// });
+    /// # assert!(config.allow_request.is_some());
+    /// ```
+    pub fn allow_request(
+        mut self,
+        decide: impl Fn(&Request) -> Result<(), String> + Send + Sync + 'static,
+    ) -> EngineConfig {
+        self.allow_request = Some(Hook::new(Arc::new(decide)));
+        self
+    }
+
+    /// Sets [`EngineConfig::initial_headers`].
+    pub fn initial_headers(
+        mut self,
+        add: impl Fn(&Request, &mut Headers) + Send + Sync + 'static,
+    ) -> EngineConfig {
+        self.initial_headers = Some(Hook::new(Arc::new(add)));
+        self
+    }
+
+    /// Sets [`EngineConfig::headers`].
+    pub fn headers(
+        mut self,
+        add: impl Fn(&Request, &mut Headers) + Send + Sync + 'static,
+    ) -> EngineConfig {
+        self.headers = Some(Hook::new(Arc::new(add)));
+        self
+    }
+
+    /// Sets [`EngineConfig::on_connection_error`].
+    pub fn on_connection_error(
+        mut self,
+        hear: impl Fn(&RequestRefusal) + Send + Sync + 'static,
+    ) -> EngineConfig {
+        self.on_connection_error = Some(Hook::new(Arc::new(hear)));
+        self
+    }
 }
 
 impl Default for EngineConfig {
@@ -64,6 +174,11 @@ impl Default for EngineConfig {
             upgrade_timeout: Duration::from_millis(10_000),
             cors: None,
             hold_writes: true,
+            allow_request: None,
+            initial_headers: None,
+            headers: None,
+            on_connection_error: None,
+            cookie: None,
         }
     }
 }

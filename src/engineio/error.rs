@@ -9,7 +9,7 @@ use crate::http::{Response, Status};
 use crate::json::Value;
 
 /// Why a request to the Engine.IO endpoint was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineError {
     /// 0: `transport=` is missing, unknown, or disabled.
     UnknownTransport,
@@ -19,8 +19,9 @@ pub enum EngineError {
     BadHandshakeMethod,
     /// 3: anything else malformed.
     BadRequest,
-    /// 4: refused by policy (e.g. an `Origin` not allowed).
-    Forbidden,
+    /// 4: refused by policy — `EngineConfig::allow_request` said no, with its reason as
+    /// the message if it gave one (the reference's `allowRequest` callback does the same).
+    Forbidden(Option<String>),
     /// 5: `EIO=` is missing or not 4.
     UnsupportedProtocolVersion,
     /// 4 with its own message: a handshake past `EngineConfig::max_sessions`. The reference
@@ -31,25 +32,25 @@ pub enum EngineError {
 
 impl EngineError {
     /// The code in the JSON body.
-    pub fn code(self) -> u8 {
+    pub fn code(&self) -> u8 {
         match self {
             EngineError::UnknownTransport => 0,
             EngineError::UnknownSid => 1,
             EngineError::BadHandshakeMethod => 2,
             EngineError::BadRequest => 3,
-            EngineError::Forbidden | EngineError::TooManySessions => 4,
+            EngineError::Forbidden(_) | EngineError::TooManySessions => 4,
             EngineError::UnsupportedProtocolVersion => 5,
         }
     }
 
-    /// The reference server's message for the code.
-    pub fn message(self) -> &'static str {
+    /// The reference server's message for the code, or the one `allow_request` gave.
+    pub fn message(&self) -> &str {
         match self {
             EngineError::UnknownTransport => "Transport unknown",
             EngineError::UnknownSid => "Session ID unknown",
             EngineError::BadHandshakeMethod => "Bad handshake method",
             EngineError::BadRequest => "Bad request",
-            EngineError::Forbidden => "Forbidden",
+            EngineError::Forbidden(reason) => reason.as_deref().unwrap_or("Forbidden"),
             EngineError::UnsupportedProtocolVersion => "Unsupported protocol version",
             EngineError::TooManySessions => "Too many sessions",
         }
@@ -57,9 +58,9 @@ impl EngineError {
 
     /// The HTTP answer: 403 for `Forbidden`, 503 (and `Retry-After: 1`) for
     /// `TooManySessions`, 400 for the rest, and the JSON body.
-    pub fn response(self) -> Response {
+    pub fn response(&self) -> Response {
         let status = match self {
-            EngineError::Forbidden => Status::FORBIDDEN,
+            EngineError::Forbidden(_) => Status::FORBIDDEN,
             EngineError::TooManySessions => Status::SERVICE_UNAVAILABLE,
             _ => Status::BAD_REQUEST,
         };

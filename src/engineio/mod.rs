@@ -10,12 +10,14 @@
 //! `payload.rs`; `websocket.rs` runs a session over a WebSocket on the connection's own
 //! thread, including the upgrade from polling, with the heartbeat; `socket.rs` is the
 //! session itself — its transport, its queue, its one end; `handler.rs` is how messages go
-//! up to the layer above. `cors.rs` lets web pages on other origins poll.
+//! up to the layer above. `cors.rs` lets web pages on other origins poll; `hooks.rs` holds
+//! the application's functions that look at each request.
 
 pub mod config;
 pub mod cors;
 pub mod error;
 pub mod handler;
+pub mod hooks;
 pub mod packet;
 pub mod payload;
 mod polling;
@@ -24,10 +26,11 @@ pub mod sid;
 pub mod socket;
 mod websocket;
 
-pub use config::EngineConfig;
+pub use config::{Cookie, EngineConfig};
 pub use cors::{Cors, CorsError};
 pub use error::EngineError;
 pub use handler::{Incoming, OnOpen, SessionHandler};
+pub use hooks::RequestRefusal;
 pub use packet::Packet;
 pub use server::Engine;
 pub use socket::{CloseReason, Outgoing, Socket};

@@ -38,7 +38,7 @@ const MAX_PACKETS_PER_POST: usize = 1024;
 
 /// The handshake (Engine.IO v4 "Handshake"): a new session, answered at once with its open
 /// packet.
-pub(crate) fn handshake(engine: &Arc<Engine>) -> Response {
+pub(crate) fn handshake(engine: &Arc<Engine>, request: &Request) -> Response {
     let socket = Socket::new(super::sid::generate(), engine, Transport::Polling);
     if let Err(e) = engine.try_register(&socket) {
         crate::log!("Engine.IO polling handshake refused: {e}");
@@ -55,7 +55,7 @@ pub(crate) fn handshake(engine: &Arc<Engine>) -> Response {
     schedule_ping(&socket, engine);
     schedule_handler_deadline(&socket);
     let packets: Vec<Packet> = socket.lock().queue.drain(..).collect();
-    payload_response(&packets)
+    engine.dress_handshake(request, socket.sid(), payload_response(&packets))
 }
 
 /// How often a held `GET` looks whether its client has closed the connection, when

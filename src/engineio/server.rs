@@ -8,14 +8,17 @@
 //!
 //! | request | checks | then |
 //! |---|---|---|
-//! | GET, no `sid`, `transport=polling` | transport on, `EIO=4` | new session, open packet (`polling.rs`) |
+//! | GET, no `sid`, `transport=polling` | transport on, `EIO=4`, `max_sessions`, `allow_request` | new session, open packet (`polling.rs`) |
 //! | GET/POST, `sid`, `transport=polling` | session exists and polls | held GET / POST (`polling.rs`) |
-//! | upgrade, no `sid`, `transport=websocket` | transport on, `EIO=4` | new session (`websocket.rs`) |
-//! | upgrade, `sid`, `transport=websocket` | session polls, upgrades allowed | the probe (`websocket.rs`) |
+//! | upgrade, no `sid`, `transport=websocket` | transport on, `EIO=4`, `max_sessions`, `allow_request` | new session (`websocket.rs`) |
+//! | upgrade, `sid`, `transport=websocket` | session exists, upgrades allowed, `allow_request` | the probe, or a close if it upgraded already (`websocket.rs`) |
+//! | OPTIONS, with CORS on | — | the preflight (`cors.rs`) |
 //!
-//! Unknown transport → code 0; unknown `sid` → 1; a handshake that is not a GET → 2; the
-//! wrong transport for a session → 3; `EIO` other than 4 → 5; a handshake past
-//! `max_sessions` → `503` with code 4 (`EngineError::TooManySessions`).
+//! Unknown transport → code 0; unknown `sid` → 1; a handshake that is not a GET (any
+//! method reaches us: `Router::any`) → 2; the wrong transport or method for a session → 3;
+//! refused by `allow_request` → `403` with code 4; `EIO` other than 4 → 5; a handshake past
+//! `max_sessions` → `503` with code 4 (`EngineError::TooManySessions`). Each refusal is
+//! logged and told to `on_connection_error` (`hooks.rs`, with the other hooks on requests).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,8 +26,9 @@ use std::sync::{Arc, Mutex};
 use super::config::EngineConfig;
 use super::error::EngineError;
 use super::handler::{OnOpen, SessionHandler};
+use super::hooks::RequestRefusal;
 use super::socket::{CloseReason, Socket};
-use crate::http::{Method, Request, Response, Router, Upgrade};
+use crate::http::{Headers, Method, Request, Response, Router, Upgrade};
 use crate::json::Value;
 
 /// An Engine.IO server: its options, its sessions, and what to do with a new one.
@@ -122,10 +126,7 @@ impl Engine {
             Ok(Target::Session(socket)) => Upgrade::Accept(Box::new(move |ws| {
                 super::websocket::run_upgrade(ws, &socket, &engine)
             })),
-            Err(e) => {
-                crate::log!("{} Engine.IO upgrade refused: {e}", peer(request));
-                Upgrade::Refuse(e.response())
-            }
+            Err(e) => Upgrade::Refuse(self.refuse(request, &e, "upgrade")),
         }
     }
 
@@ -144,9 +145,9 @@ impl Engine {
                 if (request.method != Method::Get && request.method != Method::Post)
                     || !socket.is_polling() =>
             {
-                EngineError::BadRequest.response()
+                self.refuse(request, &EngineError::BadRequest, "request")
             }
-            Ok(Target::Handshake) => super::polling::handshake(self),
+            Ok(Target::Handshake) => super::polling::handshake(self, request),
             Ok(Target::Session(socket)) if request.method == Method::Post => {
                 super::polling::post(&socket, &request.body, self)
             }
@@ -154,15 +155,59 @@ impl Engine {
                 let max_wait = self.config.ping_interval + self.config.ping_timeout;
                 super::polling::poll(&socket, request, max_wait)
             }
-            Err(e) => {
-                crate::log!("{} Engine.IO request refused: {e}", peer(request));
-                e.response()
-            }
+            Err(e) => self.refuse(request, &e, "request"),
+        };
+        let response = match &self.config.headers {
+            Some(add) => with_headers(response, |headers| add(request, headers)),
+            None => response,
         };
         match &self.config.cors {
             Some(cors) => cors.apply(request, response),
             None => response,
         }
+    }
+
+    /// The answer to a refused request, logged and told to `on_connection_error`.
+    fn refuse(&self, request: &Request, error: &EngineError, what: &str) -> Response {
+        crate::log!("{} Engine.IO {what} refused: {error}", peer(request));
+        if let Some(hear) = &self.config.on_connection_error {
+            hear(&RequestRefusal {
+                code: error.code(),
+                message: error.message().to_string(),
+                method: request.method.clone(),
+                url: request.target.clone(),
+                peer: request.peer,
+            });
+        }
+        error.response()
+    }
+
+    /// What the answer to a polling handshake carries besides the open packet: the session
+    /// cookie, if configured, and the fields of `initial_headers`.
+    pub(crate) fn dress_handshake(
+        &self,
+        request: &Request,
+        sid: &str,
+        response: Response,
+    ) -> Response {
+        let response = match &self.config.cookie {
+            Some(cookie) => response.with_header("Set-Cookie", cookie.header_value(sid)),
+            None => response,
+        };
+        match &self.config.initial_headers {
+            Some(add) => with_headers(response, |headers| add(request, headers)),
+            None => response,
+        }
+    }
+
+    /// The application's `allow_request`, if any: its `Err(reason)` is a refusal with code
+    /// 4 and the reason as the message (the reference's default message for an empty one).
+    fn check_allowed(&self, request: &Request) -> Result<(), EngineError> {
+        let Some(allow) = &self.config.allow_request else {
+            return Ok(());
+        };
+        allow(request)
+            .map_err(|reason| EngineError::Forbidden((!reason.is_empty()).then_some(reason)))
     }
 
     /// The reference's checks, in its order: the transport, then the session (or, with no
@@ -188,6 +233,11 @@ impl Engine {
                 .get(&sid)
                 .cloned()
                 .ok_or(EngineError::UnknownSid)?;
+            // An upgrade is asked of the application too (the reference asks only at the
+            // handshake): a cookie checked there could have been revoked since.
+            if arrived_as == "websocket" {
+                self.check_allowed(request)?;
+            }
             return Ok(Target::Session(socket));
         }
         if request.method != Method::Get {
@@ -201,6 +251,7 @@ impl Engine {
         if self.session_count() >= self.config.max_sessions {
             return Err(EngineError::TooManySessions);
         }
+        self.check_allowed(request)?;
         Ok(Target::Handshake)
     }
 
@@ -246,6 +297,12 @@ impl Engine {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
         self.sessions.lock().expect("session table lock poisoned")
     }
+}
+
+/// `response` with the fields `add` puts in.
+fn with_headers(mut response: Response, add: impl FnOnce(&mut Headers)) -> Response {
+    add(&mut response.headers);
+    response
 }
 
 fn peer(request: &Request) -> String {
