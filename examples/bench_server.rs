@@ -33,14 +33,42 @@ use threadio::socketio::Io;
 use threadio::websocket::{Message, WebSocket};
 use threadio::Hub;
 
+#[path = "cli/flags.rs"]
+mod flags;
+
+/// The port and the cap may also come bare, `bench_server 3000 5000`, as
+/// `../shared/bench/perf.sh` starts it.
+#[allow(dead_code)] // examples/bench/ borrows this file for `run` and has its own main.
+const SPEC: flags::Spec = flags::Spec {
+    usage: "bench_server [--port N] [--max-connections N]   (or: bench_server [PORT [CAP]])",
+    flags: &["--port", "--max-connections"],
+    positional: 2,
+};
+
 #[allow(dead_code)] // examples/bench/ borrows this file for `run` and has its own main.
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    // A second argument lowers the connection cap, to watch what happens past it: the
-    // 503s, and a process that carries on (`bench_server 3000 5000`).
-    let cap: usize = args.next().and_then(|c| c.parse().ok()).unwrap_or(12_000);
+    let flags = flags::Flags::parse(SPEC);
+    let port: u16 = flags
+        .value("--port", SPEC)
+        .or_else(|| bare(&flags, 0, "PORT"))
+        .unwrap_or(3000);
+    // A lower connection cap shows what happens past it: the 503s, and a process that
+    // carries on (`bench_server --max-connections 5000`).
+    let cap: usize = flags
+        .value("--max-connections", SPEC)
+        .or_else(|| bare(&flags, 1, "CAP"))
+        .unwrap_or(12_000);
     run(port, cap);
+}
+
+/// Bare argument `i`, parsed; one that does not parse ends the process with the usage line.
+#[allow(dead_code)] // as `main`
+fn bare<T: std::str::FromStr>(flags: &flags::Flags, i: usize, name: &str) -> Option<T> {
+    let value = flags.positional().get(i)?;
+    Some(value.parse().unwrap_or_else(|_| {
+        eprintln!("{name} {value:?}: not a number\nusage: {}", SPEC.usage);
+        std::process::exit(2)
+    }))
 }
 
 /// Listens on 127.0.0.1:`port`, with at most `max_connections` open, and serves [`app`]

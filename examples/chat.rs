@@ -34,13 +34,12 @@ use threadio::http::{Router, Server, ServerConfig, StaticFiles};
 use threadio::json::Value;
 use threadio::socketio::{ConnectError, Io, Socket};
 
+#[path = "cli/flags.rs"]
+mod flags;
+
 #[allow(dead_code)] // src/main.rs borrows this file for `attach` and has its own main.
 fn main() {
-    let port: u16 = std::env::args()
-        .skip_while(|a| a != "--port")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3002);
+    let port = flags::port_flag("cargo run --example chat -- [--port N]", 3002);
     let io = Io::new();
     attach(&io);
     let mut app = Router::new();

@@ -13,12 +13,11 @@ use threadio::http::{Response, Router, Server, ServerConfig, StaticFiles};
 use threadio::json::Value;
 use threadio::socketio::Io;
 
+#[path = "cli/flags.rs"]
+mod flags;
+
 fn main() {
-    let port: u16 = std::env::args()
-        .skip_while(|a| a != "--port")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3004);
+    let port = flags::port_flag("cargo run --example clock -- [--port N]", 3004);
     let io = Io::new();
     let everyone = io.clone();
     // Any thread may emit: the Io is an Arc, and an emit only queues bytes for each client

@@ -16,12 +16,11 @@
 use threadio::http::{Response, Router, Server, ServerConfig, StaticFiles};
 use threadio::socketio::Io;
 
+#[path = "cli/flags.rs"]
+mod flags;
+
 fn main() {
-    let port: u16 = std::env::args()
-        .skip_while(|a| a != "--port")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3003);
+    let port = flags::port_flag("cargo run --example echo -- [--port N]", 3003);
     let io = Io::new();
     io.of("/").on_connection(|socket| {
         // on_any sees every event before its own handler: send each one back as it came.

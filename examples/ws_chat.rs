@@ -1,6 +1,7 @@
 //! The raw-WebSocket broadcast chat, as small as it gets: a page, a WebSocket route, a hub.
 //!
-//! Try it: `cargo run --example ws_chat`, open http://127.0.0.1:3001 in two tabs, type.
+//! Try it: `cargo run --example ws_chat`, open http://127.0.0.1:3001 in two tabs, type
+//! (`-- --port N` for another port).
 //! Compare with `src/main.rs` (the same idea with the demo's styled page) and, later,
 //! `examples/chat.rs` (the same chat on Socket.IO: named events, rooms, acknowledgements).
 
@@ -24,7 +25,11 @@ const PAGE: &str = r#"<!doctype html>
 </script>
 "#;
 
+#[path = "cli/flags.rs"]
+mod flags;
+
 fn main() {
+    let port = flags::port_flag("cargo run --example ws_chat -- [--port N]", 3001);
     let hub = Arc::new(Hub::new());
     let mut app = Router::new();
     app.get("/", |_| Response::html(PAGE.as_bytes()));
@@ -37,8 +42,13 @@ fn main() {
         hub.leave(me);
     });
 
-    let server =
-        Server::bind("127.0.0.1:3001", ServerConfig::default()).expect("port 3001 is free");
-    println!("ws_chat: http://127.0.0.1:3001/");
+    let server = Server::bind(("127.0.0.1", port), ServerConfig::default()).unwrap_or_else(|e| {
+        eprintln!("cannot listen on 127.0.0.1:{port}: {e} (try --port N)");
+        std::process::exit(1);
+    });
+    match server.local_addr() {
+        Ok(addr) => println!("ws_chat: http://{addr}/"),
+        Err(e) => eprintln!("cannot read the bound address: {e}"),
+    }
     server.serve(app).expect("the server runs until stopped");
 }

@@ -12,12 +12,11 @@ use std::time::Duration;
 use threadio::http::{Router, Server, ServerConfig};
 use threadio::websocket::WebSocketConfig;
 
+#[path = "cli/flags.rs"]
+mod flags;
+
 fn main() {
-    let port = std::env::args()
-        .skip_while(|a| a != "--port")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(9001);
+    let port = flags::port_flag("cargo run --example ws_echo -- [--port N]", 9001);
     let config = ServerConfig {
         websocket: WebSocketConfig {
             max_frame_size: 32 << 20,

@@ -19,6 +19,16 @@ use threadio::websocket::OriginPolicy;
 
 #[path = "../examples/chat.rs"]
 mod chat;
+#[path = "../examples/cli/flags.rs"]
+mod flags;
+
+use flags::{Flags, Spec};
+
+const SPEC: Spec = Spec {
+    usage: "threadio [--port N] [--allow-origin ORIGIN]...   (PORT=N works too)",
+    flags: &["--port", "--allow-origin"],
+    positional: 0,
+};
 
 /// The page, its scripts and its style, compiled into the binary.
 static ASSETS: &[Asset] = &[
@@ -41,7 +51,11 @@ static ASSETS: &[Asset] = &[
 ];
 
 fn main() {
-    let port = port_from_args_or_env().unwrap_or(3000);
+    let flags = Flags::parse(SPEC);
+    let port = flags
+        .value("--port", SPEC)
+        .or_else(|| std::env::var("PORT").ok()?.parse().ok())
+        .unwrap_or(3000);
     let mut server = match Server::bind(("127.0.0.1", port), ServerConfig::default()) {
         Ok(server) => server,
         Err(e) => {
@@ -50,7 +64,12 @@ fn main() {
         }
     };
     if let Ok(addr) = server.local_addr() {
-        let origins = origin_policy(addr.port(), &allowed_origins_from_args());
+        let extra: Vec<String> = flags
+            .values("--allow-origin")
+            .iter()
+            .map(|origin| origin.trim_end_matches('/').to_string())
+            .collect();
+        let origins = origin_policy(addr.port(), &extra);
         server.configure(|config| config.websocket.origins = origins);
     }
     // Before any other thread starts: see src/signal.rs for why.
@@ -96,22 +115,4 @@ fn origin_policy(port: u16, extra: &[String]) -> OriginPolicy {
         format!("http://localhost:{port}"),
     ];
     OriginPolicy::AllowList(own.into_iter().chain(extra.iter().cloned()).collect())
-}
-
-fn allowed_origins_from_args() -> Vec<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .filter(|pair| pair[0] == "--allow-origin")
-        .map(|pair| pair[1].trim_end_matches('/').to_string())
-        .collect()
-}
-
-fn port_from_args_or_env() -> Option<u16> {
-    let args: Vec<String> = std::env::args().collect();
-    let from_args = args
-        .iter()
-        .position(|a| a == "--port")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|p| p.parse().ok());
-    from_args.or_else(|| std::env::var("PORT").ok()?.parse().ok())
 }

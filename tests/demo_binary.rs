@@ -214,3 +214,19 @@ fn allow_origin_opens_the_demo_to_another_page() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn an_unknown_flag_is_an_error_with_the_usage_line_not_a_server_on_the_default_port() {
+    let output = Command::new(env!("CARGO_BIN_EXE_threadio"))
+        .args(["--prot", "8080"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the demo binary runs");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown flag --prot") && stderr.contains("usage: threadio [--port N]"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "it started anyway: {output:?}");
+}
