@@ -34,8 +34,9 @@ use threadio::http::{Router, Server, ServerConfig, StaticFiles};
 use threadio::json::Value;
 use threadio::socketio::{ConnectError, Io, Socket};
 
+// `pub`: src/main.rs, which borrows this file, takes its command line from here too.
 #[path = "cli/flags.rs"]
-mod flags;
+pub mod flags;
 
 #[allow(dead_code)] // src/main.rs borrows this file for `attach` and has its own main.
 fn main() {

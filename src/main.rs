@@ -19,10 +19,8 @@ use threadio::websocket::OriginPolicy;
 
 #[path = "../examples/chat.rs"]
 mod chat;
-#[path = "../examples/cli/flags.rs"]
-mod flags;
 
-use flags::{Flags, Spec};
+use chat::flags::{Flags, Spec};
 
 const SPEC: Spec = Spec {
     usage: "threadio [--port N] [--allow-origin ORIGIN]...   (PORT=N works too)",
