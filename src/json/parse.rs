@@ -760,7 +760,7 @@ mod tests {
     fn parse_prefix_returns_the_bytes_used_and_leaves_the_rest() {
         assert_eq!(
             parse_prefix(r#" ["chat","hi"] tail"#),
-            Ok((Value::from(vec!["chat".into(), "hi".into()]), 14))
+            Ok((Value::from(vec!["chat", "hi"]), 14))
         );
         assert_eq!(parse_prefix("12]"), Ok((int(12), 2)));
         assert_eq!(parse_prefix("true,"), Ok((Value::Bool(true), 4)));

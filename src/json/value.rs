@@ -381,9 +381,11 @@ impl From<f64> for Value {
     }
 }
 
-impl From<Vec<Value>> for Value {
-    fn from(items: Vec<Value>) -> Value {
-        Value::Array(items)
+/// An array. (`Vec<Value>` is among these: a `Value` is `Into<Value>`, and `collect`
+/// reuses its buffer.)
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(items: Vec<T>) -> Value {
+        Value::Array(items.into_iter().map(Into::into).collect())
     }
 }
 
