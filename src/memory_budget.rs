@@ -80,6 +80,26 @@ impl MemoryBudget {
         })
     }
 
+    /// Makes `held` a reservation of `total` bytes: a new one if it has none yet, or the one
+    /// it has grown (see [`Reservation::grow_to`]). For a body or message that is counted
+    /// only once it is large, and then as it grows.
+    ///
+    /// # Errors
+    /// [`OverBudget`] if the bytes are not there: `held` keeps what it had.
+    pub fn reserve_to(
+        &self,
+        held: &mut Option<Reservation>,
+        total: usize,
+    ) -> Result<(), OverBudget> {
+        match held {
+            Some(reservation) => reservation.grow_to(total),
+            None => {
+                *held = Some(self.reserve(total)?);
+                Ok(())
+            }
+        }
+    }
+
     /// Adds `bytes` to the count if the sum stays within the limit, in one atomic step: two
     /// connections asking at once cannot both get the last bytes. `Relaxed` is enough: the
     /// count guards no other memory, and every update to one atomic is seen in one order.
@@ -267,6 +287,25 @@ mod tests {
         );
         assert_eq!((message.bytes(), budget.held()), (80, 100));
         drop((message, other));
+        assert_eq!(budget.held(), 0);
+    }
+
+    #[test]
+    fn reserve_to_starts_a_reservation_then_grows_it() {
+        let budget = MemoryBudget::new(100);
+        let mut held = None;
+        budget.reserve_to(&mut held, 40).unwrap();
+        budget.reserve_to(&mut held, 90).unwrap();
+        assert_eq!(
+            (held.as_ref().map(Reservation::bytes), budget.held()),
+            (Some(90), 90)
+        );
+        assert!(budget.reserve_to(&mut held, 101).is_err());
+        assert_eq!(held.as_ref().map(Reservation::bytes), Some(90));
+        let mut refused = None;
+        assert!(budget.reserve_to(&mut refused, 11).is_err());
+        assert!(refused.is_none());
+        drop(held);
         assert_eq!(budget.held(), 0);
     }
 
