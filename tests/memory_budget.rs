@@ -13,7 +13,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use common::{
-    assert_closed_by_server, read_head, read_response, start_with, status_of, tcp, wait_until,
+    assert_closed_by_server, client_frame, echo_router, raw_websocket, read_close_code, read_frame,
+    read_head, read_response, send_frame, start_with, status_of, tcp, wait_until,
 };
 use threadio::http::{Request, Response, Router, RunningServer, ServerConfig, Status};
 use threadio::memory_budget::MemoryBudget;
@@ -180,6 +181,132 @@ fn a_body_that_never_arrives_whole_gives_its_bytes_back() {
     assert!(
         held_becomes(&budget, 0),
         "{} held after the timeout",
+        budget.held()
+    );
+}
+
+const FIN_BINARY: u8 = 0x82;
+const BINARY: u8 = 0x02;
+const CONTINUATION: u8 = 0x00;
+const FIN_CONTINUATION: u8 = 0x80;
+
+/// A masked frame sent in two parts: its header and the first `sent` bytes of its payload
+/// now, the rest when `finish` is called.
+struct SplitFrame {
+    bytes: Vec<u8>,
+    sent: usize,
+}
+
+impl SplitFrame {
+    fn start(stream: &mut TcpStream, first_byte: u8, payload: &[u8], sent: usize) -> SplitFrame {
+        let bytes = client_frame(first_byte, payload);
+        let header = bytes.len() - payload.len();
+        stream.write_all(&bytes[..header + sent]).unwrap();
+        SplitFrame {
+            bytes,
+            sent: header + sent,
+        }
+    }
+
+    fn finish(&self, stream: &mut TcpStream) {
+        stream.write_all(&self.bytes[self.sent..]).unwrap();
+    }
+}
+
+#[test]
+fn a_message_past_the_budget_closes_with_1009_while_the_messages_already_arriving_complete() {
+    // A million bytes: under the 1 MiB frame limit, so only the budget can refuse one.
+    const LEN: usize = 1_000_000;
+    let budget = MemoryBudget::new(3 * LEN);
+    let server = server_with(&budget, echo_router());
+    let payload = pattern(LEN);
+    let mut arriving: Vec<(TcpStream, SplitFrame)> = (0..3)
+        .map(|_| {
+            let mut ws = raw_websocket(server.addr(), "/echo");
+            let frame = SplitFrame::start(&mut ws, FIN_BINARY, &payload, LEN / 2);
+            (ws, frame)
+        })
+        .collect();
+    assert!(
+        held_becomes(&budget, 3 * LEN),
+        "three frames begun, {} bytes held",
+        budget.held()
+    );
+
+    // Refused from the frame header, before any of its payload is read (RFC 6455 §7.4.1).
+    let mut refused = raw_websocket(server.addr(), "/echo");
+    SplitFrame::start(&mut refused, FIN_BINARY, &payload, 0);
+    assert_eq!(read_close_code(&mut refused), Some(1009));
+
+    // Messages that fit in the WebSocket's read buffer (1 KiB) never ask the budget.
+    let mut small = raw_websocket(server.addr(), "/echo");
+    for len in [0, 100, 1024] {
+        send_frame(&mut small, FIN_BINARY, &pattern(len));
+        assert_eq!(read_frame(&mut small), Some((FIN_BINARY, pattern(len))));
+    }
+
+    for (ws, frame) in &mut arriving {
+        frame.finish(ws);
+        let (first, echoed) = read_frame(ws).expect("the echo");
+        assert_eq!(first, FIN_BINARY);
+        assert!(echoed == payload, "the echoed message differs");
+    }
+    assert!(
+        held_becomes(&budget, 0),
+        "{} bytes still held after every message arrived",
+        budget.held()
+    );
+
+    let mut again = raw_websocket(server.addr(), "/echo");
+    send_frame(&mut again, FIN_BINARY, &payload);
+    assert_eq!(
+        read_frame(&mut again).map(|(first, echoed)| (first, echoed == payload)),
+        Some((FIN_BINARY, true)),
+        "the budget is free again"
+    );
+}
+
+#[test]
+fn a_fragmented_message_holds_all_its_fragments_so_far_plus_the_next() {
+    const FRAGMENT: usize = 400_000;
+    let budget = MemoryBudget::new(1_000_000);
+    let server = server_with(&budget, echo_router());
+    let mut ws = raw_websocket(server.addr(), "/echo");
+    let (first, second) = (pattern(FRAGMENT), vec![7u8; FRAGMENT]);
+    send_frame(&mut ws, BINARY, &first);
+    assert!(held_becomes(&budget, FRAGMENT), "{}", budget.held());
+    // The second fragment is counted from its header, with the first: 800,000 bytes.
+    let second_frame = SplitFrame::start(&mut ws, CONTINUATION, &second, 0);
+    assert!(held_becomes(&budget, 2 * FRAGMENT), "{}", budget.held());
+
+    // 800,000 held and 400,000 more asked: past the 1,000,000 budget.
+    let mut refused = raw_websocket(server.addr(), "/echo");
+    SplitFrame::start(&mut refused, FIN_BINARY, &pattern(FRAGMENT), 0);
+    assert_eq!(read_close_code(&mut refused), Some(1009));
+
+    second_frame.finish(&mut ws);
+    send_frame(&mut ws, FIN_CONTINUATION, b"end");
+    let mut whole = first;
+    whole.extend_from_slice(&second);
+    whole.extend_from_slice(b"end");
+    let (op, echoed) = read_frame(&mut ws).expect("the echo");
+    assert_eq!(op, FIN_BINARY);
+    assert!(echoed == whole, "the reassembled message differs");
+    assert!(held_becomes(&budget, 0), "{}", budget.held());
+}
+
+#[test]
+fn a_message_that_never_arrives_whole_gives_its_bytes_back() {
+    const LEN: usize = 500_000;
+    let budget = MemoryBudget::new(LEN);
+    let server = server_with(&budget, echo_router());
+    let mut ws = raw_websocket(server.addr(), "/echo");
+    SplitFrame::start(&mut ws, FIN_BINARY, &pattern(LEN), LEN / 2);
+    assert!(held_becomes(&budget, LEN), "{}", budget.held());
+    drop(ws);
+    assert!(
+        held_becomes(&budget, 0),
+        "{} held after the peer left",
         budget.held()
     );
 }

@@ -232,7 +232,8 @@ fn upgrade(
     // Bytes the client sent right behind its handshake are the start of its first frame.
     let websocket =
         match WebSocket::from_upgraded(stream, input.data(), Role::Server, &config.websocket) {
-            Ok(websocket) => websocket,
+            // Its large messages count against the same budget as this server's bodies.
+            Ok(websocket) => websocket.with_memory_budget(&config.memory_budget),
             Err(e) => {
                 crate::log!("{} cannot start the WebSocket: {e}", display(peer));
                 return;
