@@ -8,14 +8,17 @@
 //! message first takes the bytes from this budget; when the budget is spent, that one
 //! connection is refused — `413` (`http/connection.rs`) or close code `1009`
 //! (`websocket/connection.rs`) — and every other connection goes on (NOTES.md chapter 6).
+//! Both answers are the RFCs' own for this: RFC 6455 §10.4 asks an endpoint to protect
+//! itself against messages past its limits, with 1009 (§7.4.1) to say so, and RFC 9110
+//! §15.5.14 gives 413 for content larger than the server is "willing or able" to process.
 //!
 //! What is counted: the bytes of a body or message being put together, from the moment its
-//! size is known (a `Content-Length`, a frame header) until it is whole and handed to the
-//! application. The limits are checked first, so nobody reserves more than a limit allows
-//! from a length the peer merely claims. A message the application holds is its business,
-//! and the small reads every connection does through its read buffer are not counted at all:
-//! they cost the same whoever sends what, and counting them would put an atomic operation on
-//! every small message for nothing.
+//! size is known (a `Content-Length`, a frame header; a chunked body as its chunks arrive)
+//! until it is whole and handed to the application. The limits are checked first, so nobody
+//! reserves more than a limit allows from a length the peer merely claims. A message the
+//! application holds is its business, and bodies and messages that fit in the connection's
+//! read buffer are not counted at all: that memory is there whoever sends what, and counting
+//! them would put two atomic operations on every small message for nothing.
 //!
 //! A [`MemoryBudget`] is a handle: clones share one count, and the process-wide default is
 //! one budget that every [`MemoryBudget::default`] returns. A [`Reservation`] gives its
