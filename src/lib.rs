@@ -15,9 +15,10 @@
 //!    and rooms, with [`Io`] attached to a router as in Node.
 //!
 //! Beside them: [`json`] (RFC 8259 values, the payloads Engine.IO and Socket.IO carry),
-//! [`read_buffer`] (bytes read but not yet parsed), [`entropy`] (random bytes for keys and
-//! ids), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C as a graceful shutdown) and
-//! [`log`](mod@log).
+//! [`read_buffer`] (bytes read but not yet parsed), [`memory_budget`] (one limit, for every
+//! connection together, on the bytes of bodies and messages still arriving), [`entropy`]
+//! (random bytes for keys and ids), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
+//! as a graceful shutdown) and [`log`](mod@log).
 
 #[macro_use]
 pub mod log;
@@ -27,6 +28,7 @@ pub mod entropy;
 pub mod http;
 pub mod hub;
 pub mod json;
+pub mod memory_budget;
 pub mod read_buffer;
 pub mod signal;
 pub mod socketio;

@@ -324,6 +324,39 @@ fn slowloris_is_answered_408_and_closed_after_the_header_timeout() {
 }
 
 #[test]
+fn a_body_trickled_past_the_body_timeout_is_answered_408_and_closed() {
+    let config = ServerConfig {
+        body_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let server = start_with(config, app());
+    let mut slow = tcp(server.addr());
+    slow.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        .unwrap();
+    let started = Instant::now();
+    // A byte every 50 ms: each well inside any per-read timeout, the whole far past 300 ms.
+    let mut answer = String::new();
+    for _ in 0..99 {
+        if slow.write_all(b"x").is_err() {
+            break;
+        }
+        let mut probe = [0u8; 512];
+        slow.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        if let Ok(n) = std::io::Read::read(&mut slow, &mut probe) {
+            answer = String::from_utf8_lossy(&probe[..n]).into_owned();
+            break;
+        }
+    }
+    assert_eq!(status_of(&answer), 408, "{answer:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "cut off after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let config = ServerConfig {
         idle_timeout: Duration::from_millis(200),

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::request::Limits;
+use crate::memory_budget::MemoryBudget;
 use crate::websocket::WebSocketConfig;
 
 /// How a [`Server`](super::Server) treats its connections.
@@ -21,6 +22,11 @@ pub struct ServerConfig {
     pub read_buffer: usize,
     /// Sizes of request lines, heads and bodies (414, 431, 413).
     pub limits: Limits,
+    /// Bytes that bodies and WebSocket messages still arriving may hold, every connection
+    /// together; the one that would go past it is refused (413, close 1009). The default is
+    /// the process-wide budget, a quarter of RAM, shared by every server built with it; the
+    /// WebSockets this server upgrades count against the same one.
+    pub memory_budget: MemoryBudget,
     /// Time from a request's first byte to its last header line. A client that sends its
     /// head slowly to hold a thread (slowloris) is answered `408` and closed.
     pub header_timeout: Duration,
@@ -44,6 +50,7 @@ impl Default for ServerConfig {
             stack_size: 128 * 1024,
             read_buffer: 8 * 1024,
             limits: Limits::default(),
+            memory_budget: MemoryBudget::default(),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),

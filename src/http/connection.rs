@@ -8,6 +8,10 @@
 //! Every way a request can go wrong ends here with one clear answer: [`ReadError::response`]
 //! is the one place that picks it (400, 408, 413, 414, 431, 501, 505), then the connection
 //! closes. A handler that panics gets the client a `500` and ends only this connection.
+//!
+//! A body larger than the read buffer first takes its bytes from the server's memory budget
+//! (`memory_budget.rs`), which every connection shares: when it is spent, this request is
+//! refused with `413` and the server goes on.
 
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -23,6 +27,7 @@ use super::request::{
 use super::response::{Response, Status};
 use super::router::{Route, Router, Upgrade, WebSocketHandler};
 use super::server::Registration;
+use crate::memory_budget::{OverBudget, Reservation};
 use crate::read_buffer::ReadBuffer;
 use crate::websocket::{handshake, Role, WebSocket};
 
@@ -33,6 +38,9 @@ enum ReadError {
     Request(RequestError),
     /// The head or the body did not arrive in time (slowloris, or a stalled upload).
     Timeout,
+    /// The body is within the limits, but the memory budget every connection shares has too
+    /// little left for it.
+    OverBudget(OverBudget),
     /// The client closed the connection in the middle of a request.
     ClosedMidRequest,
     /// The socket failed.
@@ -46,6 +54,11 @@ impl ReadError {
         match self {
             ReadError::Request(e) => Some(Response::error(e.status())),
             ReadError::Timeout => Some(Response::error(Status(408))),
+            // RFC 9110 §15.5.14: a 413 for a condition that passes SHOULD carry Retry-After;
+            // the budget frees as other bodies arrive.
+            ReadError::OverBudget(_) => {
+                Some(Response::error(Status::PAYLOAD_TOO_LARGE).with_header("Retry-After", "1"))
+            }
             ReadError::ClosedMidRequest | ReadError::Io(_) => None,
         }
     }
@@ -56,6 +69,7 @@ impl std::fmt::Display for ReadError {
         match self {
             ReadError::Request(e) => write!(f, "{e} ({})", e.status().code()),
             ReadError::Timeout => write!(f, "request not received in time (408)"),
+            ReadError::OverBudget(e) => write!(f, "body refused, {e} (413)"),
             ReadError::ClosedMidRequest => write!(f, "client closed the connection mid-request"),
             ReadError::Io(e) => write!(f, "socket error: {e}"),
         }
@@ -221,7 +235,8 @@ fn upgrade(
     // Bytes the client sent right behind its handshake are the start of its first frame.
     let websocket =
         match WebSocket::from_upgraded(stream, input.data(), Role::Server, &config.websocket) {
-            Ok(websocket) => websocket,
+            // Its large messages count against the same budget as this server's bodies.
+            Ok(websocket) => websocket.with_memory_budget(&config.memory_budget),
             Err(e) => {
                 crate::log!("{} cannot start the WebSocket: {e}", display(peer));
                 return;
@@ -247,6 +262,10 @@ fn display(peer: Option<SocketAddr>) -> String {
 
 /// Reads one request: `Ok(None)` when the client closed the connection or left it idle
 /// past the idle timeout between requests — the normal end of a keep-alive connection.
+///
+/// A large body's bytes are reserved from the memory budget while it arrives, and given back
+/// as this returns: a whole body is the handler's, which the client cannot make us hold
+/// longer by sending slowly — the same rule as a WebSocket message once `recv` returns it.
 fn read_request(
     stream: &TcpStream,
     input: &mut ReadBuffer,
@@ -281,18 +300,18 @@ fn read_request(
     };
     input.consume(head_len);
     let length = body_length(&request, limits).map_err(ReadError::Request)?;
+    // Reserved before the 100 Continue, so a body the budget cannot take is never sent.
+    let mut held = None;
+    if let BodyLength::Fixed(n) = length {
+        hold_body(&mut held, n, config)?;
+    }
     if length != BodyLength::Empty {
         send_continue_if_expected(stream, &request);
     }
     let deadline = Instant::now() + config.body_timeout;
     request.body = match length {
         BodyLength::Empty => Vec::new(),
-        BodyLength::Fixed(n) => {
-            while input.len() < n {
-                read_more(stream, input, read_timeout, deadline, max_buffered)?;
-            }
-            input.take(n)
-        }
+        BodyLength::Fixed(n) => read_fixed_body(stream, input, n, read_timeout, deadline)?,
         BodyLength::Chunked => {
             let mut decoder = ChunkedDecoder::with_trailer_limit(limits.max_header_bytes);
             loop {
@@ -301,13 +320,77 @@ fn read_request(
                     .map_err(ReadError::Request)?;
                 if let Some(used) = done {
                     input.consume(used);
+                    // The buffer grew to hold the chunks; it goes back with the reservation.
+                    input.shrink();
                     break decoder.take_body();
                 }
                 read_more(stream, input, read_timeout, deadline, max_buffered)?;
+                // The chunks stay in the buffer until the last one is in, and their data is
+                // copied out as it is decoded: the body holds up to twice what was read.
+                hold_body(&mut held, 2 * input.len(), config)?;
             }
         }
     };
     Ok(Some(request))
+}
+
+/// Takes `bytes` for this request's body from the memory budget (growing what `held` has),
+/// unless they fit in the read buffer: every connection has that much anyway, so small
+/// bodies never touch the shared count and are never refused. Callers pass a length
+/// already checked against `max_body`, never one the client merely claims.
+fn hold_body(
+    held: &mut Option<Reservation>,
+    bytes: usize,
+    config: &ServerConfig,
+) -> Result<(), ReadError> {
+    if bytes <= config.read_buffer {
+        return Ok(());
+    }
+    config
+        .memory_budget
+        .reserve_to(held, bytes)
+        .map_err(ReadError::OverBudget)
+}
+
+/// How much of a large body one `read` asks for.
+const BODY_READ_CHUNK: usize = 64 * 1024;
+
+/// A `Content-Length` body: what came with the head, then the rest read straight into the
+/// body, which has room for all of it from the start. The length passed `max_body` and, when
+/// large, the memory budget, so the room is bounded — and the body costs its length once,
+/// not a read buffer grown by doubling plus a copy taken out of it. The room is filled in a
+/// chunk at a time, so its pages are touched only as bytes arrive.
+fn read_fixed_body(
+    stream: &TcpStream,
+    input: &mut ReadBuffer,
+    n: usize,
+    read_timeout: &mut ReadTimeout,
+    deadline: Instant,
+) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::with_capacity(n);
+    let buffered = input.len().min(n);
+    body.extend_from_slice(&input.data()[..buffered]);
+    input.consume(buffered);
+    while body.len() < n {
+        // One read at a time, each with the time left: a client trickling its body cannot
+        // stretch the deadline, as it could if one call read until the body was whole.
+        read_timeout
+            .set(stream, left_until(deadline)?)
+            .map_err(ReadError::Io)?;
+        let start = body.len();
+        // Never past the body's end: what follows it is the next request's.
+        body.resize(start + (n - start).min(BODY_READ_CHUNK), 0);
+        let read = (&*stream).read(&mut body[start..]);
+        body.truncate(start + *read.as_ref().unwrap_or(&0));
+        match read {
+            Ok(0) => return Err(ReadError::ClosedMidRequest),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => return Err(ReadError::Timeout),
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    }
+    Ok(body)
 }
 
 /// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this before

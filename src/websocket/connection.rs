@@ -15,6 +15,9 @@
 //!   connection (1007) before the rest of the message is read.
 //! - §10.4 size limits: a frame or message over the configured limit fails with 1009,
 //!   decided from the frame header, before the payload is read or memory reserved for it.
+//!   So does a message the memory budget shared by every connection cannot take
+//!   (`memory_budget.rs`): one larger than the read buffer reserves its bytes there, also
+//!   from the header, and gives them back when `recv` returns it.
 //! - §5.5.2 a ping is answered by a pong with the same payload; §5.5.3 pongs are ignored.
 //! - §7 closing (in `closing.rs`): the peer's close is echoed; after a close frame we send nothing;
 //!   on a protocol error we send the matching close code and close the TCP connection.
@@ -33,6 +36,7 @@ use super::message::Message;
 use super::outbox::{is_timeout, FrameBytes, Outbox, OutboxLimits, SendError};
 use super::sender::{encode, Sender};
 use super::utf8::Utf8Validator;
+use crate::memory_budget::{MemoryBudget, Reservation};
 use crate::read_buffer::ReadBuffer;
 
 /// The limits and timeouts of WebSocket connections; each one's default and what a client
@@ -139,6 +143,9 @@ struct Partial {
     data: Vec<u8>,
     /// Present for text messages only.
     utf8: Option<Utf8Validator>,
+    /// Its bytes in the memory budget, once they are more than the read buffer; given back
+    /// when the message is returned or dropped.
+    held: Option<Reservation>,
 }
 
 /// How much of a large payload one `read` asks for when reading straight into a message.
@@ -156,6 +163,9 @@ pub struct WebSocket {
     input: ReadBuffer,
     pub(super) role: Role,
     pub(super) config: WebSocketConfig,
+    /// What large messages count against: the server's (`with_memory_budget`), or the
+    /// process-wide one.
+    budget: MemoryBudget,
     message: Option<Partial>,
     /// The connection is over: `recv` returns `AlreadyClosed` from now on.
     pub(super) ended: bool,
@@ -205,6 +215,7 @@ impl WebSocket {
             input: ReadBuffer::with_bytes(config.read_buffer, leftover),
             role,
             config: config.clone(),
+            budget: MemoryBudget::default(),
             message: None,
             ended: false,
             linger_pending: false,
@@ -215,6 +226,15 @@ impl WebSocket {
             hold_writes: false,
             read_timeout: None,
         })
+    }
+
+    /// Makes messages larger than the read buffer take their bytes from `budget` while they
+    /// arrive, rather than from the process-wide one. The HTTP server gives each WebSocket it
+    /// upgrades its own `ServerConfig::memory_budget`, so its bodies and its messages share
+    /// one budget; it is not in `WebSocketConfig`, where a second copy could disagree.
+    pub fn with_memory_budget(mut self, budget: &MemoryBudget) -> WebSocket {
+        self.budget = budget.clone();
+        self
     }
 
     /// The peer's address.
@@ -358,6 +378,8 @@ impl WebSocket {
                 }
                 .into());
             }
+            // Within max_message_size, so within usize.
+            self.reserve_message(&mut partial, total as usize)?;
             let Partial { data, utf8, .. } = &mut partial;
             self.read_payload(&header, data, |piece| match utf8 {
                 Some(validator) => validator.feed(piece),
@@ -385,8 +407,22 @@ impl WebSocket {
                 opcode,
                 data: Vec::new(),
                 utf8: (opcode == OpCode::Text).then(Utf8Validator::new),
+                held: None,
             }),
         }
+    }
+
+    /// Takes the message's `total` — its fragments so far and the frame about to be read,
+    /// within the limits already — from the memory budget, before the payload is read. Not
+    /// when it fits in the read buffer: every connection has that much anyway, so small
+    /// messages never touch the shared count and are never refused.
+    fn reserve_message(&self, partial: &mut Partial, total: usize) -> Result<(), FrameError> {
+        if total <= self.config.read_buffer {
+            return Ok(());
+        }
+        self.budget
+            .reserve_to(&mut partial.held, total)
+            .map_err(FrameError::OverBudget)
     }
 
     fn on_control_frame(&mut self, header: &Header) -> Result<(), WsError> {

@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+use crate::memory_budget::OverBudget;
+
 pub use super::close::{decode_close_payload, encode_close_payload, CloseCode, MAX_CLOSE_REASON};
 pub use super::mask::apply_mask;
 
@@ -391,6 +393,9 @@ pub enum FrameError {
     PayloadTooLarge { len: u64, max: u64 },
     /// §10.4: the fragments of one message add up past our configured limit.
     MessageTooLarge { len: u64, max: u64 },
+    /// §10.4: the message is within the limits, but the memory budget every connection
+    /// shares has too little left for it (`memory_budget.rs`).
+    OverBudget(OverBudget),
     /// §8.1: text (a message or a close reason) is not valid UTF-8.
     InvalidUtf8,
     /// §7.4: a close frame carries a code no endpoint may send.
@@ -420,9 +425,9 @@ impl FrameError {
             | FrameError::UnexpectedContinuation
             | FrameError::ExpectedContinuation => CloseCode::ProtocolError, // 1002
             FrameError::InvalidUtf8 => CloseCode::InvalidPayload, // 1007
-            FrameError::PayloadTooLarge { .. } | FrameError::MessageTooLarge { .. } => {
-                CloseCode::MessageTooBig // 1009
-            }
+            FrameError::PayloadTooLarge { .. }
+            | FrameError::MessageTooLarge { .. }
+            | FrameError::OverBudget(_) => CloseCode::MessageTooBig, // 1009
         }
     }
 }
@@ -460,6 +465,7 @@ impl fmt::Display for FrameError {
                 "fragmented message reached {len} bytes, over the configured limit of {max} \
                  (RFC 6455 §10.4)"
             ),
+            FrameError::OverBudget(e) => write!(f, "{e} (RFC 6455 §10.4)"),
             FrameError::InvalidUtf8 => write!(f, "text is not valid UTF-8 (RFC 6455 §8.1)"),
             FrameError::InvalidCloseCode(code) => write!(
                 f,
@@ -829,6 +835,14 @@ mod tests {
             (FrameError::LengthHighBitSet, 1002),
             (FrameError::PayloadTooLarge { len: 2, max: 1 }, 1009),
             (FrameError::MessageTooLarge { len: 2, max: 1 }, 1009),
+            (
+                FrameError::OverBudget(OverBudget {
+                    asked: 2,
+                    held: 1,
+                    limit: 2,
+                }),
+                1009,
+            ),
             (FrameError::InvalidUtf8, 1007),
             (FrameError::InvalidCloseCode(1005), 1002),
             (FrameError::CloseFrameTooShort, 1002),
