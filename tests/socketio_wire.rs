@@ -455,6 +455,16 @@ fn bad_inputs() -> Vec<BadInput> {
             reason: "parse error",
         },
         BadInput {
+            // Issue 10, finding 1: attachments held back for a packet that never completes.
+            case: "attachments over max_attachment_bytes (1,000,000) in all",
+            frames: vec![
+                Message::text(format!(r#"453-["upload",{}]"#, placeholders(3))),
+                Message::binary(vec![0; 600_000]),
+                Message::binary(vec![0; 600_000]),
+            ],
+            reason: "parse error",
+        },
+        BadInput {
             case: "a text packet while an attachment is awaited",
             frames: vec![
                 Message::text(r#"451-["upload",{"_placeholder":true,"num":0}]"#),
