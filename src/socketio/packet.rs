@@ -38,6 +38,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::json::{self, Map, ParseError, Value};
 
@@ -474,6 +475,13 @@ pub enum PacketError {
     /// Ours ([`Limits::max_attachment_bytes`]): the attachments of one packet would add up to
     /// `total` bytes, over `max`.
     AttachmentsTooLarge { total: usize, max: usize },
+    /// Ours (`IoConfig::attachment_timeout`): only `received` of the `expected` attachments
+    /// arrived within `timeout` of the packet's header.
+    AttachmentTimeout {
+        expected: usize,
+        received: usize,
+        timeout: Duration,
+    },
 }
 
 impl From<ParseError> for PacketError {
@@ -556,6 +564,15 @@ impl fmt::Display for PacketError {
                 f,
                 "attachments of one Socket.IO packet add up to {total} bytes, over our limit \
                  of {max}"
+            ),
+            PacketError::AttachmentTimeout {
+                expected,
+                received,
+                timeout,
+            } => write!(
+                f,
+                "only {received} of {expected} attachments of a binary Socket.IO packet \
+                 arrived within {timeout:?} of its header"
             ),
         }
     }

@@ -39,6 +39,14 @@ pub struct IoConfig {
     pub connect_timeout: Duration,
     /// Limits on what one packet may hold (attachments, JSON nesting).
     pub packet_limits: Limits,
+    /// The attachments of a binary packet must all arrive within this of its header, or
+    /// the session closes with "parse error" (the reference waits for them forever): 30 s.
+    /// An honest client sends them right behind the header, and together they are at most
+    /// `packet_limits.max_attachment_bytes`, about one message; so they get as long as the
+    /// WebSocket layer gives one frame once begun (`WebSocketConfig::stall_timeout`, 30 s),
+    /// enough for a megabyte at under 300 kbit/s. A shorter one would cut off slow uploads;
+    /// a longer one would only let a peer hold its bytes on us longer.
+    pub attachment_timeout: Duration,
 }
 
 impl Default for IoConfig {
@@ -47,6 +55,7 @@ impl Default for IoConfig {
             engine: EngineConfig::default(),
             connect_timeout: Duration::from_secs(45),
             packet_limits: Limits::default(),
+            attachment_timeout: Duration::from_secs(30),
         }
     }
 }
