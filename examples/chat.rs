@@ -16,6 +16,7 @@
 //! The events, as the page uses them (`→` client to server, `←` server to client):
 //! ```text
 //! → join (nick, room, ack)     ack { room, members }; the room ← presence, notice "ann joined"
+//!                              refused (past max_rooms_per_socket): ack { room, error } only
 //! → leave (room)               the room ← presence, notice "ann left"
 //! → chat ({ room, text }, ack) ack { id } (first tick); the others ← chat { id, room, from, text, at }
 //! → delivered ({ id })         the message's sender ← delivered { id } (second tick)
@@ -85,7 +86,15 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
             return;
         };
         socket.set_data(Value::object([("nick", nick)]));
-        socket.join(room);
+        if let Err(refused) = socket.join(room) {
+            // The page shows why in the room it tried to join (chat.js `joined`).
+            let error = refused.to_string();
+            ack.send(vec![Value::object([
+                ("room", room),
+                ("error", error.as_str()),
+            ])]);
+            return;
+        }
         let members = members(socket, room, None);
         ack.send(vec![Value::object([
             ("room", room.into()),
