@@ -274,7 +274,8 @@ pub struct Limits {
     /// default `maxPayload` (1,000,000 bytes), the most one message may carry: one attachment
     /// as large as a message still fits, and a session holds at most about one message's
     /// worth of unfinished packet. The reference has no such limit (its `maxHttpBufferSize`
-    /// bounds each message, not their sum). Raise it with `EngineConfig::max_payload`.
+    /// bounds each message, not their sum). If you raise `EngineConfig::max_payload`,
+    /// raise this with it.
     pub max_attachment_bytes: usize,
 }
 
