@@ -170,10 +170,13 @@ fn socketio(app: &mut Router) {
             to_all.emit("chat", args);
         });
         socket.on("join", |socket, args, ack| {
-            if let Some(room) = args.first().and_then(Value::as_str) {
-                socket.join(room);
+            let room = args.first().and_then(Value::as_str);
+            // A bench client joins one room, far below `max_rooms_per_socket`; were it
+            // refused, the ack would say why.
+            match room.map(|room| socket.join(room)) {
+                Some(Err(refused)) => ack.send(vec![refused.to_string().into()]),
+                _ => ack.send(Vec::new()),
             }
-            ack.send(Vec::new());
         });
         socket.on("room-chat", |socket, args, _ack| {
             if let [Value::String(room), payload @ ..] = args.as_slice() {

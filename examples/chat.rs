@@ -16,6 +16,7 @@
 //! The events, as the page uses them (`→` client to server, `←` server to client):
 //! ```text
 //! → join (nick, room, ack)     ack { room, members }; the room ← presence, notice "ann joined"
+//!                              refused (past max_rooms_per_socket): ack { room, error } only
 //! → leave (room)               the room ← presence, notice "ann left"
 //! → chat ({ room, text }, ack) ack { id } (first tick); the others ← chat { id, room, from, text, at }
 //! → delivered ({ id })         the message's sender ← delivered { id } (second tick)
@@ -85,7 +86,15 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
             return;
         };
         socket.set_data(Value::object([("nick", nick)]));
-        socket.join(room);
+        if let Err(refused) = socket.join(room) {
+            // The page shows why in the room it tried to join (chat.js `joined`).
+            let error = refused.to_string();
+            ack.send(vec![Value::object([
+                ("room", room),
+                ("error", error.as_str()),
+            ])]);
+            return;
+        }
         let members = members(socket, room, None);
         ack.send(vec![Value::object([
             ("room", room.into()),
@@ -109,7 +118,7 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
         let (Some(room), Some(text)) = (field(&message, "room"), field(&message, "text")) else {
             return;
         };
-        if !socket.rooms().iter().any(|r| r == room) {
+        if !socket.in_room(room) {
             return; // only members may speak in a room
         }
         // Recorded before the emit: a reader's `delivered` may come back, on its own thread,
@@ -154,13 +163,14 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
         else {
             return;
         };
-        let rooms = socket.rooms();
         let sender = {
             let mut pending = pending.lock().expect("undelivered lock poisoned");
+            // `in_room` holds the namespace's read lock for two lookups inside this one;
+            // nothing takes this one while holding the namespace's, so they cannot deadlock.
             let by_a_reader = pending
                 .1
                 .get(&(id as u64))
-                .is_some_and(|sent| sent.sender != socket.id() && rooms.contains(&sent.room));
+                .is_some_and(|sent| sent.sender != socket.id() && socket.in_room(&sent.room));
             match by_a_reader {
                 true => pending.1.remove(&(id as u64)).map(|sent| sent.sender),
                 false => None, // already ticked, forgotten, or not from one of its readers

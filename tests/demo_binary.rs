@@ -230,3 +230,43 @@ fn an_unknown_flag_is_an_error_with_the_usage_line_not_a_server_on_the_default_p
     );
     assert!(output.stdout.is_empty(), "it started anyway: {output:?}");
 }
+
+/// A join past the server's rooms-per-socket cap (1,000 by default) is answered through its
+/// ack with `{room, error}`, which the page shows in that room (chat.js `joined`); the room
+/// hears nothing, and the rooms joined before still work (issue 10, finding 4).
+#[test]
+fn the_demo_answers_a_join_past_the_rooms_cap_with_an_error_in_its_ack() {
+    let (mut demo, _stdout, addr) = start_demo();
+    let _reaper = KillIfPanicking(demo.id());
+    let mut ann = join_chat(&addr, "ann");
+    assert_eq!(
+        next_text(&mut ann),
+        r#"430[{"room":"lobby","members":["ann"]}]"#
+    );
+    next_text(&mut ann); // presence
+    next_text(&mut ann); // notice
+    for n in 1..1000 {
+        let join = format!(r#"42{n}["join","ann","r{n}"]"#);
+        ann.send(TMessage::text(join)).unwrap();
+        let ack = next_text(&mut ann);
+        assert!(ack.starts_with(&format!("43{n}[")), "{ack}");
+        assert!(!ack.contains("error"), "join {n}: {ack}");
+        next_text(&mut ann); // presence
+        next_text(&mut ann); // notice
+    }
+    ann.send(TMessage::text(r#"421000["join","ann","one-too-many"]"#))
+        .unwrap();
+    assert_eq!(
+        next_text(&mut ann),
+        r#"431000[{"room":"one-too-many","error":"the socket is in 1000 rooms already, the most it may join besides its own"}]"#
+    );
+    // The next thing ann hears is the answer to her next emit: the refused room sent
+    // nothing, and the lobby still works.
+    ann.send(TMessage::text(
+        r#"421001["chat",{"room":"lobby","text":"still here"}]"#,
+    ))
+    .unwrap();
+    assert_eq!(next_text(&mut ann), r#"431001[{"id":1}]"#);
+    let _ = demo.kill();
+    let _ = demo.wait();
+}

@@ -311,6 +311,38 @@ fn a_post_over_max_payload_is_413_and_closes_the_session() {
     expect_session_closed(&session, "after the 413");
 }
 
+/// The attachments of one packet may add up to `max_attachment_bytes` (1,000,000 by default)
+/// however many POSTs carry them: past it the session closes with "parse error", and only
+/// that session (issue 10, finding 1: unfinished packets held their attachments for the life
+/// of the session).
+#[test]
+fn attachments_past_max_attachment_bytes_across_posts_close_the_session() {
+    let (server, _io, journal) = start_server(quiet());
+    let (bystander, bystander_id) = Polling::joined(server.addr());
+    let (session, id) = Polling::joined(server.addr());
+    let header = r#"453-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]"#;
+    // 600,000 zero bytes: 800,000 `A`s in base64, unpadded (600,000 is a multiple of 3).
+    let attachment = format!("b{}", "A".repeat(800_000));
+    let post = session.post(&format!("{header}{RS}{attachment}"));
+    assert_eq!((post.status, post.text()), (200, "ok"), "600,000 bytes fit");
+    session.post(&attachment); // 1,200,000 bytes: over the limit
+    expect_disconnect(&journal, &id, "parse error");
+    expect_session_closed(&session, "after attachments past the limit");
+
+    let post = bystander.post(r#"42["echo","still here"]"#);
+    assert_eq!((post.status, post.text()), (200, "ok"));
+    assert_eq!(bystander.get().text(), r#"42["echo","still here"]"#);
+    let bystander_gone = format!("/ {bystander_id} disconnect:");
+    assert!(
+        !journal
+            .lines()
+            .iter()
+            .any(|line| line.starts_with(&bystander_gone)),
+        "{:#?}",
+        journal.lines()
+    );
+}
+
 #[test]
 fn a_malformed_post_is_400_and_closes_the_session_with_parse_error() {
     let (server, _io, journal) = start_server(quiet());

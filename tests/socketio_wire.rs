@@ -455,6 +455,16 @@ fn bad_inputs() -> Vec<BadInput> {
             reason: "parse error",
         },
         BadInput {
+            // Issue 10, finding 1: attachments held back for a packet that never completes.
+            case: "attachments over max_attachment_bytes (1,000,000) in all",
+            frames: vec![
+                Message::text(format!(r#"453-["upload",{}]"#, placeholders(3))),
+                Message::binary(vec![0; 600_000]),
+                Message::binary(vec![0; 600_000]),
+            ],
+            reason: "parse error",
+        },
+        BadInput {
             case: "a text packet while an attachment is awaited",
             frames: vec![
                 Message::text(r#"451-["upload",{"_placeholder":true,"num":0}]"#),
@@ -505,4 +515,69 @@ fn bad_input_closes_only_the_connection_that_sent_it() {
         "{:#?}",
         journal.lines()
     );
+}
+
+/// A binary packet whose attachments stop coming is held no longer than `attachment_timeout`
+/// from its header: the session closes with "parse error" (the packet never became one), not
+/// before, and the other clients go on (issue 10, finding 1).
+#[test]
+fn a_binary_packet_whose_attachments_stop_coming_closes_its_session_after_the_timeout() {
+    let timeout = Duration::from_millis(300);
+    let (server, _io, journal) = start_server(IoConfig {
+        attachment_timeout: timeout,
+        ..IoConfig::default()
+    });
+    let (mut bystander, bystander_sid) = join_main(server.addr());
+    let (mut ws, sid) = join_main(server.addr());
+    let started = Instant::now();
+    send(
+        &mut ws,
+        r#"452-["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+    );
+    ws.send(Message::binary(vec![1, 2, 3])).unwrap();
+    expect_closed(&mut ws, "the second attachment never came");
+    let waited = started.elapsed();
+    drop(ws);
+    assert!(
+        waited >= timeout - Duration::from_millis(20),
+        "closed {waited:?} after the header, before the timeout"
+    );
+    let gone = format!("/ {sid} disconnect: parse error");
+    assert!(
+        journal.wait_for(&gone, READ_TIMEOUT),
+        "{:#?}",
+        journal.lines()
+    );
+    send(&mut bystander, r#"42["chat","still here"]"#);
+    assert_eq!(read_text(&mut bystander), r#"42["chat","still here"]"#);
+    let bystander_gone = format!("/ {bystander_sid} disconnect:");
+    assert!(
+        !journal
+            .lines()
+            .iter()
+            .any(|line| line.starts_with(&bystander_gone)),
+        "{:#?}",
+        journal.lines()
+    );
+}
+
+/// The attachment timeout is for a packet still waiting: once its last attachment is in,
+/// the session may stay quiet as long as it likes.
+#[test]
+fn a_completed_binary_packet_leaves_no_attachment_deadline_behind() {
+    let timeout = Duration::from_millis(200);
+    let (server, _io, journal) = start_server(IoConfig {
+        attachment_timeout: timeout,
+        ..IoConfig::default()
+    });
+    let (mut ws, sid) = join_main(server.addr());
+    send(&mut ws, r#"451-["upload",{"_placeholder":true,"num":0}]"#);
+    ws.send(Message::binary(vec![0x01, 0x02, 0xff])).unwrap();
+    assert_eq!(read_text(&mut ws), r#"42["got",3,"0102ff"]"#);
+    // Quiet for three timeouts: nothing is pending, so nothing may close the session.
+    std::thread::sleep(timeout * 3);
+    send(&mut ws, r#"42["chat","still open"]"#);
+    assert_eq!(read_text(&mut ws), r#"42["chat","still open"]"#);
+    assert!(journal.lines().is_empty(), "{:#?}", journal.lines());
+    drop(sid);
 }

@@ -50,7 +50,7 @@ function connect() {
     $('transport').textContent = socket.io.engine.transport.name;
     // A new session knows nothing of us (the server may have restarted): join our rooms
     // again. These go out before the emits buffered while we were away, so those land.
-    for (const room of state.rooms.keys()) socket.emit('join', state.nick, room, (r) => setMembers(r.room, r.members));
+    for (const room of state.rooms.keys()) socket.emit('join', state.nick, room, joined);
     measureRtt();
   });
   on('disconnect', () => setStatus('disconnected'));
@@ -105,7 +105,7 @@ $('join-form').addEventListener('submit', (event) => {
   try { localStorage.setItem(NICK_KEY, nick); } catch (_) { /* storage may be off: fine */ }
   if (!state.rooms.has(room)) state.rooms.set(room, { members: [], log: [], unread: 0 });
   select(room);
-  state.socket.emit('join', nick, room, (reply) => setMembers(reply.room, reply.members));
+  state.socket.emit('join', nick, room, joined);
   $('text').focus();
 });
 
@@ -127,6 +127,13 @@ function select(room) {
   renderMessages();
   renderOnline();
   renderTyping();
+}
+
+// The answer to a join: the room's members, or why the server refused it (a socket may be
+// in only so many rooms), shown in that room.
+function joined(reply) {
+  if (reply.error) return addEntry(reply.room, { kind: 'notice', text: `Not joined: ${reply.error}` });
+  setMembers(reply.room, reply.members);
 }
 
 function setMembers(room, members) {

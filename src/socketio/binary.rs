@@ -22,7 +22,10 @@
 //! `num` is an integer below the attachment count (binary.ts `_reconstructPacket`); every
 //! attachment is used by exactly one placeholder (ours, stricter than the reference: no
 //! honest encoder does otherwise, and each repeat of a placeholder would cost us a copy of
-//! its attachment); no attachment comes after the last one announced.
+//! its attachment); no attachment comes after the last one announced; the attachments of
+//! one packet add up to at most `Limits::max_attachment_bytes` (ours: they are held until
+//! the last one arrives). How long they may take to arrive is the session's business
+//! (`client.rs`, `IoConfig::attachment_timeout`): no clock here.
 
 use crate::json::{Map, Value};
 
@@ -78,16 +81,22 @@ pub struct PartialPacket {
     packet: Option<Packet>,
     expected: usize,
     attachments: Vec<Vec<u8>>,
+    /// The bytes of `attachments`, and the most they may add up to
+    /// ([`Limits::max_attachment_bytes`](super::packet::Limits::max_attachment_bytes)).
+    bytes: usize,
+    max_bytes: usize,
 }
 
 impl PartialPacket {
     /// A packet that [`decode`](super::packet::decode) read, waiting for the `expected`
-    /// attachments its header announced.
-    pub(super) fn new(packet: Packet, expected: usize) -> PartialPacket {
+    /// attachments its header announced, `max_bytes` of them in all.
+    pub(super) fn new(packet: Packet, expected: usize, max_bytes: usize) -> PartialPacket {
         PartialPacket {
             packet: Some(packet),
             expected,
             attachments: Vec::with_capacity(expected),
+            bytes: 0,
+            max_bytes,
         }
     }
 
@@ -107,11 +116,22 @@ impl PartialPacket {
     ///
     /// # Errors
     /// [`PacketError::UnexpectedAttachment`] once the packet has been handed back: the peer
-    /// sent more attachments than it announced.
+    /// sent more attachments than it announced. [`PacketError::AttachmentsTooLarge`] if this
+    /// one would take the packet's attachments past their limit; it is not kept.
     pub fn add_attachment(&mut self, bytes: Vec<u8>) -> Result<Option<Packet>, PacketError> {
         if self.packet.is_none() {
             return Err(PacketError::UnexpectedAttachment);
         }
+        // Checked before the bytes are kept: what a packet holds back while it waits is what
+        // a peer can pin on us, one session after another.
+        let total = self.bytes.saturating_add(bytes.len());
+        if total > self.max_bytes {
+            return Err(PacketError::AttachmentsTooLarge {
+                total,
+                max: self.max_bytes,
+            });
+        }
+        self.bytes = total;
         self.attachments.push(bytes);
         if self.attachments.len() < self.expected {
             return Ok(None);
@@ -362,6 +382,49 @@ mod tests {
             partial.add_attachment(vec![2]),
             Err(PacketError::UnexpectedAttachment)
         );
+    }
+
+    // --- Limits::max_attachment_bytes: what one packet may hold back --------------------------
+
+    /// Decodes a packet announcing two attachments, under a limit of `max` bytes for both.
+    fn two_attachments_within(max: usize) -> PartialPacket {
+        let limits = Limits {
+            max_attachment_bytes: max,
+            ..Limits::default()
+        };
+        let text = "52-[\"x\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]";
+        match decode(text, &limits) {
+            Ok(Decoded::NeedsAttachments(partial)) => partial,
+            other => panic!("two attachments announced, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn attachments_adding_up_to_exactly_the_limit_complete_the_packet() {
+        let mut partial = two_attachments_within(10);
+        assert_eq!(partial.add_attachment(vec![0; 4]), Ok(None));
+        let packet = partial.add_attachment(vec![1; 6]).unwrap();
+        assert!(packet.is_some(), "4 + 6 bytes fit a limit of 10");
+    }
+
+    #[test]
+    fn an_attachment_that_takes_the_total_past_the_limit_is_refused() {
+        let mut partial = two_attachments_within(10);
+        assert_eq!(partial.add_attachment(vec![0; 4]), Ok(None));
+        assert_eq!(
+            partial.add_attachment(vec![1; 7]),
+            Err(PacketError::AttachmentsTooLarge { total: 11, max: 10 })
+        );
+    }
+
+    #[test]
+    fn a_first_attachment_over_the_limit_is_refused_before_it_is_kept() {
+        let mut partial = two_attachments_within(10);
+        assert_eq!(
+            partial.add_attachment(vec![0; 11]),
+            Err(PacketError::AttachmentsTooLarge { total: 11, max: 10 })
+        );
+        assert_eq!(partial.received(), 0);
     }
 
     // --- Placeholders (socket.io-parser binary.ts `reconstructPacket`) -----------------------

@@ -77,11 +77,14 @@ impl BroadcastOperator {
             .select(&self.rooms, &self.except, self.except_socket.as_deref())
     }
 
-    /// Makes every chosen socket join `room`.
-    pub fn sockets_join(&self, room: &str) {
-        for socket in self.fetch_sockets() {
-            socket.join(room);
-        }
+    /// Makes every chosen socket join `room`; returns how many are in it now. The others
+    /// were refused: at their `max_rooms_per_socket`, or disconnected meanwhile (see
+    /// [`Socket::join`]).
+    pub fn sockets_join(&self, room: &str) -> usize {
+        self.fetch_sockets()
+            .iter()
+            .filter(|socket| socket.join(room).is_ok())
+            .count()
     }
 
     /// Makes every chosen socket leave `room`.

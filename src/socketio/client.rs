@@ -11,10 +11,14 @@
 //! whole connection (the reference's reason is "forced server close"; ours is Engine.IO's
 //! "forced close"); a packet that does not parse closes it with "parse error", the reason
 //! the Socket.IO docs give for an invalid packet. Either way only this client is affected.
+//!
+//! Two deadlines make the session act when nothing arrives (`SessionHandler::deadline`):
+//! Socket.IO's connect timeout, and ours for a binary packet whose attachments stop coming
+//! (`IoConfig::attachment_timeout`; the reference waits for them forever, holding them).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::namespace::{ConnectError, Namespace};
 use super::packet::{self, Decoded, Packet, PacketError, PacketType, PartialPacket};
@@ -55,12 +59,20 @@ impl ClientShared {
     }
 }
 
+/// A binary packet waiting for its attachments, and when they must all be in.
+struct Awaiting {
+    packet: PartialPacket,
+    due: Instant,
+    /// `IoConfig::attachment_timeout` as it was for this packet: the log line says it.
+    timeout: Duration,
+}
+
 /// The Socket.IO side of one Engine.IO session.
 pub(crate) struct Client {
     io: Io,
     shared: Arc<ClientShared>,
     /// A binary packet waiting for its attachments.
-    partial: Option<PartialPacket>,
+    awaiting: Option<Awaiting>,
     /// Socket.IO's `connectTimeout`: a client that joins no namespace by then is dropped.
     connect_deadline: Option<Instant>,
 }
@@ -74,22 +86,27 @@ impl Client {
                 engine: engine.clone(),
                 sockets: Mutex::new(HashMap::new()),
             }),
-            partial: None,
+            awaiting: None,
         }
     }
 
     fn on_text(&mut self, text: &str) -> Result<(), CloseReason> {
-        if let Some(partial) = &self.partial {
+        if let Some(awaiting) = &self.awaiting {
             let missing = PacketError::MissingAttachments {
-                expected: partial.expected(),
-                received: partial.received(),
+                expected: awaiting.packet.expected(),
+                received: awaiting.packet.received(),
             };
             return Err(self.parse_error(&missing.to_string()));
         }
         match packet::decode(text, &self.io.config().packet_limits) {
             Ok(Decoded::Complete(packet)) => self.dispatch(packet),
-            Ok(Decoded::NeedsAttachments(partial)) => {
-                self.partial = Some(partial);
+            Ok(Decoded::NeedsAttachments(packet)) => {
+                let timeout = self.io.config().attachment_timeout;
+                self.awaiting = Some(Awaiting {
+                    packet,
+                    due: Instant::now() + timeout,
+                    timeout,
+                });
                 Ok(())
             }
             Err(e) => Err(self.parse_error(&e.to_string())),
@@ -97,12 +114,12 @@ impl Client {
     }
 
     fn on_binary(&mut self, bytes: Vec<u8>) -> Result<(), CloseReason> {
-        let Some(partial) = self.partial.as_mut() else {
+        let Some(awaiting) = self.awaiting.as_mut() else {
             return Err(self.parse_error(&PacketError::UnexpectedAttachment.to_string()));
         };
-        match partial.add_attachment(bytes) {
+        match awaiting.packet.add_attachment(bytes) {
             Ok(Some(packet)) => {
-                self.partial = None;
+                self.awaiting = None;
                 self.dispatch(packet)
             }
             Ok(None) => Ok(()),
@@ -213,12 +230,35 @@ impl SessionHandler for Client {
         }
     }
 
+    /// The earlier of the connect deadline and the awaited attachments' deadline.
     fn deadline(&self) -> Option<Instant> {
-        self.connect_deadline
+        let attachments_due = self.awaiting.as_ref().map(|awaiting| awaiting.due);
+        [self.connect_deadline, attachments_due]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// The connect timeout passed: without a namespace, the connection is dropped.
+    /// A deadline passed: attachments still missing close the session with "parse error";
+    /// a client in no namespace by the connect timeout is dropped.
     fn on_deadline(&mut self) -> Result<(), CloseReason> {
+        let now = Instant::now();
+        if let Some(late) = self.awaiting.take_if(|awaiting| now >= awaiting.due) {
+            // The packet never became whole, so it is no valid packet: the reason a text
+            // packet cutting in before the last attachment gets too (`MissingAttachments`),
+            // one reason for every broken binary packet. Not "ping timeout" (the heartbeat
+            // is fine), nor "forced close", which says the server chose to end a session
+            // that did nothing wrong.
+            let error = PacketError::AttachmentTimeout {
+                expected: late.packet.expected(),
+                received: late.packet.received(),
+                timeout: late.timeout,
+            };
+            return Err(self.parse_error(&error.to_string()));
+        }
+        if self.connect_deadline.is_none_or(|due| now < due) {
+            return Ok(());
+        }
         self.connect_deadline = None;
         if self.shared.lock().is_empty() {
             crate::log!(

@@ -22,5 +22,6 @@ pub mod socket;
 pub use ack::{Ack, AckError};
 pub use broadcast::BroadcastOperator;
 pub use namespace::{ConnectError, Namespace};
+pub use room::RoomError;
 pub use server::{Io, IoConfig};
 pub use socket::Socket;

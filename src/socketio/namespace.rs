@@ -9,13 +9,15 @@
 //!
 //! Locks: the sockets and rooms of a namespace sit behind one `RwLock` (`Members`). A
 //! broadcast takes it for reading only to pick its targets, then lets go before sending;
-//! join, leave, connect and disconnect take it for writing, briefly.
+//! join, leave, connect and disconnect take it for writing, briefly. Asking whether a socket
+//! is in a room takes it for reading for two hash lookups; listing a socket's rooms, for
+//! a copy of their names (sorting them waits until the lock is let go).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use super::broadcast::BroadcastOperator;
-use super::room::Rooms;
+use super::room::{RoomError, Rooms};
 use super::socket::Socket;
 use crate::json::Value;
 
@@ -47,7 +49,6 @@ pub type Middleware = Arc<dyn Fn(&Socket) -> Result<(), ConnectError> + Send + S
 /// Runs for each socket that connects.
 pub type ConnectionHandler = Arc<dyn Fn(&Socket) + Send + Sync>;
 
-#[derive(Default)]
 struct Members {
     sockets: HashMap<String, Socket>,
     rooms: Rooms,
@@ -67,13 +68,19 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    pub(crate) fn new(name: &str) -> Namespace {
+    /// A namespace whose sockets may each join up to `max_rooms_per_socket` rooms besides
+    /// their own (`IoConfig::max_rooms_per_socket`).
+    pub(crate) fn new(name: &str, max_rooms_per_socket: usize) -> Namespace {
+        let members = Members {
+            sockets: HashMap::new(),
+            rooms: Rooms::new(max_rooms_per_socket),
+        };
         Namespace {
             inner: Arc::new(Inner {
                 name: name.to_string(),
                 middlewares: RwLock::new(Vec::new()),
                 on_connection: RwLock::new(Vec::new()),
-                members: RwLock::new(Members::default()),
+                members: RwLock::new(members),
             }),
         }
     }
@@ -156,7 +163,7 @@ impl Namespace {
         members
             .sockets
             .insert(socket.id().to_string(), socket.clone());
-        members.rooms.join(socket.id(), socket.id());
+        members.rooms.join_own_room(socket.id());
     }
 
     /// Removes a socket and takes it out of every room.
@@ -166,17 +173,25 @@ impl Namespace {
         members.rooms.leave_all(sid);
     }
 
-    pub(crate) fn join(&self, sid: &str, room: &str) {
+    /// Puts connected socket `sid` in `room`.
+    pub(crate) fn join(&self, sid: &str, room: &str) -> Result<(), RoomError> {
         let mut members = write(&self.inner.members);
-        if members.sockets.contains_key(sid) {
-            members.rooms.join(sid, room);
+        if !members.sockets.contains_key(sid) {
+            return Err(RoomError::NotConnected);
         }
+        members.rooms.join(sid, room)
     }
 
     pub(crate) fn leave(&self, sid: &str, room: &str) {
         write(&self.inner.members).rooms.leave(sid, room);
     }
 
+    /// Whether socket `sid` is in `room`.
+    pub(crate) fn in_room(&self, sid: &str, room: &str) -> bool {
+        read(&self.inner.members).rooms.contains(sid, room)
+    }
+
+    /// The rooms socket `sid` is in, unsorted: copied under the read lock, nothing more.
     pub(crate) fn rooms_of(&self, sid: &str) -> Vec<String> {
         read(&self.inner.members).rooms.rooms(sid)
     }

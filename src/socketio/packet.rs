@@ -38,6 +38,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::json::{self, Map, ParseError, Value};
 
@@ -267,6 +268,15 @@ pub struct Limits {
     /// none): real payloads are a few levels deep, and every level is a frame on the stack of
     /// each recursive walk over the value (the placeholder walks here, `Drop`, the writer).
     pub max_depth: usize,
+    /// Bytes all the attachments of one packet may add up to. Each is held until the last
+    /// one arrives, so without this a peer could park `max_attachments − 1` messages of
+    /// `maxPayload` each on the session for as long as it lives. The default is Engine.IO's
+    /// default `maxPayload` (1,000,000 bytes), the most one message may carry: one attachment
+    /// as large as a message still fits, and a session holds at most about one message's
+    /// worth of unfinished packet. The reference has no such limit (its `maxHttpBufferSize`
+    /// bounds each message, not their sum). If you raise `EngineConfig::max_payload`,
+    /// raise this with it.
+    pub max_attachment_bytes: usize,
 }
 
 impl Default for Limits {
@@ -274,6 +284,7 @@ impl Default for Limits {
         Limits {
             max_attachments: 10,
             max_depth: 32,
+            max_attachment_bytes: 1_000_000,
         }
     }
 }
@@ -336,7 +347,7 @@ pub fn decode(text: &str, limits: &Limits) -> Result<Decoded, PacketError> {
         // `Decoder.add`); no encoder writes one, but it is harmless.
         return Ok(Decoded::Complete(packet));
     }
-    let partial = PartialPacket::new(packet, expected);
+    let partial = PartialPacket::new(packet, expected, limits.max_attachment_bytes);
     Ok(Decoded::NeedsAttachments(partial))
 }
 
@@ -462,6 +473,16 @@ pub enum PacketError {
     UnexpectedAttachment,
     /// "Packet encoding": a text packet while a binary packet still awaits attachments.
     MissingAttachments { expected: usize, received: usize },
+    /// Ours ([`Limits::max_attachment_bytes`]): the attachments of one packet would add up to
+    /// `total` bytes, over `max`.
+    AttachmentsTooLarge { total: usize, max: usize },
+    /// Ours (`IoConfig::attachment_timeout`): only `received` of the `expected` attachments
+    /// arrived within `timeout` of the packet's header.
+    AttachmentTimeout {
+        expected: usize,
+        received: usize,
+        timeout: Duration,
+    },
 }
 
 impl From<ParseError> for PacketError {
@@ -539,6 +560,20 @@ impl fmt::Display for PacketError {
                 f,
                 "text packet arrived after {received} of {expected} attachments of a binary \
                  Socket.IO packet (Socket.IO v5 \"Packet encoding\")"
+            ),
+            PacketError::AttachmentsTooLarge { total, max } => write!(
+                f,
+                "attachments of one Socket.IO packet add up to {total} bytes, over our limit \
+                 of {max}"
+            ),
+            PacketError::AttachmentTimeout {
+                expected,
+                received,
+                timeout,
+            } => write!(
+                f,
+                "only {received} of {expected} attachments of a binary Socket.IO packet \
+                 arrived within {timeout:?} of its header"
             ),
         }
     }
@@ -928,12 +963,13 @@ mod tests {
     }
 
     #[test]
-    fn default_limits_are_the_reference_attachment_limit_and_depth_32() {
+    fn default_limits_are_the_reference_attachment_limit_depth_32_and_one_max_payload() {
         assert_eq!(
             Limits::default(),
             Limits {
                 max_attachments: 10,
-                max_depth: 32
+                max_depth: 32,
+                max_attachment_bytes: crate::engineio::EngineConfig::default().max_payload,
             }
         );
     }

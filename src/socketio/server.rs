@@ -39,6 +39,24 @@ pub struct IoConfig {
     pub connect_timeout: Duration,
     /// Limits on what one packet may hold (attachments, JSON nesting).
     pub packet_limits: Limits,
+    /// The attachments of a binary packet must all arrive within this of its header, or
+    /// the session closes with "parse error" (the reference waits for them forever): 30 s.
+    /// An honest client sends them right behind the header, and together they are at most
+    /// `packet_limits.max_attachment_bytes`, about one message; so they get as long as the
+    /// WebSocket layer gives one frame once begun (`WebSocketConfig::stall_timeout`, 30 s),
+    /// enough for a megabyte at under 300 kbit/s. A shorter one would cut off slow uploads;
+    /// a longer one would only let a peer hold its bytes on us longer.
+    pub attachment_timeout: Duration,
+    /// The most rooms one socket may be in besides its own (the room named by its id, which
+    /// it is in from the start and which does not count): 1,000. Past it, `Socket::join`
+    /// is refused with `RoomError::TooManyRooms`. The reference has no cap, but applications
+    /// put a socket in a handful of rooms (its user, a few channels or documents), so 1,000
+    /// leaves room for the largest while bounding what one socket costs everyone: its rooms
+    /// are held twice in its namespace, and its disconnect takes it out of each of them under
+    /// the namespace's write lock, which every join, leave and broadcast there waits for.
+    /// (Issue 10 measured one socket in 100,000 rooms at up to 225 MB, and other sockets'
+    /// joins waiting up to 167 ms for that lock.)
+    pub max_rooms_per_socket: usize,
 }
 
 impl Default for IoConfig {
@@ -47,6 +65,8 @@ impl Default for IoConfig {
             engine: EngineConfig::default(),
             connect_timeout: Duration::from_secs(45),
             packet_limits: Limits::default(),
+            attachment_timeout: Duration::from_secs(30),
+            max_rooms_per_socket: 1_000,
         }
     }
 }
@@ -108,7 +128,7 @@ impl Io {
             .expect("namespace table lock poisoned");
         namespaces
             .entry(name.clone())
-            .or_insert_with(|| Namespace::new(&name))
+            .or_insert_with(|| Namespace::new(&name, self.inner.config.max_rooms_per_socket))
             .clone()
     }
 

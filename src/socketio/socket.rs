@@ -24,6 +24,7 @@ use super::broadcast::BroadcastOperator;
 use super::client::ClientShared;
 use super::namespace::Namespace;
 use super::packet::{Packet, RESERVED_EVENTS};
+use super::room::RoomError;
 use crate::engineio::{self, Outgoing};
 use crate::json::Value;
 
@@ -212,9 +213,14 @@ impl Socket {
         });
     }
 
-    /// Joins `room`.
-    pub fn join(&self, room: &str) {
-        self.namespace().join(self.id(), room);
+    /// Joins `room`. Joining a room the socket is in already is `Ok` and changes nothing.
+    ///
+    /// # Errors
+    /// [`RoomError::TooManyRooms`] if the socket is in `IoConfig::max_rooms_per_socket`
+    /// rooms besides its own already (it stays in those); [`RoomError::NotConnected`] if it
+    /// is not connected (from a middleware, or after its disconnect).
+    pub fn join(&self, room: &str) -> Result<(), RoomError> {
+        self.namespace().join(self.id(), room)
     }
 
     /// Leaves `room`.
@@ -222,9 +228,19 @@ impl Socket {
         self.namespace().leave(self.id(), room);
     }
 
-    /// The rooms this socket is in, its own included.
+    /// Whether this socket is in `room`: one hash lookup, however many rooms it is in.
+    pub fn in_room(&self, room: &str) -> bool {
+        self.namespace().in_room(self.id(), room)
+    }
+
+    /// The rooms this socket is in, its own included, sorted. A copy: to ask about one
+    /// room, [`Socket::in_room`] is cheaper.
     pub fn rooms(&self) -> Vec<String> {
-        self.namespace().rooms_of(self.id())
+        // Copied under the namespace's read lock, sorted after it is let go: every join and
+        // leave in the namespace waits for that lock.
+        let mut rooms = self.namespace().rooms_of(self.id());
+        rooms.sort_unstable();
+        rooms
     }
 
     /// Targets the sockets in `room`, except this one.

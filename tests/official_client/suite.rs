@@ -199,8 +199,10 @@ fn describe(value: &Value) -> Value {
 /// `socket-to-room`, `except-room`, `broadcast`, `all`. Each acks after emitting.
 fn on_rooms(socket: &Socket, io: &Io) {
     socket.on("join", |socket, args, ack| {
-        socket.join(args.first().and_then(Value::as_str).unwrap_or_default());
-        ack.send(vec![sorted_rooms(socket)]);
+        match socket.join(args.first().and_then(Value::as_str).unwrap_or_default()) {
+            Ok(()) => ack.send(vec![sorted_rooms(socket)]),
+            Err(refused) => ack.send(vec![refused.to_string().into()]),
+        }
     });
     socket.on("leave", |socket, args, ack| {
         socket.leave(args.first().and_then(Value::as_str).unwrap_or_default());
@@ -250,9 +252,7 @@ fn after_first(args: &[Value]) -> Vec<Value> {
 }
 
 fn sorted_rooms(socket: &Socket) -> Value {
-    let mut rooms = socket.rooms();
-    rooms.sort();
-    Value::Array(rooms.into_iter().map(Value::from).collect())
+    Value::Array(socket.rooms().into_iter().map(Value::from).collect())
 }
 
 /// `set-data`, `get-data`, and `seen` (the events `on_any` saw, in order).
