@@ -34,10 +34,15 @@ const HANDSHAKE: &str = "/socket.io/?EIO=4&transport=polling";
 /// `download` with bytes and broadcasts `shout` to everyone. Each disconnect goes to the
 /// journal as `/ <socket id> disconnect: <reason>`.
 fn start_server(engine: EngineConfig) -> (RunningServer, Io, Arc<Journal>) {
-    let io = Io::with_config(IoConfig {
+    start_server_with(IoConfig {
         engine,
         ..IoConfig::default()
-    });
+    })
+}
+
+/// [`start_server`] with Socket.IO's options too.
+fn start_server_with(config: IoConfig) -> (RunningServer, Io, Arc<Journal>) {
+    let io = Io::with_config(config);
     let journal = Arc::new(Journal::default());
     let (handlers_journal, all) = (Arc::clone(&journal), io.clone());
     io.of("/").on_connection(move |socket| {
@@ -341,6 +346,29 @@ fn attachments_past_max_attachment_bytes_across_posts_close_the_session() {
         "{:#?}",
         journal.lines()
     );
+}
+
+#[test]
+fn a_binary_packet_whose_attachments_stop_coming_over_polling_closes_after_the_timeout() {
+    // Polling has no thread of its own to watch the deadline: the timer thread does, from
+    // the deadline the POST that carried the header set.
+    let (server, _io, journal) = start_server_with(IoConfig {
+        engine: quiet(),
+        attachment_timeout: Duration::from_millis(300),
+        ..IoConfig::default()
+    });
+    let (session, id) = Polling::joined(server.addr());
+    let header = r#"452-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+    let sent = Instant::now();
+    let post = session.post(&format!("{header}{RS}bAQID"));
+    assert_eq!((post.status, post.text()), (200, "ok"));
+    expect_disconnect(&journal, &id, "parse error");
+    assert!(
+        sent.elapsed() >= Duration::from_millis(300),
+        "closed before the timeout: {:?}",
+        sent.elapsed()
+    );
+    expect_session_closed(&session, "after the attachment timeout");
 }
 
 #[test]
