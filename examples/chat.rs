@@ -69,6 +69,11 @@ struct Sent {
     room: String,
 }
 const PENDING_MAX: usize = 1000;
+/// The longest room name and nickname, in characters: the page's own `maxlength`s, enforced
+/// here too, since a client need not be our page. Rooms per socket are capped by the server
+/// (`IoConfig::max_rooms_per_socket`); these cap what each of them costs.
+const MAX_ROOM_NAME: usize = 32;
+const MAX_NICK: usize = 24;
 
 /// Adds the chat's handlers to `io`'s main namespace and the `/admin` namespace.
 pub fn attach(io: &Io) {
@@ -85,16 +90,23 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
         let (Some(nick), Some(room)) = (str_arg(&args, 0), str_arg(&args, 1)) else {
             return;
         };
-        socket.set_data(Value::object([("nick", nick)]));
-        if let Err(refused) = socket.join(room) {
+        let too_long = room.chars().count() > MAX_ROOM_NAME || nick.chars().count() > MAX_NICK;
+        let joined = if too_long {
+            Err(format!(
+                "room names are at most {MAX_ROOM_NAME} characters, nicknames {MAX_NICK}"
+            ))
+        } else {
+            socket.join(room).map_err(|refused| refused.to_string())
+        };
+        if let Err(error) = joined {
             // The page shows why in the room it tried to join (chat.js `joined`).
-            let error = refused.to_string();
             ack.send(vec![Value::object([
                 ("room", room),
                 ("error", error.as_str()),
             ])]);
             return;
         }
+        socket.set_data(Value::object([("nick", nick)]));
         let members = members(socket, room, None);
         ack.send(vec![Value::object([
             ("room", room.into()),

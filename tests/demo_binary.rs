@@ -270,3 +270,31 @@ fn the_demo_answers_a_join_past_the_rooms_cap_with_an_error_in_its_ack() {
     let _ = demo.kill();
     let _ = demo.wait();
 }
+
+/// The page limits room names to 32 characters and nicknames to 24; the server holds any
+/// client to the same, so that a thousand rooms per socket cannot be a thousand megabytes.
+#[test]
+fn the_demo_refuses_a_room_name_or_nickname_longer_than_the_page_allows() {
+    let (mut demo, _stdout, addr) = start_demo();
+    let _reaper = KillIfPanicking(demo.id());
+    let mut ann = join_chat(&addr, "ann");
+    next_text(&mut ann); // the lobby's ack
+    next_text(&mut ann); // presence
+    next_text(&mut ann); // notice
+    let long_room = "r".repeat(33);
+    ann.send(TMessage::text(format!(
+        r#"421["join","ann","{long_room}"]"#
+    )))
+    .unwrap();
+    let ack = next_text(&mut ann);
+    assert!(
+        ack.starts_with(r#"431[{"room":"rrr"#) && ack.contains("at most 32 characters"),
+        "{ack}"
+    );
+    let long_nick = "n".repeat(25);
+    ann.send(TMessage::text(format!(r#"422["join","{long_nick}","r"]"#)))
+        .unwrap();
+    assert!(next_text(&mut ann).contains(r#""error":"#));
+    let _ = demo.kill();
+    let _ = demo.wait();
+}
