@@ -241,3 +241,49 @@ fn joins_past_max_rooms_per_socket_are_refused_and_leaving_frees_a_slot() {
     assert_eq!(ask(&mut a, 12, "in", "r2"), "[false]");
     assert_eq!(ask(&mut a, 13, "rooms", ""), r#"[["r1","r3","r4"]]"#);
 }
+
+#[test]
+fn a_child_namespace_lives_while_it_has_sockets_and_a_refused_connect_leaves_none() {
+    // Otherwise every name a client makes up would stay in memory for the life of the
+    // server (the reference keeps them unless `cleanupEmptyChildNamespaces` is set).
+    let io = Io::new();
+    let orgs = io.of_matching(|name, _auth| name.starts_with("/org-"));
+    orgs.use_middleware(
+        |socket| match socket.auth().get("pass").and_then(Value::as_str) {
+            Some("ok") => Ok(()),
+            _ => Err(ConnectError::new("members only")),
+        },
+    );
+    let server = serve(&io);
+    let mut ws = open(server.addr());
+
+    ws.send(Message::text(r#"40/org-9,{"pass":"no"}"#)).unwrap();
+    assert_eq!(read_text(&mut ws), r#"44/org-9,{"message":"members only"}"#);
+    assert_eq!(
+        io.namespace_names(),
+        ["/"],
+        "the refused CONNECT left a child"
+    );
+
+    ws.send(Message::text(r#"40/org-1,{"pass":"ok"}"#)).unwrap();
+    assert!(read_text(&mut ws).starts_with(r#"40/org-1,{"sid":""#));
+    assert_eq!(io.namespace_names(), ["/", "/org-1"]);
+    // The CONNECT answer goes out just before the socket joins its namespace.
+    assert!(
+        common::wait_until(READ_TIMEOUT, || io.of("/org-1").len() == 1),
+        "the child never held the socket"
+    );
+
+    ws.send(Message::text("41/org-1,")).unwrap();
+    assert!(
+        common::wait_until(READ_TIMEOUT, || io.namespace_names() == ["/"]),
+        "the empty child stayed: {:?}",
+        io.namespace_names()
+    );
+    // A name no matcher accepts is the reference's answer.
+    ws.send(Message::text("40/nowhere,")).unwrap();
+    assert_eq!(
+        read_text(&mut ws),
+        r#"44/nowhere,{"message":"Invalid namespace"}"#
+    );
+}

@@ -7,10 +7,12 @@
 //! thread, or on the thread of the POST that carried it when polling — so one client's
 //! events are handled one after another, exactly as they were sent.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use super::socket::{CloseReason, Socket};
+use crate::http::{Headers, Request};
 
 /// The data of one Engine.IO message packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,37 @@ pub enum Incoming {
     Text(String),
     /// A binary message (a binary WebSocket frame, or `b…` base64 in a polling payload).
     Binary(Vec<u8>),
+}
+
+/// The HTTP request that opened a session — the polling handshake's GET, or the WebSocket's
+/// upgrade request — as the layer above may want it: Socket.IO builds each socket's
+/// `handshake` from it (its headers for cookie or token auth, its query, the peer).
+///
+/// A copy of the request's head, not the request: a session lives for hours, and must not
+/// keep the connection it arrived on (that request's body, or its socket) alive.
+#[derive(Debug, Clone)]
+pub struct OpeningRequest {
+    /// The request-target, `/socket.io/?EIO=4&transport=polling&t=…`.
+    pub url: String,
+    /// Its query, after the `?`, still percent-encoded.
+    pub query: String,
+    pub headers: Headers,
+    /// Who sent it.
+    pub peer: Option<SocketAddr>,
+    /// When it arrived.
+    pub issued: SystemTime,
+}
+
+impl OpeningRequest {
+    pub(crate) fn of(request: &Request) -> OpeningRequest {
+        OpeningRequest {
+            url: request.target.clone(),
+            query: request.query.clone(),
+            headers: request.headers.clone(),
+            peer: request.peer,
+            issued: SystemTime::now(),
+        }
+    }
 }
 
 /// What the layer above does with one session.

@@ -29,7 +29,7 @@ mod websocket;
 pub use config::{Cookie, EngineConfig};
 pub use cors::{Cors, CorsError};
 pub use error::EngineError;
-pub use handler::{Incoming, OnOpen, SessionHandler};
+pub use handler::{Incoming, OnOpen, OpeningRequest, SessionHandler};
 pub use hooks::RequestRefusal;
 pub use packet::Packet;
 pub use server::Engine;

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::error::EngineError;
-use super::handler::Incoming;
+use super::handler::{Incoming, OpeningRequest};
 use super::packet::Packet;
 use super::payload;
 use super::server::Engine;
@@ -39,7 +39,12 @@ const MAX_PACKETS_PER_POST: usize = 1024;
 /// The handshake (Engine.IO v4 "Handshake"): a new session, answered at once with its open
 /// packet.
 pub(crate) fn handshake(engine: &Arc<Engine>, request: &Request) -> Response {
-    let socket = Socket::new(super::sid::generate(), engine, Transport::Polling);
+    let socket = Socket::new(
+        super::sid::generate(),
+        engine,
+        Transport::Polling,
+        OpeningRequest::of(request),
+    );
     if let Err(e) = engine.try_register(&socket) {
         crate::log!("Engine.IO polling handshake refused: {e}");
         return e.response();

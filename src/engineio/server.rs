@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use super::config::EngineConfig;
 use super::error::EngineError;
-use super::handler::{OnOpen, SessionHandler};
+use super::handler::{OnOpen, OpeningRequest, SessionHandler};
 use super::hooks::RequestRefusal;
 use super::socket::{CloseReason, Socket};
 use crate::http::{Headers, Method, Request, Response, Router, Upgrade};
@@ -117,7 +117,10 @@ impl Engine {
         let engine = Arc::clone(self);
         match target {
             Ok(Target::Handshake) => {
-                Upgrade::Accept(Box::new(move |ws| super::websocket::run_new(ws, &engine)))
+                let opening = OpeningRequest::of(request);
+                Upgrade::Accept(Box::new(move |ws| {
+                    super::websocket::run_new(ws, &engine, opening)
+                }))
             }
             // A session that is upgrading or has upgraded already gets its 101 too, and then
             // `run_upgrade` closes that WebSocket at once (Engine.IO v4 "Upgrade": the server

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use super::handler::{Incoming, SessionHandler};
+use super::handler::{Incoming, OpeningRequest, SessionHandler};
 use super::packet::Packet;
 use super::server::Engine;
 use crate::websocket::{CloseCode, FrameBuffer, Message, OpCode, SendError, Sender, SharedFrame};
@@ -180,6 +180,8 @@ pub(crate) struct State {
 
 pub(crate) struct Inner {
     sid: String,
+    /// The request that opened the session.
+    opening: OpeningRequest,
     engine: Weak<Engine>,
     /// `EngineConfig::max_buffered`, copied here: the polling queue's bound.
     max_buffered: usize,
@@ -204,10 +206,16 @@ impl std::fmt::Debug for Socket {
 }
 
 impl Socket {
-    pub(crate) fn new(sid: String, engine: &Arc<Engine>, transport: Transport) -> Socket {
+    pub(crate) fn new(
+        sid: String,
+        engine: &Arc<Engine>,
+        transport: Transport,
+        opening: OpeningRequest,
+    ) -> Socket {
         Socket {
             inner: Arc::new(Inner {
                 sid,
+                opening,
                 engine: Arc::downgrade(engine),
                 max_buffered: engine.config().max_buffered,
                 state: Mutex::new(State {
@@ -237,6 +245,11 @@ impl Socket {
     /// Whether the session is still on HTTP long-polling (not upgraded to WebSocket).
     pub(crate) fn is_polling(&self) -> bool {
         matches!(self.lock().transport, Transport::Polling)
+    }
+
+    /// The request that opened the session (the handshake), for the layer above.
+    pub fn opening_request(&self) -> &OpeningRequest {
+        &self.inner.opening
     }
 
     /// The name of the transport in use: `"polling"` or `"websocket"`.

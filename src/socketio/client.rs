@@ -40,6 +40,11 @@ impl ClientShared {
         let _ = self.engine.send_all(outgoing);
     }
 
+    /// The request that opened the client's Engine.IO session.
+    pub(crate) fn opening_request(&self) -> &engineio::OpeningRequest {
+        self.engine.opening_request()
+    }
+
     /// The client's sockets, one per namespace joined.
     pub(crate) fn sockets(&self) -> Vec<Socket> {
         self.lock().values().cloned().collect()
@@ -170,14 +175,16 @@ impl Client {
     /// CONNECT (Socket.IO v5 "Connection to a namespace"): check the namespace, run the
     /// middlewares, then answer with the socket's id and run the connection handlers.
     fn connect(&mut self, name: &str, auth: Option<Value>) {
-        let Some(namespace) = self.io.namespace(name) else {
+        let auth = auth.unwrap_or_else(|| Value::object(Vec::<(String, Value)>::new()));
+        let Some(namespace) = self.io.namespace_for_connect(name, &auth) else {
             self.refuse(name, &ConnectError::new("Invalid namespace"));
             return;
         };
-        let auth = auth.unwrap_or_else(|| Value::object(Vec::<(String, Value)>::new()));
         let socket = Socket::new(namespace.clone(), Arc::clone(&self.shared), auth);
         if let Err(refusal) = self.run_middlewares(&namespace, &socket) {
             socket.discard();
+            // A child made for this CONNECT must not outlive its refusal.
+            self.io.forget_if_empty(&namespace);
             self.refuse(name, &refusal);
             return;
         }
@@ -191,6 +198,10 @@ impl Client {
         // the socket in its namespace must also find it here.
         self.shared.lock().insert(name.to_string(), socket.clone());
         namespace.add(&socket);
+        if namespace.is_child() {
+            // Emptied and forgotten while the middlewares ran? Then it is back now.
+            self.io.register(namespace.clone());
+        }
         self.connect_deadline = None;
         for handler in namespace.connection_handlers() {
             socket.guarded("connection", || handler(&socket));

@@ -7,12 +7,15 @@
 //! [`Namespace`]. The socket runs the application's handlers (`socket.rs`) and answers
 //! acknowledgements (`ack.rs`). Emitting goes the other way: encode the packet once, pick
 //! the target sockets by room (`broadcast.rs`, `room.rs`), hand the bytes to each one's
-//! Engine.IO session. [`Io`] (`server.rs`) ties it to an HTTP router.
+//! Engine.IO session. [`Io`] (`server.rs`) ties it to an HTTP router, and makes the children
+//! of dynamic namespaces (`Io::of_matching`). `handshake.rs` is what a socket knows of the
+//! request that opened its client's session.
 
 pub mod ack;
 mod binary;
 pub mod broadcast;
 mod client;
+pub mod handshake;
 pub mod namespace;
 pub mod packet;
 pub mod room;
@@ -21,7 +24,8 @@ pub mod socket;
 
 pub use ack::{Ack, AckError};
 pub use broadcast::BroadcastOperator;
+pub use handshake::Handshake;
 pub use namespace::{ConnectError, Namespace};
 pub use room::RoomError;
-pub use server::{Io, IoConfig};
+pub use server::{Io, IoConfig, NamespaceMatcher};
 pub use socket::Socket;

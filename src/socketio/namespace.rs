@@ -54,11 +54,19 @@ struct Members {
     rooms: Rooms,
 }
 
+/// What runs when a child namespace (`Io::of_matching`) loses its last socket.
+pub(crate) type OnEmpty = Arc<dyn Fn(&Namespace) + Send + Sync>;
+
 struct Inner {
     name: String,
-    middlewares: RwLock<Vec<Middleware>>,
-    on_connection: RwLock<Vec<ConnectionHandler>>,
+    /// Shared with the parent, for a child of `Io::of_matching`: what the application adds
+    /// to the parent applies to every child, those to come included.
+    middlewares: Arc<RwLock<Vec<Middleware>>>,
+    on_connection: Arc<RwLock<Vec<ConnectionHandler>>>,
     members: RwLock<Members>,
+    /// A child namespace is forgotten once empty (see `Io::of_matching`); `None` for the
+    /// others, which live as long as the server.
+    on_empty: Option<OnEmpty>,
 }
 
 /// One namespace. Clone it freely: it is an `Arc`.
@@ -71,6 +79,40 @@ impl Namespace {
     /// A namespace whose sockets may each join up to `max_rooms_per_socket` rooms besides
     /// their own (`IoConfig::max_rooms_per_socket`).
     pub(crate) fn new(name: &str, max_rooms_per_socket: usize) -> Namespace {
+        Namespace::with_parts(
+            name,
+            max_rooms_per_socket,
+            Arc::default(),
+            Arc::default(),
+            None,
+        )
+    }
+
+    /// A namespace called `name` that shares this one's middlewares and connection
+    /// handlers (a child of a parent from `Io::of_matching`), and tells `on_empty` when its
+    /// last socket leaves.
+    pub(crate) fn child(
+        &self,
+        name: &str,
+        max_rooms_per_socket: usize,
+        on_empty: OnEmpty,
+    ) -> Namespace {
+        Namespace::with_parts(
+            name,
+            max_rooms_per_socket,
+            Arc::clone(&self.inner.middlewares),
+            Arc::clone(&self.inner.on_connection),
+            Some(on_empty),
+        )
+    }
+
+    fn with_parts(
+        name: &str,
+        max_rooms_per_socket: usize,
+        middlewares: Arc<RwLock<Vec<Middleware>>>,
+        on_connection: Arc<RwLock<Vec<ConnectionHandler>>>,
+        on_empty: Option<OnEmpty>,
+    ) -> Namespace {
         let members = Members {
             sockets: HashMap::new(),
             rooms: Rooms::new(max_rooms_per_socket),
@@ -78,11 +120,22 @@ impl Namespace {
         Namespace {
             inner: Arc::new(Inner {
                 name: name.to_string(),
-                middlewares: RwLock::new(Vec::new()),
-                on_connection: RwLock::new(Vec::new()),
+                middlewares,
+                on_connection,
                 members: RwLock::new(members),
+                on_empty,
             }),
         }
+    }
+
+    /// Whether this is a child of a parent from `Io::of_matching`.
+    pub(crate) fn is_child(&self) -> bool {
+        self.inner.on_empty.is_some()
+    }
+
+    /// Whether `self` and `other` are the same namespace (not two of the same name).
+    pub(crate) fn same_as(&self, other: &Namespace) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The name, e.g. `/` or `/chat`.
@@ -168,9 +221,16 @@ impl Namespace {
 
     /// Removes a socket and takes it out of every room.
     pub(crate) fn remove(&self, sid: &str) {
-        let mut members = write(&self.inner.members);
-        members.sockets.remove(sid);
-        members.rooms.leave_all(sid);
+        let emptied = {
+            let mut members = write(&self.inner.members);
+            members.sockets.remove(sid);
+            members.rooms.leave_all(sid);
+            members.sockets.is_empty()
+        };
+        // After the members' lock is let go: `on_empty` takes the server's namespace table.
+        if let (true, Some(on_empty)) = (emptied, &self.inner.on_empty) {
+            on_empty(self);
+        }
     }
 
     /// Puts connected socket `sid` in `room`.

@@ -71,8 +71,14 @@ impl Default for IoConfig {
     }
 }
 
+/// Decides whether a CONNECT to a namespace nobody created may make a child of a parent
+/// from [`Io::of_matching`]: the name, and the CONNECT's auth payload.
+pub type NamespaceMatcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
+
 struct Inner {
     config: IoConfig,
+    /// The parents of dynamic namespaces, tried in the order they were added.
+    matchers: RwLock<Vec<(NamespaceMatcher, Namespace)>>,
     namespaces: RwLock<HashMap<String, Namespace>>,
     middlewares: RwLock<Vec<Middleware>>,
     engine: OnceLock<Arc<Engine>>,
@@ -102,6 +108,7 @@ impl Io {
             inner: Arc::new(Inner {
                 config,
                 namespaces: RwLock::new(HashMap::new()),
+                matchers: RwLock::new(Vec::new()),
                 middlewares: RwLock::new(Vec::new()),
                 engine: OnceLock::new(),
             }),
@@ -130,6 +137,115 @@ impl Io {
             .entry(name.clone())
             .or_insert_with(|| Namespace::new(&name, self.inner.config.max_rooms_per_socket))
             .clone()
+    }
+
+    /// Dynamic namespaces (`io.of(/^\/org-\d+$/)` in Node, with a function since we take
+    /// no regex library): a CONNECT to a namespace nobody created, whose name `matches`
+    /// accepts, creates a *child* namespace of that name. What the application adds to the
+    /// returned parent — middlewares, connection handlers — applies to every child, and
+    /// `socket.namespace().name()` is the child's (`/org-42`). A name no parent accepts
+    /// keeps the reference's answer, `"Invalid namespace"`.
+    ///
+    /// A child is forgotten once its last socket leaves (the reference's
+    /// `cleanupEmptyChildNamespaces`, which we always do: otherwise every name a client
+    /// makes up would stay in memory for the life of the server). `matches` runs on the
+    /// connecting client's thread; the parent itself has no sockets, so broadcast through
+    /// `io.of("/org-42")`.
+    ///
+    /// ```
+    /// use threadio::socketio::Io;
+    ///
+    /// let io = Io::new();
+    /// let orgs = io.of_matching(|name, _auth| {
+    ///     name.strip_prefix("/org-").is_some_and(|id| id.parse::<u32>().is_ok())
+    /// });
+    /// orgs.on_connection(|socket| {
+    ///     let org = socket.namespace().name().to_string(); // "/org-42"
+    ///     socket.emit("welcome", vec![org.into()]);
+    /// });
+    /// ```
+    pub fn of_matching(
+        &self,
+        matches: impl Fn(&str, &Value) -> bool + Send + Sync + 'static,
+    ) -> Namespace {
+        let mut matchers = self.inner.matchers.write().expect("matcher lock poisoned");
+        let parent = Namespace::new(
+            &format!("(parent #{})", matchers.len() + 1),
+            self.inner.config.max_rooms_per_socket,
+        );
+        matchers.push((Arc::new(matches), parent.clone()));
+        parent
+    }
+
+    /// The namespace a CONNECT to `name` reaches: one the server created, or a new child of
+    /// the first parent whose matcher accepts `name` and `auth`.
+    pub(crate) fn namespace_for_connect(&self, name: &str, auth: &Value) -> Option<Namespace> {
+        if let Some(namespace) = self.namespace(name) {
+            return Some(namespace);
+        }
+        // The matchers are the application's code: run them with no lock held.
+        let matchers = self
+            .inner
+            .matchers
+            .read()
+            .expect("matcher lock poisoned")
+            .clone();
+        let (_, parent) = matchers.iter().find(|(matches, _)| matches(name, auth))?;
+        let weak = Arc::downgrade(&self.inner);
+        let forget: super::namespace::OnEmpty = Arc::new(move |child: &Namespace| {
+            if let Some(inner) = weak.upgrade() {
+                (Io { inner }).forget_if_empty(child);
+            }
+        });
+        let child = parent.child(name, self.inner.config.max_rooms_per_socket, forget);
+        Some(self.register(child))
+    }
+
+    /// Puts `namespace` in the table under its name, unless one is there already: then that
+    /// one. A child is registered again once a socket is in it, in case it was emptied and
+    /// forgotten between its lookup and the socket's arrival.
+    pub(crate) fn register(&self, namespace: Namespace) -> Namespace {
+        self.inner
+            .namespaces
+            .write()
+            .expect("namespace table lock poisoned")
+            .entry(namespace.name().to_string())
+            .or_insert(namespace)
+            .clone()
+    }
+
+    /// A child namespace lost its last socket: forget it, unless a socket came meanwhile
+    /// or another namespace has its name by now. Namespaces the server created stay.
+    pub(crate) fn forget_if_empty(&self, child: &Namespace) {
+        if !child.is_child() {
+            return;
+        }
+        let mut namespaces = self
+            .inner
+            .namespaces
+            .write()
+            .expect("namespace table lock poisoned");
+        let ours = namespaces
+            .get(child.name())
+            .is_some_and(|registered| registered.same_as(child));
+        if ours && child.is_empty() {
+            namespaces.remove(child.name());
+        }
+    }
+
+    /// The names of the namespaces that exist now, sorted: those the server created, and the
+    /// children of `of_matching` parents while they have sockets.
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .inner
+            .namespaces
+            .read()
+            .expect("namespace table lock poisoned")
+            .keys()
+            .cloned()
+            .collect();
+        names.sort_unstable();
+        names
     }
 
     /// The main namespace, `/`.

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use super::ack::{Ack, AckError, PendingAcks};
 use super::broadcast::BroadcastOperator;
 use super::client::ClientShared;
+use super::handshake::Handshake;
 use super::namespace::Namespace;
 use super::packet::{Packet, RESERVED_EVENTS};
 use super::room::RoomError;
@@ -106,6 +107,12 @@ impl Socket {
     /// The `auth` object the client sent with CONNECT (`{}` if none).
     pub fn auth(&self) -> &Value {
         &self.inner.auth
+    }
+
+    /// How the client arrived (`socket.handshake`): the opening request's headers, query,
+    /// address and time, and this socket's auth payload. Middlewares may read it.
+    pub fn handshake(&self) -> Handshake {
+        Handshake::new(self.inner.client.opening_request(), self.inner.auth.clone())
     }
 
     /// Per-socket data, for the application (`socket.data` in JavaScript).

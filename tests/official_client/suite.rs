@@ -110,7 +110,60 @@ fn interop_io(config: IoConfig) -> (Io, Arc<Journal>) {
             ack.send(vec!["/admin".into(), socket.id().into()])
         });
     });
+    on_handshake_namespace(&io);
+    on_dynamic_namespaces(&io);
     (io, journal)
+}
+
+/// `/secure`: its middleware wants an `x-token` header on the request that opened the
+/// session; a socket let in gets back what the server saw of its handshake.
+fn on_handshake_namespace(io: &Io) {
+    let secure = io.of("/secure");
+    secure.use_middleware(|socket| match socket.handshake().header("x-token") {
+        Some("letmein") => Ok(()),
+        _ => Err(ConnectError::new("no x-token header")),
+    });
+    secure.on_connection(|socket| {
+        let handshake = socket.handshake();
+        let query: Vec<(String, Value)> = handshake
+            .query
+            .iter()
+            .map(|(key, value)| (key.clone(), value.as_str().into()))
+            .collect();
+        let address = handshake.address.map(|a| a.ip().to_string());
+        socket.emit(
+            "handshake",
+            vec![Value::object([
+                ("query", Value::object(query)),
+                ("token", handshake.header("x-token").into()),
+                ("auth", handshake.auth.clone()),
+                ("address", address.into()),
+                ("secure", handshake.secure.into()),
+                ("xdomain", handshake.xdomain.into()),
+                ("issued", handshake.issued.into()),
+                ("url", handshake.url.as_str().into()),
+            ])],
+        );
+    });
+}
+
+/// `/org-<number>`: children of one parent, made on their first CONNECT; the parent's
+/// middleware keeps "mallory" out.
+fn on_dynamic_namespaces(io: &Io) {
+    let orgs = io.of_matching(|name, _auth| {
+        name.strip_prefix("/org-")
+            .is_some_and(|id| id.parse::<u32>().is_ok())
+    });
+    orgs.use_middleware(|socket| match name_of(socket).as_str() {
+        "mallory" => Err(ConnectError::new("not a member")),
+        _ => Ok(()),
+    });
+    orgs.on_connection(|socket| {
+        socket.emit("where", vec![socket.namespace().name().into()]);
+        socket.on("org-chat", |socket, args, _| {
+            socket.broadcast().emit("org-chat", args);
+        });
+    });
 }
 
 /// Writes `<namespace> <auth.name> disconnect: <reason>` when the socket goes.
@@ -513,4 +566,26 @@ fn the_client_answers_pings_and_is_dropped_for_ping_timeout_once_it_stops() {
     assert!(observed["threePingsMs"].as_u64() >= Some(550), "{observed}");
     assert_eq!(observed["reason"], "transport close");
     server.expect_journal("/ heart disconnect: ping timeout");
+}
+
+#[test]
+fn handshake_data_reaches_middlewares_and_handlers() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("handshake");
+    assert_eq!(observed["refusal"]["message"], "no x-token header");
+    assert_eq!(observed["handshake"]["query"]["EIO"], "4");
+    assert_eq!(observed["handshake"]["auth"]["name"], "ann");
+}
+
+#[test]
+fn a_dynamic_namespace_is_made_on_connect_and_shares_the_parents_handlers() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("dynamic_namespaces");
+    assert_eq!(observed["namespace"], "/org-42");
+    assert_eq!(observed["unknown"], "Invalid namespace");
+    assert_eq!(observed["blocked"], "not a member");
 }
