@@ -39,6 +39,37 @@ pub struct Delivery {
 }
 
 /// Everyone who is connected, and the counters a reader of the demo or a test wants.
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadio::http::{Router, Server, ServerConfig};
+/// use threadio::websocket::{client, Message};
+/// use threadio::Hub;
+///
+/// let hub = Arc::new(Hub::new());
+/// let room = Arc::clone(&hub);
+/// let mut app = Router::new();
+/// app.websocket("/chat", move |mut ws| {
+///     // This connection's own thread, for as long as the WebSocket lives.
+///     let me = room.join(ws.sender());
+///     while let Ok(message) = ws.recv() {
+///         room.broadcast_except(me, &message); // to everyone but the sender
+///     }
+///     room.leave(me);
+/// });
+/// let server = Server::bind("127.0.0.1:0", ServerConfig::default())?.spawn(app)?;
+///
+/// let url = format!("ws://{}/chat", server.addr());
+/// let mut ann = client::connect(&url).expect("ann connects");
+/// let mut bob = client::connect(&url).expect("bob connects");
+/// while hub.len() < 2 {
+///     std::thread::yield_now(); // each joins on its own thread, after its handshake
+/// }
+/// ann.send("hi, bob").expect("ann sends");
+/// assert_eq!(bob.recv().expect("bob hears"), Message::Text("hi, bob".into()));
+/// server.stop();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct Hub {
     /// One `RwLock` over the whole registry rather than one per member: a broadcast holds

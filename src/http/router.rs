@@ -51,6 +51,25 @@ pub enum Route<'a> {
 }
 
 /// The routes of an application, and its static files.
+///
+/// ```
+/// use threadio::http::{Method, Request, Response, Route, Router, Status};
+///
+/// let mut app = Router::new();
+/// app.get("/hello", |_request| Response::text(Status::OK, "hello"));
+/// app.post("/echo", |request| {
+///     Response::bytes(Status::OK, "text/plain", request.body.clone())
+/// });
+///
+/// // What the server does with each request it reads: find its route, run it.
+/// let request = Request::new(Method::Get, "/hello");
+/// let Route::Http(handler) = app.find(&request) else { panic!("no route") };
+/// assert_eq!(&*handler(&request).body, b"hello");
+/// assert!(matches!(
+///     app.find(&Request::new(Method::Put, "/echo")),
+///     Route::MethodNotAllowed { .. } // 405, with `Allow: POST`
+/// ));
+/// ```
 #[derive(Default, Clone)]
 pub struct Router {
     routes: Vec<Entry>,

@@ -32,6 +32,24 @@ use super::router::Router;
 use crate::websocket::{CloseCode, Sender};
 
 /// A bound listener, ready to [`serve`](Server::serve).
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use threadio::http::{Response, Router, Server, ServerConfig, Status};
+///
+/// let mut app = Router::new();
+/// app.get("/", |_request| Response::text(Status::OK, "hello"));
+/// // Port 0: any free port. `serve` blocks; `spawn` serves on a thread of its own.
+/// let server = Server::bind("127.0.0.1:0", ServerConfig::default())?.spawn(app)?;
+///
+/// let mut client = std::net::TcpStream::connect(server.addr())?;
+/// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+/// let mut answer = String::new();
+/// client.read_to_string(&mut answer)?;
+/// assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.ends_with("hello"));
+/// server.stop(); // a graceful shutdown, every connection thread joined
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Server {
     listener: TcpListener,
     config: Arc<ServerConfig>,
