@@ -940,3 +940,24 @@ fn the_cookie_option_and_header_hooks_add_fields_to_polling_answers() {
     );
     assert_eq!(post.header("Set-Cookie"), None);
 }
+
+#[test]
+fn generate_id_names_sessions_and_a_repeated_id_is_refused() {
+    // As `io.engine.generateId` in Node: a cluster may want ids it can route by.
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next = Arc::clone(&counter);
+    let (server, _io, _) = start_server(quiet().generate_id(move |request| {
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // The first two get their own ids; the third repeats the first.
+        let node = request.query_param("node").unwrap_or_default();
+        format!("{node}-{}", if n == 2 { 0 } else { n })
+    }));
+    let first = http(server.addr(), "GET", &format!("{HANDSHAKE}&node=a"), &[], b"");
+    assert!(first.text().starts_with(r#"0{"sid":"a-0""#), "{first:?}");
+    let (session, open) = Polling::open(server.addr());
+    assert_eq!(open["sid"], "-1");
+    let post = session.post("40");
+    assert_eq!((post.status, post.text()), (200, "ok"), "the session works");
+    let repeat = http(server.addr(), "GET", &format!("{HANDSHAKE}&node=a"), &[], b"");
+    repeat.assert_engine_error(3, "Bad request", "a sid in use");
+}

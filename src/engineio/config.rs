@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cors::Cors;
-use super::hooks::{AddHeaders, AllowRequest, Hook, OnRefusal, RequestRefusal};
+use super::hooks::{AddHeaders, AllowRequest, GenerateId, Hook, OnRefusal, RequestRefusal};
 use crate::http::{Headers, Request};
 
 /// How an Engine.IO server behaves. The defaults are Socket.IO v4's.
@@ -60,6 +60,8 @@ pub struct EngineConfig {
     pub headers: Option<Hook<AddHeaders>>,
     /// Hears of each request Engine.IO refused (the `connection_error` event).
     pub on_connection_error: Option<Hook<OnRefusal>>,
+    /// Names each new session (`io.engine.generateId`); `None`: 120 random bits (`sid.rs`).
+    pub generate_id: Option<Hook<GenerateId>>,
     /// Sends a cookie naming the session id with the polling handshake's answer, which a
     /// load balancer can use to send a client's later requests to the same server (sticky
     /// sessions). Off unless set, as in the reference.
@@ -149,6 +151,15 @@ impl EngineConfig {
         self
     }
 
+    /// Sets [`EngineConfig::generate_id`].
+    pub fn generate_id(
+        mut self,
+        generate: impl Fn(&Request) -> String + Send + Sync + 'static,
+    ) -> EngineConfig {
+        self.generate_id = Some(Hook::new(Arc::new(generate)));
+        self
+    }
+
     /// Sets [`EngineConfig::on_connection_error`].
     pub fn on_connection_error(
         mut self,
@@ -178,6 +189,7 @@ impl Default for EngineConfig {
             initial_headers: None,
             headers: None,
             on_connection_error: None,
+            generate_id: None,
             cookie: None,
         }
     }

@@ -8,6 +8,7 @@
 //! | `initial_headers` | the answer to a polling handshake | add header fields (a cookie, say) |
 //! | `headers` | every polling answer, the handshake's included | add header fields |
 //! | `on_connection_error` | each request Engine.IO refused (`EngineError`) | log or count it |
+//! | `generate_id` | a request that opens a session | name it (the reference's `io.engine.generateId`) |
 //!
 //! Each runs on the thread of the request's connection, before the answer is written, and
 //! may run on many threads at once: it must be `Send + Sync`, and whatever it blocks on,
@@ -61,6 +62,11 @@ pub type AddHeaders = dyn Fn(&Request, &mut Headers) + Send + Sync;
 
 /// Hears of each refused request.
 pub type OnRefusal = dyn Fn(&RequestRefusal) + Send + Sync;
+
+/// Names a new session: its `sid`, from the request that opens it. It must be unique among
+/// the open sessions (a repeat is refused) and unguessable, since it is a polling client's
+/// only credential; the default (`sid.rs`) is 120 random bits.
+pub type GenerateId = dyn Fn(&Request) -> String + Send + Sync;
 
 /// A request Engine.IO refused, as `on_connection_error` sees it (the reference's
 /// `connection_error` event: `err.req`, `err.code`, `err.message`).

@@ -40,7 +40,7 @@ const MAX_PACKETS_PER_POST: usize = 1024;
 /// packet.
 pub(crate) fn handshake(engine: &Arc<Engine>, request: &Request) -> Response {
     let socket = Socket::new(
-        super::sid::generate(),
+        engine.new_sid(request),
         engine,
         Transport::Polling,
         OpeningRequest::of(request),

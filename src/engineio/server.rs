@@ -117,9 +117,9 @@ impl Engine {
         let engine = Arc::clone(self);
         match target {
             Ok(Target::Handshake) => {
-                let opening = OpeningRequest::of(request);
+                let (sid, opening) = (self.new_sid(request), OpeningRequest::of(request));
                 Upgrade::Accept(Box::new(move |ws| {
-                    super::websocket::run_new(ws, &engine, opening)
+                    super::websocket::run_new(ws, &engine, sid, opening)
                 }))
             }
             // A session that is upgrading or has upgraded already gets its 101 too, and then
@@ -200,6 +200,14 @@ impl Engine {
         match &self.config.initial_headers {
             Some(add) => with_headers(response, |headers| add(request, headers)),
             None => response,
+        }
+    }
+
+    /// The id of a session `request` opens: the application's `generate_id`, or ours.
+    pub(crate) fn new_sid(&self, request: &Request) -> String {
+        match &self.config.generate_id {
+            Some(generate) => generate(request),
+            None => super::sid::generate(),
         }
     }
 
@@ -284,6 +292,15 @@ impl Engine {
         let mut sessions = self.lock();
         if sessions.len() >= self.config.max_sessions {
             return Err(EngineError::TooManySessions);
+        }
+        if sessions.contains_key(socket.sid()) {
+            // Only an application's `generate_id` can repeat itself; the session it would
+            // replace must not be taken over.
+            crate::log!(
+                "generate_id gave sid {:?}, which is in use: handshake refused",
+                socket.sid()
+            );
+            return Err(EngineError::BadRequest);
         }
         sessions.insert(socket.sid().to_string(), socket.clone());
         Ok(())

@@ -51,13 +51,13 @@ impl Heartbeat {
 
 /// Runs a new session on `ws` until it ends: `GET /socket.io/?EIO=4&transport=websocket`
 /// with no `sid`.
-pub(crate) fn run_new(mut ws: WebSocket, engine: &Arc<Engine>, opening: OpeningRequest) {
-    let socket = Socket::new(
-        super::sid::generate(),
-        engine,
-        Transport::WebSocket(ws.sender()),
-        opening,
-    );
+pub(crate) fn run_new(
+    mut ws: WebSocket,
+    engine: &Arc<Engine>,
+    sid: String,
+    opening: OpeningRequest,
+) {
+    let socket = Socket::new(sid, engine, Transport::WebSocket(ws.sender()), opening);
     // `decide_upgrade` refused the 101 past `max_sessions`; only handshakes racing it
     // to the last places get here. RFC 6455 §7.4.1 has no code for this; 1013 (IANA
     // registry: "try again later") says what the client should do.
