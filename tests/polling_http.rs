@@ -952,12 +952,24 @@ fn generate_id_names_sessions_and_a_repeated_id_is_refused() {
         let node = request.query_param("node").unwrap_or_default();
         format!("{node}-{}", if n == 2 { 0 } else { n })
     }));
-    let first = http(server.addr(), "GET", &format!("{HANDSHAKE}&node=a"), &[], b"");
+    let first = http(
+        server.addr(),
+        "GET",
+        &format!("{HANDSHAKE}&node=a"),
+        &[],
+        b"",
+    );
     assert!(first.text().starts_with(r#"0{"sid":"a-0""#), "{first:?}");
     let (session, open) = Polling::open(server.addr());
     assert_eq!(open["sid"], "-1");
     let post = session.post("40");
     assert_eq!((post.status, post.text()), (200, "ok"), "the session works");
-    let repeat = http(server.addr(), "GET", &format!("{HANDSHAKE}&node=a"), &[], b"");
+    let repeat = http(
+        server.addr(),
+        "GET",
+        &format!("{HANDSHAKE}&node=a"),
+        &[],
+        b"",
+    );
     repeat.assert_engine_error(3, "Bad request", "a sid in use");
 }

@@ -247,6 +247,9 @@ fn a_child_namespace_lives_while_it_has_sockets_and_a_refused_connect_leaves_non
     // Otherwise every name a client makes up would stay in memory for the life of the
     // server (the reference keeps them unless `cleanupEmptyChildNamespaces` is set).
     let io = Io::new();
+    let created = Arc::new(Journal::default());
+    let seen = Arc::clone(&created);
+    io.on_new_namespace(move |namespace| seen.write(namespace.name().to_string()));
     let orgs = io.of_matching(|name, _auth| name.starts_with("/org-"));
     orgs.use_middleware(
         |socket| match socket.auth().get("pass").and_then(Value::as_str) {
@@ -273,6 +276,9 @@ fn a_child_namespace_lives_while_it_has_sockets_and_a_refused_connect_leaves_non
         common::wait_until(READ_TIMEOUT, || io.of("/org-1").len() == 1),
         "the child never held the socket"
     );
+
+    // The refused /org-9 was made and forgotten; /org-1 was made for its socket.
+    assert_eq!(created.lines(), ["/org-9", "/org-1"]);
 
     ws.send(Message::text("41/org-1,")).unwrap();
     assert!(

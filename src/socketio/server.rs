@@ -74,11 +74,14 @@ impl Default for IoConfig {
 /// Decides whether a CONNECT to a namespace nobody created may make a child of a parent
 /// from [`Io::of_matching`]: the name, and the CONNECT's auth payload.
 pub type NamespaceMatcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
+/// Runs for each namespace created ([`Io::on_new_namespace`]).
+pub type NewNamespaceHandler = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
 struct Inner {
     config: IoConfig,
     /// The parents of dynamic namespaces, tried in the order they were added.
     matchers: RwLock<Vec<(NamespaceMatcher, Namespace)>>,
+    on_new_namespace: RwLock<Vec<NewNamespaceHandler>>,
     namespaces: RwLock<HashMap<String, Namespace>>,
     middlewares: RwLock<Vec<Middleware>>,
     engine: OnceLock<Arc<Engine>>,
@@ -109,6 +112,7 @@ impl Io {
                 config,
                 namespaces: RwLock::new(HashMap::new()),
                 matchers: RwLock::new(Vec::new()),
+                on_new_namespace: RwLock::new(Vec::new()),
                 middlewares: RwLock::new(Vec::new()),
                 engine: OnceLock::new(),
             }),
@@ -128,15 +132,21 @@ impl Io {
         if let Some(namespace) = self.namespace(&name) {
             return namespace;
         }
-        let mut namespaces = self
-            .inner
-            .namespaces
+        self.register(Namespace::new(
+            &name,
+            self.inner.config.max_rooms_per_socket,
+        ))
+    }
+
+    /// Runs `handler` for each namespace created from now on — by `of`, or as a child of an
+    /// `of_matching` parent (the reference's `new_namespace` event): to give every namespace
+    /// a shared middleware, say, or to count the dynamic ones.
+    pub fn on_new_namespace(&self, handler: impl Fn(&Namespace) + Send + Sync + 'static) {
+        self.inner
+            .on_new_namespace
             .write()
-            .expect("namespace table lock poisoned");
-        namespaces
-            .entry(name.clone())
-            .or_insert_with(|| Namespace::new(&name, self.inner.config.max_rooms_per_socket))
-            .clone()
+            .expect("new-namespace handler lock poisoned")
+            .push(Arc::new(handler));
     }
 
     /// Dynamic namespaces (`io.of(/^\/org-\d+$/)` in Node, with a function since we take
@@ -205,13 +215,33 @@ impl Io {
     /// one. A child is registered again once a socket is in it, in case it was emptied and
     /// forgotten between its lookup and the socket's arrival.
     pub(crate) fn register(&self, namespace: Namespace) -> Namespace {
-        self.inner
-            .namespaces
-            .write()
-            .expect("namespace table lock poisoned")
-            .entry(namespace.name().to_string())
-            .or_insert(namespace)
-            .clone()
+        let (registered, added) = {
+            let mut namespaces = self
+                .inner
+                .namespaces
+                .write()
+                .expect("namespace table lock poisoned");
+            match namespaces.get(namespace.name()) {
+                Some(existing) => (existing.clone(), false),
+                None => {
+                    namespaces.insert(namespace.name().to_string(), namespace.clone());
+                    (namespace, true)
+                }
+            }
+        };
+        if added {
+            // The application's code, with the table's lock let go.
+            let handlers = self
+                .inner
+                .on_new_namespace
+                .read()
+                .expect("new-namespace handler lock poisoned")
+                .clone();
+            for handler in handlers {
+                handler(&registered);
+            }
+        }
+        registered
     }
 
     /// A child namespace lost its last socket: forget it, unless a socket came meanwhile
