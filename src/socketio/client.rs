@@ -26,6 +26,7 @@ use super::server::Io;
 use super::socket::{encode_packet, Socket};
 use crate::engineio::{self, CloseReason, Incoming, Outgoing, SessionHandler};
 use crate::json::Value;
+use crate::websocket::VolatileSend;
 
 /// What a client's sockets share: the session to send on, and the namespaces joined.
 pub(crate) struct ClientShared {
@@ -38,6 +39,12 @@ impl ClientShared {
     pub(crate) fn send(&self, outgoing: &Outgoing) {
         // A failure means the session is closing; its thread reports the end.
         let _ = self.engine.send_all(outgoing);
+    }
+
+    /// Sends only if the transport can take it now (a `volatile` emit); returns whether it
+    /// did. A closing session takes nothing, and its thread reports the end.
+    pub(crate) fn send_volatile(&self, outgoing: &Outgoing) -> bool {
+        matches!(self.engine.send_volatile(outgoing), Ok(VolatileSend::Sent))
     }
 
     /// The client's sockets, one per namespace joined.

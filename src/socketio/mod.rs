@@ -7,21 +7,27 @@
 //! [`Namespace`]. The socket runs the application's handlers (`socket.rs`) and answers
 //! acknowledgements (`ack.rs`). Emitting goes the other way: encode the packet once, pick
 //! the target sockets by room (`broadcast.rs`, `room.rs`), hand the bytes to each one's
-//! Engine.IO session. [`Io`] (`server.rs`) ties it to an HTTP router.
+//! Engine.IO session — and, for a broadcast asking for acknowledgements, gather the answers
+//! into one callback (`broadcast_ack.rs`); a `volatile` emit is dropped for a client that
+//! cannot take it now (`volatile.rs`). [`Io`] (`server.rs`) ties it to an HTTP router.
 
 pub mod ack;
 mod binary;
 pub mod broadcast;
+pub mod broadcast_ack;
 mod client;
 pub mod namespace;
 pub mod packet;
 pub mod room;
 pub mod server;
 pub mod socket;
+pub mod volatile;
 
 pub use ack::{Ack, AckError};
 pub use broadcast::BroadcastOperator;
+pub use broadcast_ack::{BroadcastAckError, BroadcastAckResult};
 pub use namespace::{ConnectError, Namespace};
 pub use room::RoomError;
 pub use server::{Io, IoConfig};
 pub use socket::Socket;
+pub use volatile::VolatileEmitter;
