@@ -28,6 +28,9 @@
 //! - Each response is the client's whole answer, every argument (`Vec<Value>`); the
 //!   reference keeps only the first argument of each.
 //!
+//! With `.volatile()` too, a target for which the event was dropped (`volatile.rs`) was
+//! never asked, and its answer is missing at the timeout, as in the reference.
+//!
 //! Where the callback runs: on the thread that settles last — the client thread whose
 //! answer completed the set (as a handler would), the `timer` thread for a timeout, or the
 //! thread that disconnected the last target. Like any handler, it should not block.
