@@ -11,6 +11,9 @@
 //!   `5` arrives; then, under the same lock, the queue is flushed into the WebSocket in order
 //!   and the transport switches, so no packet is lost, doubled or reordered across the switch.
 //!
+//! A *volatile* send ([`Socket::send_volatile`]) goes out only if the transport can take it
+//! now — a held `GET`, or a WebSocket with nothing unsent — and is dropped otherwise.
+//!
 //! The layer above (Socket.IO) gets a [`SessionHandler`] call per message. Messages come from
 //! the WebSocket's thread or from POST requests' threads, so the handler sits behind its own
 //! mutex: one message at a time, in the order they arrived.
@@ -22,7 +25,9 @@ use std::time::{Duration, Instant};
 use super::handler::{Incoming, OpeningRequest, SessionHandler};
 use super::packet::Packet;
 use super::server::Engine;
-use crate::websocket::{CloseCode, FrameBuffer, Message, OpCode, SendError, Sender, SharedFrame};
+use crate::websocket::{
+    CloseCode, FrameBuffer, Message, OpCode, SendError, Sender, SharedFrame, VolatileSend,
+};
 
 /// How long an ended polling session waits for the `GET` that collects its last packets.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -271,7 +276,7 @@ impl Socket {
     /// # Errors
     /// As [`Socket::send`].
     pub fn send_all(&self, outgoing: &Outgoing) -> Result<(), SendError> {
-        let mut state = self.lock();
+        let state = self.lock();
         if state.closed.is_some() {
             return Err(SendError::Closed);
         }
@@ -281,34 +286,71 @@ impl Socket {
                 drop(state);
                 sender.send_shared(outgoing.websocket_frames())
             }
-            Transport::Polling => {
-                let bytes: usize = outgoing.packets.iter().map(packet_size).sum();
-                if state.queued_bytes + bytes > self.inner.max_buffered {
-                    // A client that stops polling would otherwise make us queue forever (until
-                    // its ping timeout): like a WebSocket client past its backlog, it goes.
-                    let queued = state.queued_bytes;
-                    drop(state);
-                    crate::log!(
-                        "session {}: {queued} bytes wait for a GET, over the {} byte bound (closing)",
-                        self.sid(),
-                        self.inner.max_buffered
-                    );
-                    self.end(CloseReason::TransportError);
-                    return Err(SendError::BacklogExceeded);
-                }
-                state.queued_bytes += bytes;
-                state.queue.extend(outgoing.packets.iter().cloned());
-                // Only a held GET waits on `ready`; with none held, a notify would be a
-                // syscall for nobody. And it comes after the unlock, so the GET it wakes
-                // does not wake only to wait for the lock we hold.
-                let get_held = state.get_pending;
-                drop(state);
-                if get_held {
-                    self.inner.ready.notify_all();
-                }
-                Ok(())
-            }
+            Transport::Polling => self.queue_for_poll(state, outgoing),
         }
+    }
+
+    /// Sends packets only if they can go out now, and drops them otherwise: Socket.IO's
+    /// `volatile` emits. Now means a polling session with a `GET` held (the packets answer
+    /// it), or a WebSocket with nothing unsent ahead of them (`outbox.rs`, rule 7); with no
+    /// `GET` held, or a backlog, they are dropped — never queued, so a client that was away
+    /// does not get a burst of stale news when it comes back. The reference server decides
+    /// the same way (`transport.writable`).
+    ///
+    /// # Errors
+    /// `Closed` once the session has ended.
+    pub fn send_volatile(&self, outgoing: &Outgoing) -> Result<VolatileSend, SendError> {
+        let state = self.lock();
+        if state.closed.is_some() {
+            return Err(SendError::Closed);
+        }
+        match &state.transport {
+            Transport::WebSocket(sender) => {
+                let sender = sender.clone();
+                drop(state);
+                sender.send_shared_volatile(outgoing.websocket_frames())
+            }
+            // During an upgrade the transport is still polling, and a held GET still
+            // answers with what is queued: the same rule holds.
+            Transport::Polling if state.get_pending => {
+                self.queue_for_poll(state, outgoing)?;
+                Ok(VolatileSend::Sent)
+            }
+            Transport::Polling => Ok(VolatileSend::Dropped),
+        }
+    }
+
+    /// Polling: appends the packets to the queue a `GET` collects, and wakes a held one.
+    fn queue_for_poll(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        outgoing: &Outgoing,
+    ) -> Result<(), SendError> {
+        let bytes: usize = outgoing.packets.iter().map(packet_size).sum();
+        if state.queued_bytes + bytes > self.inner.max_buffered {
+            // A client that stops polling would otherwise make us queue forever (until
+            // its ping timeout): like a WebSocket client past its backlog, it goes.
+            let queued = state.queued_bytes;
+            drop(state);
+            crate::log!(
+                "session {}: {queued} bytes wait for a GET, over the {} byte bound (closing)",
+                self.sid(),
+                self.inner.max_buffered
+            );
+            self.end(CloseReason::TransportError);
+            return Err(SendError::BacklogExceeded);
+        }
+        state.queued_bytes += bytes;
+        state.queue.extend(outgoing.packets.iter().cloned());
+        // Only a held GET waits on `ready`; with none held, a notify would be a
+        // syscall for nobody. And it comes after the unlock, so the GET it wakes
+        // does not wake only to wait for the lock we hold.
+        let get_held = state.get_pending;
+        drop(state);
+        if get_held {
+            self.inner.ready.notify_all();
+        }
+        Ok(())
     }
 
     /// Closes the session from the server's side; the first reason given is the one

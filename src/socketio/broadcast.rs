@@ -7,19 +7,32 @@
 //! leave out the socket itself. The packet is encoded once and its bytes shared by every
 //! recipient: one JSON serialisation per broadcast, and one frame encoding for all the
 //! WebSocket recipients (a polling recipient's packets are written into each poll's body).
+//!
+//! Flags change how the emit goes, as the reference's do: `.timeout(d)` then
+//! `.emit_with_ack(…)` asks every target for an answer and gathers them into one callback
+//! (`broadcast_ack.rs`); `.volatile()` drops the event for a target that cannot take it now
+//! (`volatile.rs`); `.local()` keeps it to this node, which on one node is every broadcast.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::broadcast_ack::{outgoing_with_id, AckTally, BroadcastAckResult};
 use super::namespace::Namespace;
-use super::socket::{encode_packet, Socket};
+use super::socket::{check_event_name, encode_packet, Socket};
+use crate::engineio::Outgoing;
 use crate::json::Value;
 use crate::socketio::packet::Packet;
 
-/// A choice of sockets in one namespace.
+/// A choice of sockets in one namespace, and how to emit to them.
 #[derive(Clone)]
 pub struct BroadcastOperator {
     namespace: Namespace,
     rooms: Vec<String>,
     except: Vec<String>,
     except_socket: Option<String>,
+    /// How long [`emit_with_ack`](BroadcastOperator::emit_with_ack) waits for the answers.
+    timeout: Option<Duration>,
+    volatile: bool,
 }
 
 impl BroadcastOperator {
@@ -29,6 +42,8 @@ impl BroadcastOperator {
             rooms: Vec::new(),
             except: Vec::new(),
             except_socket: None,
+            timeout: None,
+            volatile: false,
         }
     }
 
@@ -54,21 +69,92 @@ impl BroadcastOperator {
         self
     }
 
-    /// Emits the event to every chosen socket; returns how many that was.
+    /// How long [`emit_with_ack`](BroadcastOperator::emit_with_ack) waits for the answers
+    /// (`io.timeout(ms)`).
+    pub fn timeout(mut self, timeout: Duration) -> BroadcastOperator {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Drops the event for each chosen socket whose transport cannot take it now, rather
+    /// than queue it (`volatile.rs`).
+    pub fn volatile(mut self) -> BroadcastOperator {
+        self.volatile = true;
+        self
+    }
+
+    /// Keeps the broadcast to the sockets of this node (`io.local`). threadio is one node,
+    /// so every broadcast is local already: this changes nothing, and is here so that code
+    /// written for a cluster reads the same. It will mean something once an adapter links
+    /// several nodes, and broadcasts go to the sockets of all of them.
+    pub fn local(self) -> BroadcastOperator {
+        self
+    }
+
+    /// Emits the event to every chosen socket; returns how many it was sent to (with
+    /// [`volatile`](BroadcastOperator::volatile), those that could take it now).
     ///
     /// # Panics
     /// If `event` is a reserved name (see [`Socket::emit`]).
     pub fn emit(&self, event: &str, args: Vec<Value>) -> usize {
-        super::socket::check_event_name(event);
+        check_event_name(event);
         let targets = self.fetch_sockets();
         let outgoing = encode_packet(&Packet::event(self.namespace.name(), event, args, None));
         // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
         crate::websocket::cork::batch(|| {
+            targets
+                .iter()
+                .filter(|socket| self.deliver(socket, &outgoing))
+                .count()
+        })
+    }
+
+    /// Emits the event to every chosen socket, asking each to acknowledge it, and calls
+    /// `callback` exactly once: with every target's answer, or with the answers that came
+    /// and why the others did not (`broadcast_ack.rs`). With no target, at once, with none.
+    /// Returns how many sockets were asked.
+    ///
+    /// Set the wait first with [`timeout`](BroadcastOperator::timeout). Without one, no
+    /// answer is waited for and the callback gets a timeout at once: the reference times
+    /// out likewise (its types offer the callback only after `timeout()`).
+    ///
+    /// # Panics
+    /// If `event` is a reserved name (see [`Socket::emit`]).
+    pub fn emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        callback: impl FnOnce(BroadcastAckResult) + Send + 'static,
+    ) -> usize {
+        check_event_name(event);
+        let targets = self.fetch_sockets();
+        if targets.is_empty() {
+            callback(Ok(Vec::new()));
+            return 0;
+        }
+        let timeout = self.timeout.unwrap_or(Duration::ZERO);
+        let tally = AckTally::new(targets.len(), Box::new(callback));
+        let encoded = Packet::event(self.namespace.name(), event, args, None).encode_for_many_ids();
+        crate::websocket::cork::batch(|| {
             for socket in &targets {
-                socket.send_outgoing(&outgoing);
+                let tally = Arc::clone(&tally);
+                let settle = Box::new(move |outcome| tally.settle(outcome));
+                socket.send_awaiting_ack(timeout, settle, |id| {
+                    self.deliver(socket, &outgoing_with_id(&encoded, id));
+                });
             }
         });
         targets.len()
+    }
+
+    /// Hands the packets to one target, as the flags say; returns whether it took them.
+    fn deliver(&self, socket: &Socket, outgoing: &Outgoing) -> bool {
+        if self.volatile {
+            socket.send_outgoing_volatile(outgoing)
+        } else {
+            socket.send_outgoing(outgoing);
+            true
+        }
     }
 
     /// The chosen sockets.

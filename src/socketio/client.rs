@@ -26,6 +26,7 @@ use super::server::Io;
 use super::socket::{encode_packet, Socket};
 use crate::engineio::{self, CloseReason, Incoming, Outgoing, SessionHandler};
 use crate::json::Value;
+use crate::websocket::VolatileSend;
 
 /// What a client's sockets share: the session to send on, and the namespaces joined.
 pub(crate) struct ClientShared {
@@ -43,6 +44,12 @@ impl ClientShared {
     /// The request that opened the client's Engine.IO session.
     pub(crate) fn opening_request(&self) -> &engineio::OpeningRequest {
         self.engine.opening_request()
+    }
+
+    /// Sends only if the transport can take it now (a `volatile` emit); returns whether it
+    /// did. A closing session takes nothing, and its thread reports the end.
+    pub(crate) fn send_volatile(&self, outgoing: &Outgoing) -> bool {
+        matches!(self.engine.send_volatile(outgoing), Ok(VolatileSend::Sent))
     }
 
     /// The client's sockets, one per namespace joined.

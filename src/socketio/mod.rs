@@ -7,13 +7,16 @@
 //! [`Namespace`]. The socket runs the application's handlers (`socket.rs`) and answers
 //! acknowledgements (`ack.rs`). Emitting goes the other way: encode the packet once, pick
 //! the target sockets by room (`broadcast.rs`, `room.rs`), hand the bytes to each one's
-//! Engine.IO session. [`Io`] (`server.rs`) ties it to an HTTP router, and makes the children
-//! of dynamic namespaces (`Io::of_matching`). `handshake.rs` is what a socket knows of the
-//! request that opened its client's session.
+//! Engine.IO session — and, for a broadcast asking for acknowledgements, gather the answers
+//! into one callback (`broadcast_ack.rs`); a `volatile` emit is dropped for a client that
+//! cannot take it now (`volatile.rs`). [`Io`] (`server.rs`) ties it to an HTTP router, and
+//! makes the children of dynamic namespaces (`Io::of_matching`). `handshake.rs` is what a
+//! socket knows of the request that opened its client's session.
 
 pub mod ack;
 mod binary;
 pub mod broadcast;
+pub mod broadcast_ack;
 mod client;
 pub mod handshake;
 pub mod namespace;
@@ -21,11 +24,14 @@ pub mod packet;
 pub mod room;
 pub mod server;
 pub mod socket;
+pub mod volatile;
 
 pub use ack::{Ack, AckError};
 pub use broadcast::BroadcastOperator;
+pub use broadcast_ack::{BroadcastAckError, BroadcastAckResult};
 pub use handshake::Handshake;
 pub use namespace::{ConnectError, Namespace};
 pub use room::RoomError;
 pub use server::{Io, IoConfig, NamespaceMatcher};
 pub use socket::Socket;
+pub use volatile::VolatileEmitter;

@@ -7,6 +7,13 @@
 //! handlers. Namespaces exist once the server names them (`io.of("/chat")`); a CONNECT to
 //! any other gets CONNECT_ERROR `{"message":"Invalid namespace"}`, as the reference does.
 //!
+//! Server-side emits (`server_side_emit`, `on_server_side_emit`) are messages between the
+//! nodes of a cluster, through an adapter (Redis, say): they reach the handlers of the
+//! *other* nodes, never this one's. threadio is one node with no adapter yet, so they reach
+//! nobody: an emit is dropped, its ack form is answered at once with no responses (the
+//! reference's cluster adapter does both alike when it is the only node), and a handler is
+//! accepted and never called. Code written for a cluster so runs unchanged on one node.
+//!
 //! Locks: the sockets and rooms of a namespace sit behind one `RwLock` (`Members`). A
 //! broadcast takes it for reading only to pick its targets, then lets go before sending;
 //! join, leave, connect and disconnect take it for writing, briefly. Asking whether a socket
@@ -16,9 +23,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+use std::time::Duration;
+
 use super::broadcast::BroadcastOperator;
+use super::broadcast_ack::BroadcastAckResult;
 use super::room::{RoomError, Rooms};
-use super::socket::Socket;
+use super::socket::{check_event_name, Socket};
 use crate::json::Value;
 
 /// A middleware's refusal: the client's `connect_error` gets `message` and `data`.
@@ -175,6 +185,62 @@ impl Namespace {
     /// Targets every socket but those in `room`.
     pub fn except(&self, room: impl Into<String>) -> BroadcastOperator {
         self.all().except(room)
+    }
+
+    /// Every socket of the namespace, with a wait for acknowledgements (chain
+    /// `.emit_with_ack()`; see [`BroadcastOperator::emit_with_ack`]).
+    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
+        self.all().timeout(timeout)
+    }
+
+    /// Every socket of the namespace, each sent to only if it can take the event now
+    /// ([`BroadcastOperator::volatile`]).
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.all().volatile()
+    }
+
+    /// Every socket of the namespace on this node, which is every socket
+    /// ([`BroadcastOperator::local`]).
+    pub fn local(&self) -> BroadcastOperator {
+        self.all().local()
+    }
+
+    /// Sends event `event` to the other nodes of a cluster, for their
+    /// [`on_server_side_emit`](Namespace::on_server_side_emit) handlers. On one node there
+    /// are none: nothing runs, here or anywhere (see the module's header).
+    ///
+    /// # Panics
+    /// If `event` is reserved, as the reference throws.
+    pub fn server_side_emit(&self, event: &str, args: Vec<Value>) {
+        check_event_name(event);
+        let _ = args; // no other node to take them
+    }
+
+    /// As [`server_side_emit`](Namespace::server_side_emit), asking each other node to
+    /// answer within `timeout`: `callback` gets one response per other node, or the
+    /// responses that came with [`BroadcastAckError::Timeout`](super::BroadcastAckError).
+    /// On one node there is nobody to wait for, so it runs at once, on this thread, with
+    /// `Ok` of no responses — as the reference's cluster adapter answers when it is alone.
+    ///
+    /// # Panics
+    /// If `event` is reserved.
+    pub fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        timeout: Duration,
+        callback: impl FnOnce(BroadcastAckResult) + Send + 'static,
+    ) {
+        check_event_name(event);
+        let _ = (args, timeout); // no other node to ask, nor to wait for
+        callback(Ok(Vec::new()));
+    }
+
+    /// Handles the server-side emits of the other nodes of a cluster (`nsp.on(event, …)`
+    /// for server-side events in JavaScript): the event's name and arguments. On one node
+    /// none come, so the handler is never called, and is not kept (see the module's header).
+    pub fn on_server_side_emit(&self, handler: impl Fn(&str, Vec<Value>) + Send + Sync + 'static) {
+        drop(handler);
     }
 
     /// Every socket of the namespace, as a broadcast target.

@@ -202,6 +202,13 @@ impl Packet {
     /// must start with `/` and hold no `,`, which ends it on the wire; namespaces that came
     /// from [`decode`] always do.
     pub fn encode(&self) -> (String, Vec<Vec<u8>>) {
+        let (text, _, attachments) = self.encode_marking_id();
+        (text, attachments)
+    }
+
+    /// As [`Packet::encode`], and also where the ack id starts in the text (or would, if
+    /// the packet has none).
+    fn encode_marking_id(&self) -> (String, usize, Vec<Vec<u8>>) {
         debug_assert!(
             (self.namespace.is_empty() || self.namespace.starts_with('/'))
                 && !self.namespace.contains(','),
@@ -226,6 +233,7 @@ impl Packet {
             text.push_str(&self.namespace);
             text.push(',');
         }
+        let id_at = text.len();
         if let Some(id) = self.id {
             let _ = write!(text, "{id}");
         }
@@ -233,7 +241,42 @@ impl Packet {
         if let Some(value) = with_placeholders.as_ref().or(self.data.as_ref()) {
             json::write(value, &mut text);
         }
-        (text, attachments)
+        (text, id_at, attachments)
+    }
+
+    /// The packet encoded once for many recipients that each get their own ack id: a
+    /// broadcast asking every client for an answer. The id goes between the header and the
+    /// JSON (`2/chat,<id>["ask"]`), so the JSON is written once and each recipient's text is
+    /// a copy with its id spliced in.
+    pub(crate) fn encode_for_many_ids(&self) -> EncodedForIds {
+        debug_assert!(self.id.is_none(), "the ids are given per recipient");
+        let (text, id_at, attachments) = self.encode_marking_id();
+        EncodedForIds {
+            text,
+            id_at,
+            attachments,
+        }
+    }
+}
+
+/// A packet encoded without its ack id, for [`Packet::encode_for_many_ids`].
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedForIds {
+    text: String,
+    /// Where the id goes in `text`.
+    id_at: usize,
+    attachments: Vec<Vec<u8>>,
+}
+
+impl EncodedForIds {
+    /// The wire text with `id` in place, and the attachments, as [`Packet::encode`] gives them.
+    pub(crate) fn with_id(&self, id: u64) -> (String, Vec<Vec<u8>>) {
+        let (header, json) = self.text.split_at(self.id_at);
+        let mut text = String::with_capacity(self.text.len() + 20);
+        text.push_str(header);
+        let _ = write!(text, "{id}");
+        text.push_str(json);
+        (text, self.attachments.clone())
     }
 }
 
@@ -982,5 +1025,22 @@ mod tests {
             assert_eq!(kind.is_binary(), digit == '5' || digit == '6');
         }
         assert_eq!(PacketType::from_digit('7'), None);
+    }
+
+    #[test]
+    fn one_encoding_for_many_ids_is_each_packet_as_encode_writes_it() {
+        let bytes = Value::Binary(vec![1, 2]);
+        let cases = [
+            ("/", vec![Value::from("a,b[c")]),
+            ("/a[b", vec![Value::from(1)]), // a namespace may hold a `[`
+            ("/chat", vec![bytes.clone(), Value::from("x")]),
+        ];
+        for (namespace, args) in cases {
+            let once = Packet::event(namespace, "ask", args.clone(), None).encode_for_many_ids();
+            for id in [0, 7, 1234] {
+                let expected = Packet::event(namespace, "ask", args.clone(), Some(id)).encode();
+                assert_eq!(once.with_id(id), expected, "{namespace} with id {id}");
+            }
+        }
     }
 }

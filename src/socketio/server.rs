@@ -22,6 +22,7 @@ use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 use super::broadcast::BroadcastOperator;
+use super::broadcast_ack::BroadcastAckResult;
 use super::client::Client;
 use super::namespace::{ConnectError, Middleware, Namespace};
 use super::packet::Limits;
@@ -331,6 +332,50 @@ impl Io {
     /// Targets the main namespace's sockets except those in `room`.
     pub fn except(&self, room: impl Into<String>) -> BroadcastOperator {
         self.sockets().except(room)
+    }
+
+    /// The main namespace's sockets, with a wait for acknowledgements:
+    /// `io.timeout(d).emit_with_ack(event, args, |answers| …)` (see
+    /// [`BroadcastOperator::emit_with_ack`]).
+    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
+        self.sockets().timeout(timeout)
+    }
+
+    /// The main namespace's sockets, each sent to only if it can take the event now
+    /// ([`BroadcastOperator::volatile`]).
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.sockets().volatile()
+    }
+
+    /// The main namespace's sockets on this node, which is all of them
+    /// ([`BroadcastOperator::local`]).
+    pub fn local(&self) -> BroadcastOperator {
+        self.sockets().local()
+    }
+
+    /// Sends event `event` to the other nodes of a cluster
+    /// ([`Namespace::server_side_emit`]): on one node, to nobody.
+    ///
+    /// # Panics
+    /// If `event` is reserved.
+    pub fn server_side_emit(&self, event: &str, args: Vec<Value>) {
+        self.sockets().server_side_emit(event, args);
+    }
+
+    /// As [`Io::server_side_emit`], with the other nodes' answers
+    /// ([`Namespace::server_side_emit_with_ack`]): on one node, none, at once.
+    ///
+    /// # Panics
+    /// If `event` is reserved.
+    pub fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        timeout: Duration,
+        callback: impl FnOnce(BroadcastAckResult) + Send + 'static,
+    ) {
+        self.sockets()
+            .server_side_emit_with_ack(event, args, timeout, callback);
     }
 
     /// The sockets of the main namespace.

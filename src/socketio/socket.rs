@@ -19,13 +19,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::ack::{Ack, AckError, PendingAcks};
+use super::ack::{Ack, AckCallback, AckError, PendingAcks};
 use super::broadcast::BroadcastOperator;
 use super::client::ClientShared;
 use super::handshake::Handshake;
 use super::namespace::Namespace;
 use super::packet::{Packet, RESERVED_EVENTS};
 use super::room::RoomError;
+use super::volatile::VolatileEmitter;
 use crate::engineio::{self, Outgoing};
 use crate::json::Value;
 
@@ -265,6 +266,12 @@ impl Socket {
         self.broadcast().except(room)
     }
 
+    /// Emits that are dropped, not queued, when this client cannot take them now
+    /// (`socket.volatile.emit(…)` in JavaScript; see `volatile.rs`).
+    pub fn volatile(&self) -> VolatileEmitter<'_> {
+        VolatileEmitter::new(self)
+    }
+
     /// Disconnects this socket from its namespace; the client sees `io server disconnect`.
     /// With `close`, every namespace of this client is disconnected the same way and then
     /// the connection itself is closed, as the reference's `disconnect(true)` does.
@@ -395,6 +402,39 @@ impl Socket {
 
     fn send_packet_anyway(&self, packet: &Packet) {
         self.inner.client.send(&encode_packet(packet));
+    }
+
+    /// Waits for the client's answer to an event that `send` puts on the wire under the id
+    /// it is given, as [`Socket::emit_with_ack`] does, for an event its caller encodes: a
+    /// broadcast writes its JSON once and each socket's own id into a copy
+    /// (`broadcast_ack.rs`). `callback` runs exactly once: answer, timeout or disconnect.
+    pub(crate) fn send_awaiting_ack(
+        &self,
+        timeout: Duration,
+        callback: AckCallback,
+        send: impl FnOnce(u64),
+    ) {
+        let registered = lock(&self.inner.acks).register(callback);
+        let id = match registered {
+            Ok(id) => id,
+            Err(callback) => return callback(Err(AckError::Disconnected)),
+        };
+        send(id);
+        let socket = Arc::downgrade(&self.inner);
+        crate::timer::schedule(Instant::now() + timeout, move || {
+            let callback = socket
+                .upgrade()
+                .and_then(|inner| lock(&inner.acks).take(id));
+            if let Some(callback) = callback {
+                callback(Err(AckError::Timeout));
+            }
+        });
+    }
+
+    /// Sends packets only if this client's transport can take them now (`volatile.rs`);
+    /// returns whether it did.
+    pub(crate) fn send_outgoing_volatile(&self, outgoing: &Outgoing) -> bool {
+        self.connected() && self.inner.client.send_volatile(outgoing)
     }
 
     /// Sends packets encoded once for many sockets (a broadcast).

@@ -36,5 +36,5 @@ pub use connection::{WebSocket, WebSocketConfig, WsError};
 pub use frame::{CloseCode, Frame, FrameError, OpCode, Role};
 pub use handshake::OriginPolicy;
 pub use message::Message;
-pub use outbox::SendError;
+pub use outbox::{SendError, VolatileSend};
 pub use sender::{FrameBuffer, Sender, SharedFrame};

@@ -33,6 +33,10 @@
 //! 6. A thread that still has input to read may hold its frames back and write them all at
 //!    once before it blocks (`cork.rs`, where its WebSocket allows it): one `writev` for a
 //!    burst instead of one per frame.
+//! 7. A *volatile* frame (Socket.IO's `volatile` flag) is sent only if it would not wait
+//!    behind earlier frames: with unsent bytes ahead of it that are being written or are
+//!    stuck (not merely held back by rule 6), it is dropped, never queued. The reference
+//!    server asks the same of its transport (`transport.writable`: no write in flight).
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
@@ -83,6 +87,15 @@ impl std::fmt::Display for SendError {
 }
 
 impl std::error::Error for SendError {}
+
+/// What became of a volatile frame (rule 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolatileSend {
+    /// Nothing was waiting ahead of it: it was queued and is on its way like any other.
+    Sent,
+    /// Earlier frames were still unsent: it was dropped.
+    Dropped,
+}
 
 /// Whether a thread is inside a write on this socket right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +236,37 @@ impl Outbox {
             );
             return Err(SendError::BacklogExceeded);
         }
+        self.push_and_write(state, frame)
+    }
+
+    /// Sends a frame only if nothing unsent is ahead of it (rule 7); otherwise drops it.
+    /// From any thread, never blocking longer than [`Outbox::send`].
+    ///
+    /// # Errors
+    /// `Closed` after a close frame or once the connection is gone.
+    pub fn send_volatile(self: &Arc<Self>, frame: FrameBytes) -> Result<VolatileSend, SendError> {
+        let state = self.lock();
+        if state.phase != Phase::Open {
+            return Err(SendError::Closed);
+        }
+        // Bytes held back by a thread's hold round (rule 6) go out when it releases, with no
+        // wait on the client: they are no backlog. Bytes with a writer on them are (the
+        // reference's "write in flight"), and so are bytes left for the drainer.
+        let backlogged =
+            state.backlog > 0 && (state.writer == Writer::Busy || state.held_in.is_none());
+        if backlogged {
+            return Ok(VolatileSend::Dropped);
+        }
+        self.push_and_write(state, frame)?;
+        Ok(VolatileSend::Sent)
+    }
+
+    /// Queues `frame`, then holds it (rule 6) or writes it for one turn (rules 1–2).
+    fn push_and_write<'a>(
+        self: &'a Arc<Self>,
+        mut state: MutexGuard<'a, State>,
+        frame: FrameBytes,
+    ) -> Result<(), SendError> {
         self.push(&mut state, frame);
         if self.hold(&mut state) {
             return Ok(());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::frame::{CloseCode, Frame, Header, OpCode, Role};
 use super::message::Message;
-use super::outbox::{FrameBytes, Outbox, SendError};
+use super::outbox::{FrameBytes, Outbox, SendError, VolatileSend};
 
 /// Sends messages to one WebSocket from any thread. Clone it freely.
 #[derive(Debug, Clone)]
@@ -104,6 +104,21 @@ impl Sender {
             return Err(SendError::Closed);
         }
         self.outbox.send(FrameBytes::Shared(Arc::clone(&frame.0)))
+    }
+
+    /// Sends a frame encoded once for many recipients only if it would go out now, behind
+    /// no unsent bytes; otherwise drops it (`outbox.rs`, rule 7). For Socket.IO's
+    /// `volatile` emits: news that is worthless once late.
+    ///
+    /// # Errors
+    /// As [`Sender::send_shared`], but never `BacklogExceeded`: a client behind is not sent
+    /// to, so it cannot pass its bound here.
+    pub fn send_shared_volatile(&self, frame: &SharedFrame) -> Result<VolatileSend, SendError> {
+        if self.role == Role::Client {
+            return Err(SendError::Closed);
+        }
+        self.outbox
+            .send_volatile(FrameBytes::Shared(Arc::clone(&frame.0)))
     }
 
     /// Starts the close handshake (RFC 6455 §7.1.2): sends a close frame with `code`. The

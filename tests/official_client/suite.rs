@@ -11,7 +11,9 @@ use common::{node_client, start, Journal, NodeClient};
 use threadio::engineio::EngineConfig;
 use threadio::http::{Router, RunningServer};
 use threadio::json::Value;
-use threadio::socketio::{AckError, BroadcastOperator, ConnectError, Io, IoConfig, Socket};
+use threadio::socketio::{
+    AckError, BroadcastAckError, BroadcastOperator, ConnectError, Io, IoConfig, Socket,
+};
 
 /// One server for one test.
 struct Harness {
@@ -99,6 +101,7 @@ fn interop_io(config: IoConfig) -> (Io, Arc<Journal>) {
         socket.emit("welcome", vec![socket.id().into()]);
         on_events_and_acks(socket, &main_journal);
         on_rooms(socket, &main_io);
+        on_broadcast_acks(socket, &main_io, &main_journal);
         on_data_and_any(socket);
         on_server_operations(socket, &main_io);
         on_disconnect_requests(socket);
@@ -299,6 +302,44 @@ fn on_rooms(socket: &Socket, io: &Io) {
     });
 }
 
+/// `ask-many`: a broadcast asking every target for an ack. Its arguments: who (`room` and
+/// the room's name, `others` for `socket.broadcast()`, `all` for the namespace's
+/// `timeout`), the timeout in ms, the event, then the event's arguments. The asker then gets
+/// `answers` with the outcome (`ok`, `timeout`, `disconnected`) and the responses, and the
+/// journal `<name> broadcast ack <event>: <outcome> <count>`.
+fn on_broadcast_acks(socket: &Socket, io: &Io, journal: &Arc<Journal>) {
+    let (io, journal) = (io.clone(), Arc::clone(journal));
+    socket.on("ask-many", move |socket, args, _| {
+        let mut args = args.into_iter();
+        let who = args.next().and_then(|w| w.as_str().map(String::from));
+        let room = args.next().and_then(|r| r.as_str().map(String::from));
+        let millis = args.next().and_then(|ms| ms.as_i64()).unwrap_or(1000);
+        let event = args.next().and_then(|e| e.as_str().map(String::from));
+        let event = event.unwrap_or_else(|| "poll".into());
+        let timeout = Duration::from_millis(millis.max(0) as u64);
+        let targets = match who.as_deref() {
+            Some("room") => io.to(room.unwrap_or_default()).timeout(timeout),
+            Some("others") => socket.broadcast().timeout(timeout),
+            _ => io.sockets().timeout(timeout),
+        };
+        let (asker, journal, asked) = (socket.clone(), Arc::clone(&journal), event.clone());
+        targets.emit_with_ack(&event, args.collect(), move |outcome| {
+            let (word, responses) = match outcome {
+                Ok(responses) => ("ok", responses),
+                Err(BroadcastAckError::Timeout { responses }) => ("timeout", responses),
+                Err(BroadcastAckError::Disconnected { responses, .. }) => {
+                    ("disconnected", responses)
+                }
+            };
+            let count = responses.len();
+            let responses = Value::Array(responses.into_iter().map(Value::Array).collect());
+            asker.emit("answers", vec![word.into(), responses]);
+            let name = name_of(&asker);
+            journal.write(format!("{name} broadcast ack {asked}: {word} {count}"));
+        });
+    });
+}
+
 /// The arguments after the first (the room), to pass on.
 fn after_first(args: &[Value]) -> Vec<Value> {
     args.get(1..).unwrap_or_default().to_vec()
@@ -456,6 +497,34 @@ fn rooms_to_except_broadcast_and_io_emit_reach_exactly_their_targets() {
             "7 io.to(red).to(blue)"
         ])
     );
+}
+
+#[test]
+fn broadcast_acks_gather_every_answer_or_time_out_with_those_that_came() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("broadcast_acks");
+    assert_eq!(
+        observed["room"]["responses"],
+        serde_json::json!([["a", 1], ["b", 2], ["c", 3]])
+    );
+    assert_eq!(
+        observed["quiet"],
+        serde_json::json!({"outcome": "timeout", "responses": [["a"], ["b"]]})
+    );
+    assert!(observed["quietWaitedMs"].as_u64() >= Some(550), "{observed}");
+    assert_eq!(
+        observed["others"]["responses"],
+        serde_json::json!([["a", 1], ["c", 3]])
+    );
+    assert_eq!(observed["all"]["responses"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        observed["nobody"],
+        serde_json::json!({"outcome": "ok", "responses": []})
+    );
+    server.expect_journal("a broadcast ack poll: ok 3");
+    server.expect_journal("a broadcast ack poll-quiet: timeout 2");
 }
 
 #[test]
