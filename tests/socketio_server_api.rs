@@ -293,3 +293,23 @@ fn a_child_namespace_lives_while_it_has_sockets_and_a_refused_connect_leaves_non
         r#"44/nowhere,{"message":"Invalid namespace"}"#
     );
 }
+
+#[test]
+fn io_sockets_join_leave_and_disconnect_act_on_every_socket_of_the_main_namespace() {
+    let io = Io::new();
+    let server = serve(&io);
+    let mut ann = join_main(server.addr());
+    let mut bob = join_main(server.addr());
+    assert!(common::wait_until(READ_TIMEOUT, || io.sockets().len() == 2));
+
+    assert_eq!(io.sockets_join("everyone"), 2);
+    io.to("everyone").emit("hello", vec!["all".into()]);
+    assert_eq!(read_text(&mut ann), r#"42["hello","all"]"#);
+    assert_eq!(read_text(&mut bob), r#"42["hello","all"]"#);
+    io.sockets_leave("everyone");
+    assert_eq!(io.to("everyone").emit("hello", vec!["nobody".into()]), 0);
+
+    io.disconnect_sockets(false);
+    assert_eq!(read_text(&mut ann), "41");
+    assert_eq!(read_text(&mut bob), "41");
+}

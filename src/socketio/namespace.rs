@@ -248,6 +248,23 @@ impl Namespace {
         BroadcastOperator::new(self.clone())
     }
 
+    /// Puts every socket of the namespace in `room` (`namespace.socketsJoin`); returns how
+    /// many are in it now. Target fewer with `to(…)`/`except(…)` first.
+    pub fn sockets_join(&self, room: &str) -> usize {
+        self.all().sockets_join(room)
+    }
+
+    /// Takes every socket of the namespace out of `room` (`namespace.socketsLeave`).
+    pub fn sockets_leave(&self, room: &str) {
+        self.all().sockets_leave(room)
+    }
+
+    /// Disconnects every socket of the namespace (`namespace.disconnectSockets`); with
+    /// `close`, their whole connections too.
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.all().disconnect_sockets(close)
+    }
+
     /// The sockets connected to this namespace.
     pub fn fetch_sockets(&self) -> Vec<Socket> {
         self.all().fetch_sockets()

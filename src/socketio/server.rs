@@ -378,6 +378,22 @@ impl Io {
             .server_side_emit_with_ack(event, args, timeout, callback);
     }
 
+    /// Puts every socket of the main namespace in `room` (`io.socketsJoin`).
+    pub fn sockets_join(&self, room: &str) -> usize {
+        self.sockets().sockets_join(room)
+    }
+
+    /// Takes every socket of the main namespace out of `room` (`io.socketsLeave`).
+    pub fn sockets_leave(&self, room: &str) {
+        self.sockets().sockets_leave(room)
+    }
+
+    /// Disconnects every socket of the main namespace (`io.disconnectSockets`); with
+    /// `close`, their whole connections too.
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.sockets().disconnect_sockets(close)
+    }
+
     /// The sockets of the main namespace.
     pub fn fetch_sockets(&self) -> Vec<Socket> {
         self.sockets().fetch_sockets()
