@@ -13,6 +13,7 @@ pub mod ack;
 mod binary;
 pub mod broadcast;
 mod client;
+pub mod disconnect_reason;
 pub mod namespace;
 pub mod packet;
 pub mod room;
@@ -21,6 +22,7 @@ pub mod socket;
 
 pub use ack::{Ack, AckError};
 pub use broadcast::BroadcastOperator;
+pub use disconnect_reason::DisconnectReason;
 pub use namespace::{ConnectError, Namespace};
 pub use room::RoomError;
 pub use server::{Io, IoConfig};

@@ -7,7 +7,7 @@
 //! and emit to it from any thread; the bytes go out through the Engine.IO session's
 //! transport (`engineio::Socket`).
 //!
-//! Disconnect, whatever its cause (`../shared/docs/protocol.md` §3 lists the reasons), runs the same steps:
+//! Disconnect, whatever its cause ([`DisconnectReason`] lists them), runs the same steps:
 //! `disconnecting` handlers (the socket's rooms still visible), leave every room,
 //! pending acks fail, `disconnect` handlers, and the handlers are dropped (they may hold
 //! clones of the socket: dropping them breaks that cycle; handlers added after that, or by a
@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use super::ack::{Ack, AckError, PendingAcks};
 use super::broadcast::BroadcastOperator;
 use super::client::ClientShared;
+use super::disconnect_reason::DisconnectReason;
 use super::namespace::Namespace;
 use super::packet::{Packet, RESERVED_EVENTS};
 use super::room::RoomError;
@@ -33,7 +34,7 @@ pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Ack) + Send + Sync>;
 /// Sees every event first: the socket, the event's name, its arguments.
 pub type AnyHandler = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
 /// Runs at disconnect, with the reason.
-pub type DisconnectHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
+pub type DisconnectHandler = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
 
 #[derive(Default)]
 struct Handlers {
@@ -153,7 +154,10 @@ impl Socket {
     }
 
     /// Runs as the socket disconnects, while its rooms are still visible.
-    pub fn on_disconnecting(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
+    pub fn on_disconnecting(
+        &self,
+        handler: impl Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
+    ) {
         let mut handlers = lock(&self.inner.handlers);
         if !handlers.finished {
             handlers.disconnecting.push(Arc::new(handler));
@@ -161,7 +165,10 @@ impl Socket {
     }
 
     /// Runs once the socket has disconnected, with the reason.
-    pub fn on_disconnect(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
+    pub fn on_disconnect(
+        &self,
+        handler: impl Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
+    ) {
         let mut handlers = lock(&self.inner.handlers);
         if !handlers.finished {
             handlers.disconnect.push(Arc::new(handler));
@@ -278,7 +285,7 @@ impl Socket {
         if self.inner.connected.swap(false, Ordering::SeqCst) {
             self.send_packet_anyway(&Packet::disconnect(self.namespace().name()));
             self.inner.client.forget(self.namespace().name());
-            self.finish("server namespace disconnect");
+            self.finish(DisconnectReason::ServerNamespaceDisconnect);
         }
     }
 
@@ -334,14 +341,14 @@ impl Socket {
     }
 
     /// The client left this namespace, or its connection ended.
-    pub(crate) fn on_client_gone(&self, reason: &str) {
+    pub(crate) fn on_client_gone(&self, reason: DisconnectReason) {
         if self.inner.connected.swap(false, Ordering::SeqCst) {
             self.finish(reason);
         }
     }
 
     /// The disconnect steps, in the reference's order.
-    fn finish(&self, reason: &str) {
+    fn finish(&self, reason: DisconnectReason) {
         let disconnecting = lock(&self.inner.handlers).disconnecting.clone();
         self.guarded("disconnecting", || {
             disconnecting.iter().for_each(|h| h(self, reason))
