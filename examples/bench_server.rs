@@ -167,7 +167,7 @@ fn socketio(app: &mut Router) {
         socket.on("echo", |socket, args, _ack| socket.emit("echo", args));
         let to_all = everyone.clone();
         socket.on("chat", move |_socket, args, _ack| {
-            to_all.emit("chat", args);
+            to_all.emit("chat", args.into_vec());
         });
         socket.on("join", |socket, args, ack| {
             let room = args.first().and_then(Value::as_str);

@@ -58,7 +58,7 @@ fn start_server_with(config: IoConfig) -> (RunningServer, Io, Arc<Journal>) {
         });
         let all = all.clone();
         socket.on("shout", move |_, args, _| {
-            all.emit("shout", args);
+            all.emit("shout", args.into_vec());
         });
     });
     let mut router = Router::new();

@@ -379,7 +379,10 @@ mod tests {
             "at [2]: expected a string, found nothing (undefined)"
         );
         let anything = Value::from_missing("").unwrap_err();
-        assert_eq!(anything.expected, "a value", "Value takes null, so no type to name");
+        assert_eq!(
+            anything.expected, "a value",
+            "Value takes null, so no type to name"
+        );
     }
 
     #[test]

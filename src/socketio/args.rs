@@ -4,7 +4,7 @@
 //! (Socket.IO v5 "Packet encoding": an EVENT's data is an array, the event's name and then
 //! its arguments; an ACK's data is the array of the answer's arguments).
 //!
-//! Where it sits: `socket.rs` cuts the name off an EVENT and hands listeners the rest as
+//! Where it sits: `listeners.rs` cuts the name off an EVENT and hands listeners the rest as
 //! `Args`; the client's answer to `emit_with_ack` comes as `Args` too. Each argument is read
 //! with `json::FromValue`, whose choices (JavaScript's one number type, `null` as `None`)
 //! are explained in `json/convert.rs`.

@@ -9,7 +9,7 @@
 //! let io = Io::new();
 //! io.of("/").on_connection(|socket| {
 //!     socket.on("chat", |socket, args, _ack| {
-//!         socket.broadcast().emit("chat", args);
+//!         socket.broadcast().emit("chat", args.into_vec());
 //!     });
 //! });
 //! let mut app = Router::new();
