@@ -61,6 +61,12 @@ impl BroadcastOperator {
     pub fn emit(&self, event: &str, args: Vec<Value>) -> usize {
         super::socket::check_event_name(event);
         let targets = self.fetch_sockets();
+        // Each target's `on_any_outgoing` sees the event, as the reference's adapter shows
+        // every broadcast to each target's outgoing listeners: a lock and an empty list's
+        // clone per target when nobody listens.
+        for socket in &targets {
+            socket.notify_outgoing(event, &args);
+        }
         let outgoing = encode_packet(&Packet::event(self.namespace.name(), event, args, None));
         // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
         crate::websocket::cork::batch(|| {

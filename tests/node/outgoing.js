@@ -1,5 +1,6 @@
 // onAnyOutgoing on the server: it sees each event the server emits to this socket
-// (`emit`, and `emit_with_ack` with the event it asks with), but not acknowledgements.
+// (`emit`, `emit_with_ack` with the event it asks with, and a broadcast that reaches it),
+// but not acknowledgements.
 "use strict";
 
 const { scenario, ask, connect, once, check } = require("./scenario");
@@ -14,10 +15,15 @@ scenario("outgoing", async (url) => {
   const replied = once(socket, "ack-reply");
   socket.emit("ask", "question", 2000); // the server asks, then emits "ack-reply"
   await replied;
+  const other = await connect(url, { auth: { name: "other" } });
+  const broadcast = once(socket, "room-msg");
+  await ask(other, "all", "hello"); // io.emit: a broadcast to both
+  await broadcast;
 
   const [outgoing] = await ask(socket, "outgoing"); // answered by an ack, not an event
-  check(outgoing, ["echo", "question", "ack-reply"], "the events onAnyOutgoing saw");
+  check(outgoing, ["echo", "question", "ack-reply", "room-msg"], "the events onAnyOutgoing saw");
 
   socket.disconnect();
+  other.disconnect();
   return { outgoing };
 });

@@ -628,6 +628,6 @@ fn on_any_outgoing_sees_what_the_server_emits_to_the_socket() {
     let observed = server.run("outgoing");
     assert_eq!(
         observed["outgoing"],
-        serde_json::json!(["echo", "question", "ack-reply"])
+        serde_json::json!(["echo", "question", "ack-reply", "room-msg"])
     );
 }
