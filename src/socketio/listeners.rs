@@ -94,6 +94,9 @@ impl std::error::Error for EventRefusal {}
 /// there goes up to the process, so what to do with the error is ours to choose: one log
 /// line naming the socket, the event and the error. The socket stays connected (only a
 /// panic disconnects it) and the event's other listeners still run.
+///
+/// The price of the choice: a listener whose body only panics (`|_, _, _| todo!()`) has no
+/// return type to infer, and the compiler asks for one; `|_, _, _| -> () { todo!() }`.
 pub trait ListenerOutcome {
     /// Logs the failure, if it is one, of `socket`'s listener of `event`.
     fn report(self, socket: &Socket, event: &str);
