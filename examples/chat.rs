@@ -33,7 +33,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use threadio::http::{Router, Server, ServerConfig, StaticFiles};
 use threadio::json::Value;
-use threadio::socketio::{ConnectError, Io, Socket};
+use threadio::socketio::{ArgsError, ConnectError, Io, Socket};
 
 // `pub`: src/main.rs, which borrows this file, takes its command line from here too.
 #[path = "cli/flags.rs"]
@@ -86,10 +86,14 @@ pub fn attach(io: &Io) {
 /// One chat member. Every handler runs on this client's own thread, in the order the client
 /// sent its events, so a `join` is always handled before the `chat` that follows it.
 fn member(socket: &Socket, undelivered: &Undelivered) {
-    socket.on("join", |socket, args, ack| {
-        let (Some(nick), Some(room)) = (str_arg(&args, 0), str_arg(&args, 1)) else {
-            return;
-        };
+    // A listener may return a Result: `?` on arguments that are not what it expects logs
+    // the mismatch ("argument 2: expected a string, found a number") and drops the event.
+    socket.on("join", |socket, args, ack| -> Result<(), ArgsError> {
+        let (nick, room): (String, String) = args.parse()?;
+        let (nick, room) = (nick.as_str(), room.as_str());
+        if nick.is_empty() || room.is_empty() {
+            return Ok(());
+        }
         let too_long = room.chars().count() > MAX_ROOM_NAME || nick.chars().count() > MAX_NICK;
         let joined = if too_long {
             Err(format!(
@@ -100,26 +104,21 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
         };
         if let Err(error) = joined {
             // The page shows why in the room it tried to join (chat.js `joined`).
-            ack.send(vec![Value::object([
-                ("room", room),
-                ("error", error.as_str()),
-            ])]);
-            return;
+            ack.send((Value::object([("room", room), ("error", error.as_str())]),));
+            return Ok(());
         }
         socket.set_data(Value::object([("nick", nick)]));
         let members = members(socket, room, None);
-        ack.send(vec![Value::object([
-            ("room", room.into()),
-            ("members", members),
-        ])]);
+        ack.send((Value::object([("room", room.into()), ("members", members)]),));
         announce(socket, room, "joined", None);
+        Ok(())
     });
 
-    socket.on("leave", |socket, args, _ack| {
-        if let Some(room) = str_arg(&args, 0) {
-            socket.leave(room);
-            announce(socket, room, "left", None);
-        }
+    socket.on("leave", |socket, args, _ack| -> Result<(), ArgsError> {
+        let (room,): (String,) = args.parse()?;
+        socket.leave(&room);
+        announce(socket, &room, "left", None);
+        Ok(())
     });
 
     // The first tick: the ack says the server has the message. The second comes only when
@@ -159,7 +158,7 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
             ("text", text.into()),
             ("at", at.into()),
         ]);
-        ack.send(vec![Value::object([("id", id)])]);
+        ack.send((Value::object([("id", id)]),));
         if socket.to(room).emit("chat", vec![out]) == 0 {
             let mut pending = pending.lock().expect("undelivered lock poisoned");
             pending.1.remove(&id); // nobody else is in the room: no second tick will come
@@ -190,18 +189,18 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
         };
         // Outside the lock: an emit writes to a socket, and a slow one must not stall others.
         if let Some(sender) = sender.and_then(|sid| socket.namespace().socket(&sid)) {
-            sender.emit("delivered", vec![Value::object([("id", id)])]);
+            sender.emit("delivered", (Value::object([("id", id)]),));
         }
     });
 
-    socket.on("typing", |socket, args, _ack| {
-        if let Some(room) = str_arg(&args, 0) {
-            let typing = Value::object([("room", room), ("from", nick(socket).as_str())]);
-            socket.to(room).emit("typing", vec![typing]);
-        }
+    socket.on("typing", |socket, args, _ack| -> Result<(), ArgsError> {
+        let (room,): (String,) = args.parse()?;
+        let typing = Value::object([("room", room.as_str()), ("from", nick(socket).as_str())]);
+        socket.to(room).emit("typing", vec![typing]);
+        Ok(())
     });
 
-    socket.on("rtt", |_socket, _args, ack| ack.send(vec![]));
+    socket.on("rtt", |_socket, _args, ack| ack.send(()));
 
     // While disconnecting the socket is still in its rooms, so we can name them; the member
     // lists leave it out, since it is on its way out.
@@ -260,7 +259,7 @@ fn admin(io: &Io) {
                 .iter()
                 .map(|s| nick(s).into())
                 .collect();
-            ack.send(vec![Value::Array(nicks)]);
+            ack.send((Value::Array(nicks),));
         });
     });
 }
@@ -270,12 +269,6 @@ fn nick(socket: &Socket) -> String {
         Some(nick) => nick.to_string(),
         None => format!("guest-{}", socket.id().chars().take(4).collect::<String>()),
     }
-}
-
-fn str_arg(args: &[Value], index: usize) -> Option<&str> {
-    args.get(index)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
 }
 
 fn field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {

@@ -1,4 +1,7 @@
-//! threadio: Socket.IO rebuilt as small, synchronous, readable Rust.
+// The README is the crate's front page, so its examples are compiled by `cargo test`.
+#![doc = include_str!("../README.md")]
+//!
+//! # The modules
 //!
 //! The modules in reading order, bottom of the stack to the top — the same order NOTES.md
 //! follows a connection in:

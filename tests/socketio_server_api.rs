@@ -1,6 +1,8 @@
 //! The server-side API the official client cannot see directly: middlewares in order
 //! (server-wide, then the namespace's), the `disconnecting` step with the rooms still
-//! visible, and the connect timeout. Spoken as raw Engine.IO/Socket.IO text over tungstenite.
+//! visible, the connect timeout, the order of catch-alls, event middlewares and listeners,
+//! and what a failing listener costs. Spoken as raw Engine.IO/Socket.IO text over
+//! tungstenite.
 
 mod common;
 
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::{start, Journal, READ_TIMEOUT};
 use threadio::http::{Router, RunningServer};
 use threadio::json::Value;
-use threadio::socketio::{ConnectError, Io, IoConfig};
+use threadio::socketio::{ArgsError, ConnectError, DisconnectReason, EventRefusal, Io, IoConfig};
 use tungstenite::Message;
 
 type Ws = tungstenite::WebSocket<TcpStream>;
@@ -93,8 +95,9 @@ fn disconnecting_still_sees_the_rooms_and_disconnect_has_the_reason() {
         });
         let after = Arc::clone(&seen);
         socket.on_disconnect(move |socket, reason| {
+            let variant = reason == DisconnectReason::ClientNamespaceDisconnect;
             after.write(format!(
-                "disconnect ({reason}), rooms left: {}",
+                "disconnect ({reason}, the enum's variant: {variant}), rooms left: {}",
                 socket.rooms().len()
             ));
         });
@@ -106,7 +109,7 @@ fn disconnecting_still_sees_the_rooms_and_disconnect_has_the_reason() {
     ws.send(Message::text("41")).unwrap();
     let expected = [
         r#"disconnecting (client namespace disconnect) in ["lobby"]"#,
-        "disconnect (client namespace disconnect), rooms left: 0",
+        "disconnect (client namespace disconnect, the enum's variant: true), rooms left: 0",
     ];
     for line in expected {
         assert!(
@@ -312,4 +315,134 @@ fn io_sockets_join_leave_and_disconnect_act_on_every_socket_of_the_main_namespac
     io.disconnect_sockets(false);
     assert_eq!(read_text(&mut ann), "41");
     assert_eq!(read_text(&mut bob), "41");
+}
+
+/// An incoming event runs as the reference runs it: the catch-alls (`prepend_any` first),
+/// then the middlewares in order, then the listeners in order. A refusal stops it after the
+/// middlewares and raises the error handler, with the refusal's message and data; `off_any`
+/// removes every catch-all and says how many.
+#[test]
+fn catch_alls_then_middlewares_then_listeners_and_a_refusal_stops_before_the_listeners() {
+    let io = Io::new();
+    let journal = Arc::new(Journal::default());
+    let seen = Arc::clone(&journal);
+    io.of("/").on_connection(move |socket| {
+        let log = |line: &'static str| {
+            let journal = Arc::clone(&seen);
+            move || journal.write(line.to_string())
+        };
+        let any = log("any");
+        socket.on_any(move |_, _, _| any());
+        let first = log("prepended any");
+        socket.prepend_any(move |_, _, _| first());
+        let m1 = log("middleware 1");
+        socket.use_middleware(move |_, _, _| {
+            m1();
+            Ok(())
+        });
+        let m2 = log("middleware 2");
+        socket.use_middleware(move |_, event, _| {
+            m2();
+            match event {
+                "stop" => Err(EventRefusal::new("stopped").with_data(Value::from(7))),
+                _ => Ok(()),
+            }
+        });
+        let errors = Arc::clone(&seen);
+        socket.on_error(move |_, refusal| {
+            errors.write(format!("error: {refusal} {:?}", refusal.data));
+        });
+        let (l1, l2) = (log("listener 1"), log("listener 2"));
+        for event in ["go", "stop"] {
+            let l1 = l1.clone();
+            socket.on(event, move |_, _, _| l1());
+        }
+        socket.on("go", move |_, _, ack| {
+            l2();
+            ack.send(());
+        });
+        socket.on("off-any", |socket, _, ack| ack.send((socket.off_any(),)));
+    });
+    let server = serve(&io);
+    let mut ws = join_main(server.addr());
+
+    assert_eq!(ask(&mut ws, 1, "go", ""), "[]");
+    let go = [
+        "prepended any",
+        "any",
+        "middleware 1",
+        "middleware 2",
+        "listener 1",
+        "listener 2",
+    ];
+    assert_eq!(journal.lines(), go);
+
+    ws.send(Message::text(r#"42["stop"]"#)).unwrap();
+    let error = "error: stopped Some(Number(Int(7)))";
+    assert!(
+        journal.wait_for(error, READ_TIMEOUT),
+        "{:?}",
+        journal.lines()
+    );
+    let stop = [
+        "prepended any",
+        "any",
+        "middleware 1",
+        "middleware 2",
+        error,
+    ];
+    assert_eq!(journal.lines()[go.len()..], stop);
+
+    assert_eq!(ask(&mut ws, 2, "off-any", ""), "[2]");
+    let before = journal.lines().len();
+    assert_eq!(ask(&mut ws, 3, "go", ""), "[]");
+    assert_eq!(
+        journal.lines()[before..],
+        ["middleware 1", "middleware 2", "listener 1", "listener 2"],
+        "no catch-all is left"
+    );
+}
+
+/// A listener may use `?`: its `Err` is logged, the socket stays connected, and the
+/// event's other listeners still run (here the second answers when the first could not).
+#[test]
+fn a_listener_that_returns_an_error_leaves_its_socket_and_the_other_listeners_be() {
+    let io = Io::new();
+    io.of("/").on_connection(|socket| {
+        socket.on("double", |_, args, ack| -> Result<(), ArgsError> {
+            let (n,): (u8,) = args.parse()?;
+            ack.send((u16::from(n) * 2,));
+            Ok(())
+        });
+        socket.on("double", |_, _, ack| ack.send(("not a number",)));
+    });
+    let server = serve(&io);
+    let mut ws = join_main(server.addr());
+
+    ws.send(Message::text(r#"421["double",21]"#)).unwrap();
+    assert_eq!(read_text(&mut ws), "431[42]", "the first listener answered");
+    assert_eq!(
+        ask(&mut ws, 2, "double", "x"),
+        r#"["not a number"]"#,
+        "the first failed; the second answered"
+    );
+    ws.send(Message::text(r#"423["double",4]"#)).unwrap();
+    assert_eq!(
+        read_text(&mut ws),
+        "433[8]",
+        "still connected, still listening"
+    );
+}
+
+/// `socket.on("disconnect")` is how Node listens for the socket's end, but no client can
+/// send that event: here it would never run. Registering it panics with the method to use
+/// instead, and the panic, caught, disconnects the socket.
+#[test]
+fn a_listener_of_a_reserved_event_is_refused_loudly() {
+    let io = Io::new();
+    io.of("/")
+        .on_connection(|socket| socket.on("disconnect", |_, _, _| {}));
+    let server = serve(&io);
+    let mut ws = join_main(server.addr());
+    assert_eq!(read_text(&mut ws), "41", "the connection handler panicked");
 }

@@ -105,9 +105,16 @@ pub trait FromValue: Sized {
     /// # Errors
     /// [`TypeMismatch`] found `undefined`, for every type but `Option`.
     fn from_missing(expected_where: &str) -> Result<Self, TypeMismatch> {
+        // The type names what it expects when offered `null`, so its own words are borrowed
+        // ("argument 2: expected a string, found nothing"); a type that takes `null`, as
+        // `Value` does, can only be said to expect "a value".
+        let expected = match Self::from_value(Value::Null) {
+            Err(mismatch) => mismatch.expected,
+            Ok(_) => "a value".to_string(),
+        };
         Err(TypeMismatch {
             path: expected_where.to_string(),
-            expected: "a value".to_string(),
+            expected,
             found: "nothing (undefined)",
         })
     }
@@ -366,7 +373,16 @@ mod tests {
         assert_eq!(Option::<String>::from_value(Value::Null), Ok(None));
         assert_eq!(Option::<u8>::from_value(parse("4")), Ok(Some(4)));
         assert_eq!(Option::<u8>::from_missing("[2]"), Ok(None));
-        assert!(String::from_missing("[2]").is_err());
+        let missing = String::from_missing("[2]").unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "at [2]: expected a string, found nothing (undefined)"
+        );
+        let anything = Value::from_missing("").unwrap_err();
+        assert_eq!(
+            anything.expected, "a value",
+            "Value takes null, so no type to name"
+        );
     }
 
     #[test]

@@ -3,15 +3,21 @@
 //! Either side may ask for one by putting an id after the namespace in an EVENT packet
 //! (`2/chat,13["question"]`); the other side answers with an ACK packet carrying the same id
 //! (`3/chat,13["answer"]`). Here:
-//! - [`Ack`] is what a server handler receives for an event the client sent: call
-//!   [`Ack::send`] to answer (if the client asked; otherwise it does nothing).
+//! - [`Ack`] is what a server listener receives for an event the client sent: call
+//!   [`Ack::send`] to answer (if the client asked; otherwise it does nothing). An event may
+//!   have several listeners, each with its own `Ack`, but an id is answered once: the
+//!   handles share one flag and the first `send` wins, as the reference's ack function
+//!   ignores every call after its first.
 //! - `PendingAcks` holds the callbacks of events the server sent asking for an ack,
 //!   by id, until the ack arrives, the timeout passes (the `timer` thread), or the socket
 //!   disconnects — exactly one of the three calls each callback.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use crate::json::Value;
+use super::args::{Args, IntoArgs};
+use super::socket::Socket;
 
 /// Why an acknowledgement the server asked for did not come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +39,9 @@ impl std::fmt::Display for AckError {
 
 impl std::error::Error for AckError {}
 
-/// What runs when an acknowledgement arrives, times out, or the socket goes.
-pub type AckCallback = Box<dyn FnOnce(Result<Vec<Value>, AckError>) + Send>;
+/// What runs when an acknowledgement arrives (with the client's answer, read like an
+/// event's arguments), times out, or the socket goes.
+pub type AckCallback = Box<dyn FnOnce(Result<Args, AckError>) + Send>;
 
 /// The server's open requests for acknowledgements on one socket.
 #[derive(Default)]
@@ -71,22 +78,54 @@ impl PendingAcks {
     }
 }
 
-/// The means to answer one event that the client sent, if it asked for an answer.
+/// The means to answer one event that the client sent, if it asked for an answer. Every
+/// listener of the event gets a clone; the first [`Ack::send`] among them is the answer.
+#[derive(Clone)]
 pub struct Ack {
-    pub(crate) reply: Option<(super::Socket, u64)>,
+    reply: Option<Arc<AckReply>>,
+}
+
+/// Where the answer goes, and whether it has gone.
+struct AckReply {
+    socket: Socket,
+    id: u64,
+    sent: AtomicBool,
 }
 
 impl Ack {
+    /// The handle for one EVENT: `id` is its ack id, if the client asked for an answer.
+    pub(crate) fn new(socket: &Socket, id: Option<u64>) -> Ack {
+        let reply = id.map(|id| {
+            Arc::new(AckReply {
+                socket: socket.clone(),
+                id,
+                sent: AtomicBool::new(false),
+            })
+        });
+        Ack { reply }
+    }
+
     /// Whether the client asked for an acknowledgement.
     pub fn requested(&self) -> bool {
         self.reply.is_some()
     }
 
-    /// Answers the event with `args` (an ACK packet with the event's id); does nothing if
-    /// the client did not ask.
-    pub fn send(self, args: Vec<Value>) {
-        if let Some((socket, id)) = self.reply {
-            socket.send_ack(id, args);
+    /// Whether the event has been answered, by this handle or another listener's.
+    pub fn answered(&self) -> bool {
+        self.reply
+            .as_ref()
+            .is_some_and(|reply| reply.sent.load(Ordering::SeqCst))
+    }
+
+    /// Answers the event with `args` (an ACK packet with the event's id): `()`, a tuple, or
+    /// a `Vec<Value>`. Does nothing if the client did not ask, or if the event was answered
+    /// already.
+    pub fn send(self, args: impl IntoArgs) {
+        let Some(reply) = self.reply else {
+            return;
+        };
+        if !reply.sent.swap(true, Ordering::SeqCst) {
+            reply.socket.send_ack(reply.id, args.into_args().into_vec());
         }
     }
 }

@@ -16,11 +16,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::ack::AckError;
+use super::args::{Args, IntoArgs};
 use super::broadcast_ack::{outgoing_with_id, AckTally, BroadcastAckResult};
 use super::namespace::Namespace;
 use super::socket::{check_event_name, encode_packet, Socket};
 use crate::engineio::Outgoing;
-use crate::json::Value;
 use crate::socketio::packet::Packet;
 
 /// A choice of sockets in one namespace, and how to emit to them.
@@ -96,9 +97,16 @@ impl BroadcastOperator {
     ///
     /// # Panics
     /// If `event` is a reserved name (see [`Socket::emit`]).
-    pub fn emit(&self, event: &str, args: Vec<Value>) -> usize {
+    pub fn emit(&self, event: &str, args: impl IntoArgs) -> usize {
         check_event_name(event);
+        let args = args.into_args().into_vec();
         let targets = self.fetch_sockets();
+        // Each target's `on_any_outgoing` sees the event, as the reference's adapter shows
+        // every broadcast to each target's outgoing listeners: a lock and an empty list's
+        // clone per target when nobody listens.
+        for socket in &targets {
+            socket.notify_outgoing(event, &args);
+        }
         let outgoing = encode_packet(&Packet::event(self.namespace.name(), event, args, None));
         // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
         crate::websocket::cork::batch(|| {
@@ -123,10 +131,11 @@ impl BroadcastOperator {
     pub fn emit_with_ack(
         &self,
         event: &str,
-        args: Vec<Value>,
+        args: impl IntoArgs,
         callback: impl FnOnce(BroadcastAckResult) + Send + 'static,
     ) -> usize {
         check_event_name(event);
+        let args = args.into_args().into_vec();
         let targets = self.fetch_sockets();
         if targets.is_empty() {
             callback(Ok(Vec::new()));
@@ -138,7 +147,9 @@ impl BroadcastOperator {
         crate::websocket::cork::batch(|| {
             for socket in &targets {
                 let tally = Arc::clone(&tally);
-                let settle = Box::new(move |outcome| tally.settle(outcome));
+                let settle = Box::new(move |outcome: Result<Args, AckError>| {
+                    tally.settle(outcome.map(Args::into_vec))
+                });
                 socket.send_awaiting_ack(timeout, settle, |id| {
                     self.deliver(socket, &outgoing_with_id(&encoded, id));
                 });

@@ -8,9 +8,9 @@
 //!
 //! What the reference server does with a packet that makes no sense, we do too: a packet
 //! for a namespace the client has not joined (or a second CONNECT to one it has) closes the
-//! whole connection (the reference's reason is "forced server close"; ours is Engine.IO's
-//! "forced close"); a packet that does not parse closes it with "parse error", the reason
-//! the Socket.IO docs give for an invalid packet. Either way only this client is affected.
+//! whole connection with "forced close", the reason the reference's docs give for it; a
+//! packet that does not parse closes it with "parse error", the reason they give for an
+//! invalid packet. Either way only this client is affected.
 //!
 //! Two deadlines make the session act when nothing arrives (`SessionHandler::deadline`):
 //! Socket.IO's connect timeout, and ours for a binary packet whose attachments stop coming
@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::disconnect_reason::DisconnectReason;
 use super::namespace::{ConnectError, Namespace};
 use super::packet::{self, Decoded, Packet, PacketError, PacketType, PartialPacket};
 use super::server::Io;
@@ -157,7 +158,7 @@ impl Client {
             }
             (Some(socket), PacketType::Disconnect) => {
                 self.shared.forget(&packet.namespace);
-                socket.on_client_gone("client namespace disconnect");
+                socket.on_client_gone(DisconnectReason::ClientNamespaceDisconnect);
                 Ok(())
             }
             (Some(socket), PacketType::Event | PacketType::BinaryEvent) => {
@@ -292,7 +293,7 @@ impl SessionHandler for Client {
     fn on_close(&mut self, reason: CloseReason) {
         let sockets: Vec<Socket> = self.shared.lock().drain().map(|(_, s)| s).collect();
         for socket in sockets {
-            socket.on_client_gone(reason.as_str());
+            socket.on_client_gone(DisconnectReason::from(reason));
         }
     }
 }

@@ -4,8 +4,10 @@
 //! How data moves: Engine.IO hands each message of a session to its `Client`
 //! (`client.rs`), which decodes Socket.IO packets (`packet.rs`), reassembles binary
 //! attachments (`binary.rs`), and routes each packet to the client's [`Socket`] in the packet's
-//! [`Namespace`]. The socket runs the application's handlers (`socket.rs`) and answers
-//! acknowledgements (`ack.rs`). Emitting goes the other way: encode the packet once, pick
+//! [`Namespace`]. The socket runs the application's listeners and middlewares in order
+//! (`listeners.rs`), handing them the event's [`Args`] (`args.rs`), and answers
+//! acknowledgements (`ack.rs`); when it goes, its handlers hear a [`DisconnectReason`]
+//! (`disconnect_reason.rs`). Emitting goes the other way: encode the packet once, pick
 //! the target sockets by room (`broadcast.rs`, `room.rs`), hand the bytes to each one's
 //! Engine.IO session — and, for a broadcast asking for acknowledgements, gather the answers
 //! into one callback (`broadcast_ack.rs`); a `volatile` emit is dropped for a client that
@@ -14,11 +16,14 @@
 //! socket knows of the request that opened its client's session.
 
 pub mod ack;
+pub mod args;
 mod binary;
 pub mod broadcast;
 pub mod broadcast_ack;
 mod client;
+pub mod disconnect_reason;
 pub mod handshake;
+pub mod listeners;
 pub mod namespace;
 pub mod packet;
 pub mod room;
@@ -27,9 +32,12 @@ pub mod socket;
 pub mod volatile;
 
 pub use ack::{Ack, AckError};
+pub use args::{Args, ArgsError, FromArgs, IntoArgs};
 pub use broadcast::BroadcastOperator;
 pub use broadcast_ack::{BroadcastAckError, BroadcastAckResult};
+pub use disconnect_reason::DisconnectReason;
 pub use handshake::Handshake;
+pub use listeners::{EventRefusal, ListenerOutcome};
 pub use namespace::{ConnectError, Namespace};
 pub use room::RoomError;
 pub use server::{Io, IoConfig, NamespaceMatcher};

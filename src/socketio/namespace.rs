@@ -25,6 +25,7 @@ use std::sync::{Arc, RwLock};
 
 use std::time::Duration;
 
+use super::args::IntoArgs;
 use super::broadcast::BroadcastOperator;
 use super::broadcast_ack::BroadcastAckResult;
 use super::room::{RoomError, Rooms};
@@ -168,7 +169,7 @@ impl Namespace {
     }
 
     /// Emits to every socket of the namespace; returns how many were sent to.
-    pub fn emit(&self, event: &str, args: Vec<Value>) -> usize {
+    pub fn emit(&self, event: &str, args: impl IntoArgs) -> usize {
         self.all().emit(event, args)
     }
 
@@ -211,7 +212,7 @@ impl Namespace {
     ///
     /// # Panics
     /// If `event` is reserved, as the reference throws.
-    pub fn server_side_emit(&self, event: &str, args: Vec<Value>) {
+    pub fn server_side_emit(&self, event: &str, args: impl IntoArgs) {
         check_event_name(event);
         let _ = args; // no other node to take them
     }
@@ -227,7 +228,7 @@ impl Namespace {
     pub fn server_side_emit_with_ack(
         &self,
         event: &str,
-        args: Vec<Value>,
+        args: impl IntoArgs,
         timeout: Duration,
         callback: impl FnOnce(BroadcastAckResult) + Send + 'static,
     ) {

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
+use super::args::IntoArgs;
 use super::broadcast::BroadcastOperator;
 use super::broadcast_ack::BroadcastAckResult;
 use super::client::Client;
@@ -315,7 +316,7 @@ impl Io {
     }
 
     /// Emits to every socket of the main namespace.
-    pub fn emit(&self, event: &str, args: Vec<Value>) -> usize {
+    pub fn emit(&self, event: &str, args: impl IntoArgs) -> usize {
         self.sockets().emit(event, args)
     }
 
@@ -358,7 +359,7 @@ impl Io {
     ///
     /// # Panics
     /// If `event` is reserved.
-    pub fn server_side_emit(&self, event: &str, args: Vec<Value>) {
+    pub fn server_side_emit(&self, event: &str, args: impl IntoArgs) {
         self.sockets().server_side_emit(event, args);
     }
 
@@ -370,7 +371,7 @@ impl Io {
     pub fn server_side_emit_with_ack(
         &self,
         event: &str,
-        args: Vec<Value>,
+        args: impl IntoArgs,
         timeout: Duration,
         callback: impl FnOnce(BroadcastAckResult) + Send + 'static,
     ) {

@@ -1,13 +1,14 @@
-//! A Socket.IO socket: one client in one namespace — its event handlers, rooms, data, and
-//! the emits that go to it (Socket.IO v5 "Sending and receiving data").
+//! A Socket.IO socket: one client in one namespace — its rooms, data, and the emits that go
+//! to it (Socket.IO v5 "Sending and receiving data").
 //!
 //! Where it sits: the client's session (`client.rs`) decodes each packet and hands
-//! events and acks for this namespace to [`Socket`]; handlers run right there, one after
-//! another, in the order the client sent them. Anyone may hold a `Socket` (it is an `Arc`)
-//! and emit to it from any thread; the bytes go out through the Engine.IO session's
+//! events and acks for this namespace to [`Socket`]; its listeners (`listeners.rs`, which
+//! holds the `on`/`once`/`off`/`use_middleware` half of this type) run right there, one
+//! after another, in the order the client sent them. Anyone may hold a `Socket` (it is an
+//! `Arc`) and emit to it from any thread; the bytes go out through the Engine.IO session's
 //! transport (`engineio::Socket`).
 //!
-//! Disconnect, whatever its cause (`../shared/docs/protocol.md` §3 lists the reasons), runs the same steps:
+//! Disconnect, whatever its cause ([`DisconnectReason`] lists them), runs the same steps:
 //! `disconnecting` handlers (the socket's rooms still visible), leave every room,
 //! pending acks fail, `disconnect` handlers, and the handlers are dropped (they may hold
 //! clones of the socket: dropping them breaks that cycle; handlers added after that, or by a
@@ -19,10 +20,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::ack::{Ack, AckCallback, AckError, PendingAcks};
+use super::ack::{AckCallback, AckError, PendingAcks};
+use super::args::{Args, IntoArgs};
 use super::broadcast::BroadcastOperator;
 use super::client::ClientShared;
+use super::disconnect_reason::DisconnectReason;
 use super::handshake::Handshake;
+use super::listeners::Listeners;
 use super::namespace::Namespace;
 use super::packet::{Packet, RESERVED_EVENTS};
 use super::room::RoomError;
@@ -30,34 +34,15 @@ use super::volatile::VolatileEmitter;
 use crate::engineio::{self, Outgoing};
 use crate::json::Value;
 
-/// Handles one named event: the socket, the event's arguments, and the means to answer.
-pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Ack) + Send + Sync>;
-/// Sees every event first: the socket, the event's name, its arguments.
-pub type AnyHandler = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
-/// Runs at disconnect, with the reason.
-pub type DisconnectHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
-
-#[derive(Default)]
-struct Handlers {
-    /// The socket has disconnected: handlers added now would never run, and would keep the
-    /// socket (and its session) alive through the closures' clones, so they are refused.
-    finished: bool,
-    /// By event name. A socket has a handful of events, and every idle connection keeps
-    /// its list: a `Vec` searched in order is smaller than a `HashMap`, and as fast at that
-    /// size.
-    events: Vec<(Box<str>, EventHandler)>,
-    any: Vec<AnyHandler>,
-    disconnecting: Vec<DisconnectHandler>,
-    disconnect: Vec<DisconnectHandler>,
-}
-
 struct Inner {
     id: String,
     namespace: Namespace,
     client: Arc<ClientShared>,
     auth: Value,
     data: Mutex<Value>,
-    handlers: Mutex<Handlers>,
+    /// Taken only to change the table or copy out of it: application code never runs
+    /// under it (`listeners.rs`).
+    listeners: Mutex<Listeners>,
     acks: Mutex<PendingAcks>,
     connected: AtomicBool,
 }
@@ -88,7 +73,7 @@ impl Socket {
                 client,
                 auth,
                 data: Mutex::new(Value::Null),
-                handlers: Mutex::new(Handlers::default()),
+                listeners: Mutex::new(Listeners::default()),
                 acks: Mutex::new(PendingAcks::default()),
                 connected: AtomicBool::new(false),
             }),
@@ -131,72 +116,31 @@ impl Socket {
         self.inner.connected.load(Ordering::SeqCst)
     }
 
-    /// Handles event `event` (replacing an earlier handler for it).
-    pub fn on(
-        &self,
-        event: &str,
-        handler: impl Fn(&Socket, Vec<Value>, Ack) + Send + Sync + 'static,
-    ) {
-        let mut handlers = lock(&self.inner.handlers);
-        if handlers.finished {
-            return;
-        }
-        let handler: EventHandler = Arc::new(handler);
-        match handlers
-            .events
-            .iter_mut()
-            .find(|(name, _)| **name == *event)
-        {
-            Some((_, existing)) => *existing = handler,
-            None => handlers.events.push((event.into(), handler)),
-        }
-    }
-
-    /// Sees every incoming event before its own handler (`socket.onAny`).
-    pub fn on_any(&self, handler: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
-        let mut handlers = lock(&self.inner.handlers);
-        if !handlers.finished {
-            handlers.any.push(Arc::new(handler));
-        }
-    }
-
-    /// Runs as the socket disconnects, while its rooms are still visible.
-    pub fn on_disconnecting(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
-        let mut handlers = lock(&self.inner.handlers);
-        if !handlers.finished {
-            handlers.disconnecting.push(Arc::new(handler));
-        }
-    }
-
-    /// Runs once the socket has disconnected, with the reason.
-    pub fn on_disconnect(&self, handler: impl Fn(&Socket, &str) + Send + Sync + 'static) {
-        let mut handlers = lock(&self.inner.handlers);
-        if !handlers.finished {
-            handlers.disconnect.push(Arc::new(handler));
-        }
-    }
-
-    /// Sends event `event` with `args` to this client. Does nothing once disconnected.
+    /// Sends event `event` with `args` to this client: `()`, a tuple of up to six values
+    /// (`("hi",)`, `(n, "ok")`), or a `Vec<Value>`. Does nothing once disconnected.
     ///
     /// # Panics
     /// If `event` is reserved (`connect`, `disconnect`, …), as the reference server throws.
-    pub fn emit(&self, event: &str, args: Vec<Value>) {
+    pub fn emit(&self, event: &str, args: impl IntoArgs) {
         check_event_name(event);
-        self.send_packet(&Packet::event(self.namespace().name(), event, args, None));
+        let args = args.into_args();
+        self.notify_outgoing(event, &args);
+        let packet = Packet::event(self.namespace().name(), event, args.into_vec(), None);
+        self.send_packet(&packet);
     }
 
     /// Sends event `event` and asks the client to acknowledge it: `callback` gets the
-    /// client's answer, or [`AckError::Timeout`] after `timeout`, or
-    /// [`AckError::Disconnected`] — exactly once.
+    /// client's answer (read it as a listener reads its arguments, `reply.parse()`), or
+    /// [`AckError::Timeout`] after `timeout`, or [`AckError::Disconnected`] — exactly once.
     ///
     /// # Panics
     /// If `event` is reserved.
     pub fn emit_with_ack(
         &self,
         event: &str,
-        args: Vec<Value>,
+        args: impl IntoArgs,
         timeout: Duration,
-        callback: impl FnOnce(Result<Vec<Value>, AckError>) + Send + 'static,
+        callback: impl FnOnce(Result<Args, AckError>) + Send + 'static,
     ) {
         check_event_name(event);
         let registered = lock(&self.inner.acks).register(Box::new(callback));
@@ -204,12 +148,10 @@ impl Socket {
             Ok(id) => id,
             Err(callback) => return callback(Err(AckError::Disconnected)),
         };
-        self.send_packet(&Packet::event(
-            self.namespace().name(),
-            event,
-            args,
-            Some(id),
-        ));
+        let args = args.into_args();
+        self.notify_outgoing(event, &args);
+        let packet = Packet::event(self.namespace().name(), event, args.into_vec(), Some(id));
+        self.send_packet(&packet);
         let socket = Arc::downgrade(&self.inner);
         crate::timer::schedule(Instant::now() + timeout, move || {
             let callback = socket
@@ -292,48 +234,24 @@ impl Socket {
         if self.inner.connected.swap(false, Ordering::SeqCst) {
             self.send_packet_anyway(&Packet::disconnect(self.namespace().name()));
             self.inner.client.forget(self.namespace().name());
-            self.finish("server namespace disconnect");
+            self.finish(DisconnectReason::ServerNamespaceDisconnect);
         }
     }
 
     /// A middleware refused the socket: drop whatever handlers it registered, and accept
     /// no more (they could hold clones of the socket and keep it alive).
     pub(crate) fn discard(&self) {
-        *lock(&self.inner.handlers) = Handlers {
-            finished: true,
-            ..Handlers::default()
-        };
+        *self.listeners() = Listeners::finished();
     }
 
     pub(crate) fn mark_connected(&self) {
         self.inner.connected.store(true, Ordering::SeqCst);
     }
 
-    /// An EVENT from the client: the catch-all handlers, then the event's own.
-    pub(crate) fn on_event(&self, packet: Packet) {
-        let Some(Value::Array(mut data)) = packet.data else {
-            return; // the packet decoder lets no such EVENT through
-        };
-        let event = match data.remove(0) {
-            Value::String(name) => name,
-            other => other.to_json(), // the reference accepts numeric event names too
-        };
-        let ack = Ack {
-            reply: packet.id.map(|id| (self.clone(), id)),
-        };
-        let (any, handler) = {
-            let handlers = lock(&self.inner.handlers);
-            let handler = handlers.events.iter().find(|(name, _)| **name == *event);
-            (handlers.any.clone(), handler.map(|(_, h)| Arc::clone(h)))
-        };
-        self.guarded(&event, || {
-            for catch_all in &any {
-                catch_all(self, &event, &data);
-            }
-            if let Some(handler) = handler {
-                handler(self, data, ack);
-            }
-        });
+    /// The listener table, for `listeners.rs`. Copy out of it and let go before running
+    /// anything.
+    pub(crate) fn listeners(&self) -> std::sync::MutexGuard<'_, Listeners> {
+        lock(&self.inner.listeners)
     }
 
     /// An ACK from the client, for an event we sent with `emit_with_ack`.
@@ -343,20 +261,20 @@ impl Socket {
         };
         let callback = lock(&self.inner.acks).take(id);
         if let Some(callback) = callback {
-            self.guarded("ack", || callback(Ok(args)));
+            self.guarded("ack", || callback(Ok(Args::from(args))));
         }
     }
 
     /// The client left this namespace, or its connection ended.
-    pub(crate) fn on_client_gone(&self, reason: &str) {
+    pub(crate) fn on_client_gone(&self, reason: DisconnectReason) {
         if self.inner.connected.swap(false, Ordering::SeqCst) {
             self.finish(reason);
         }
     }
 
     /// The disconnect steps, in the reference's order.
-    fn finish(&self, reason: &str) {
-        let disconnecting = lock(&self.inner.handlers).disconnecting.clone();
+    fn finish(&self, reason: DisconnectReason) {
+        let disconnecting = self.listeners().disconnecting.clone();
         self.guarded("disconnecting", || {
             disconnecting.iter().for_each(|h| h(self, reason))
         });
@@ -365,15 +283,9 @@ impl Socket {
         for callback in pending {
             self.guarded("ack", || callback(Err(AckError::Disconnected)));
         }
-        let handlers = std::mem::replace(
-            &mut *lock(&self.inner.handlers),
-            Handlers {
-                finished: true,
-                ..Handlers::default()
-            },
-        );
+        let listeners = std::mem::replace(&mut *self.listeners(), Listeners::finished());
         self.guarded("disconnect", || {
-            handlers.disconnect.iter().for_each(|h| h(self, reason))
+            listeners.disconnect.iter().for_each(|h| h(self, reason))
         });
     }
 

@@ -17,9 +17,9 @@
 //! `io.volatile().emit(…)` or any broadcast with `.volatile()` (`broadcast.rs`), which
 //! decides the same thing for each recipient.
 
+use super::args::IntoArgs;
 use super::packet::Packet;
 use super::socket::{check_event_name, encode_packet, Socket};
-use crate::json::Value;
 
 /// One socket's volatile emits: what [`Socket::volatile`] returns.
 pub struct VolatileEmitter<'a> {
@@ -37,8 +37,9 @@ impl<'a> VolatileEmitter<'a> {
     ///
     /// # Panics
     /// If `event` is reserved, as [`Socket::emit`].
-    pub fn emit(&self, event: &str, args: Vec<Value>) -> bool {
+    pub fn emit(&self, event: &str, args: impl IntoArgs) -> bool {
         check_event_name(event);
+        let args = args.into_args().into_vec();
         let packet = Packet::event(self.socket.namespace().name(), event, args, None);
         self.socket.send_outgoing_volatile(&encode_packet(&packet))
     }

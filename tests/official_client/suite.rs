@@ -12,7 +12,8 @@ use threadio::engineio::EngineConfig;
 use threadio::http::{Router, RunningServer};
 use threadio::json::Value;
 use threadio::socketio::{
-    AckError, BroadcastAckError, BroadcastOperator, ConnectError, Io, IoConfig, Socket,
+    AckError, ArgsError, BroadcastAckError, BroadcastOperator, ConnectError, EventRefusal, Io,
+    IoConfig, Socket,
 };
 
 /// One server for one test.
@@ -105,6 +106,7 @@ fn interop_io(config: IoConfig) -> (Io, Arc<Journal>) {
         on_data_and_any(socket);
         on_server_operations(socket, &main_io);
         on_disconnect_requests(socket);
+        on_listeners(socket, &main_journal);
     });
     let admin_journal = Arc::clone(&journal);
     io.of("/admin").on_connection(move |socket| {
@@ -209,10 +211,10 @@ fn on_events_and_acks(socket: &Socket, journal: &Arc<Journal>) {
         let millis = args.next().and_then(|ms| ms.as_i64()).unwrap_or(1000);
         let (asker, journal, asked) = (socket.clone(), Arc::clone(&asks), event.clone());
         let timeout = Duration::from_millis(millis.max(0) as u64);
-        socket.emit_with_ack(&event, args.collect(), timeout, move |answer| {
+        socket.emit_with_ack(&event, args.collect::<Vec<_>>(), timeout, move |answer| {
             let outcome = match answer {
                 Ok(reply) => {
-                    let json = Value::Array(reply.clone()).to_json();
+                    let json = Value::Array(reply.clone().into_vec()).to_json();
                     asker.emit("ack-reply", reply);
                     json
                 }
@@ -323,7 +325,7 @@ fn on_broadcast_acks(socket: &Socket, io: &Io, journal: &Arc<Journal>) {
             _ => io.sockets().timeout(timeout),
         };
         let (asker, journal, asked) = (socket.clone(), Arc::clone(&journal), event.clone());
-        targets.emit_with_ack(&event, args.collect(), move |outcome| {
+        targets.emit_with_ack(&event, args.collect::<Vec<Value>>(), move |outcome| {
             let (word, responses) = match outcome {
                 Ok(responses) => ("ok", responses),
                 Err(BroadcastAckError::Timeout { responses }) => ("timeout", responses),
@@ -412,8 +414,67 @@ fn on_server_operations(socket: &Socket, io: &Io) {
 fn on_disconnect_requests(socket: &Socket) {
     socket.on("kick-me", |socket, _, _| socket.disconnect(false));
     socket.on("kick-me-hard", |socket, _, _| socket.disconnect(true));
-    socket.on("panic", |_, _, _| {
+    // A listener that only panics has no return type to infer: `-> ()` gives it one.
+    socket.on("panic", |_, _, _| -> () {
         panic!("the panic handler panics, as the client asked")
+    });
+}
+
+/// Node's listener API: `twice` (two listeners, one ack: the first `send` wins), `once-then-on`
+/// (a `once` listener before an `on`), `off` (removes a named event's listeners, acks how
+/// many), `typed` (`Args::parse` and tuple acks), the middleware's `forbidden` (refused: the
+/// error handler emits `refused`) and `shout` (its first argument upper-cased on the way in),
+/// and `outgoing` (the events `on_any_outgoing` saw).
+fn on_listeners(socket: &Socket, journal: &Arc<Journal>) {
+    socket.on("twice", |_, args, ack| ack.send(("first", args.first().cloned())));
+    socket.on("twice", |socket, args, ack| {
+        let answered = ack.answered();
+        ack.send(("second", args.first().cloned())); // too late: the client has "first"
+        socket.emit("second-ran", (answered, args.first().cloned()));
+    });
+    socket.once("once-then-on", |_, _, ack| ack.send(("once",)));
+    socket.on("once-then-on", |_, _, ack| ack.send(("on",)));
+    socket.on("off", |socket, args, ack| {
+        let event = args.first().and_then(Value::as_str).unwrap_or_default();
+        ack.send((socket.off(event),));
+    });
+    socket.on("typed", |_, args, ack| -> Result<(), ArgsError> {
+        let parsed = args.parse::<(String, u8, Option<String>)>();
+        let (room, count, note) = match parsed {
+            Ok(parsed) => parsed,
+            Err(mismatch) => {
+                ack.send((false, mismatch.to_string()));
+                return Err(mismatch); // and the log says so
+            }
+        };
+        ack.send((true, room, count, note));
+        Ok(())
+    });
+    socket.use_middleware(|_, event, args| match event {
+        "forbidden" => Err(EventRefusal::new("not allowed")
+            .with_data(Value::object([("event", event)]))),
+        "shout" => {
+            if let Some(Value::String(text)) = args.first_mut() {
+                *text = text.to_uppercase();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    });
+    socket.on("forbidden", |_, _, ack| ack.send(("a refused event ran",)));
+    socket.on("shout", |_, args, ack| ack.send(args));
+    let refusals = Arc::clone(journal);
+    socket.on_error(move |socket, refusal| {
+        refusals.write(format!("{} refused: {refusal}", name_of(socket)));
+        socket.emit("refused", (refusal.message.as_str(), refusal.data.clone()));
+    });
+    let sent = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let record = Arc::clone(&sent);
+    socket.on_any_outgoing(move |_, event, _| {
+        record.lock().expect("sent lock").push(event.into());
+    });
+    socket.on("outgoing", move |_, _, ack| {
+        ack.send(vec![Value::Array(sent.lock().expect("sent lock").clone())])
     });
 }
 
@@ -657,4 +718,59 @@ fn a_dynamic_namespace_is_made_on_connect_and_shares_the_parents_handlers() {
     assert_eq!(observed["namespace"], "/org-42");
     assert_eq!(observed["unknown"], "Invalid namespace");
     assert_eq!(observed["blocked"], "not a member");
+}
+
+#[test]
+fn several_listeners_share_one_ack_once_runs_once_and_off_removes() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("listeners");
+    assert_eq!(observed["twice"], serde_json::json!(["first", "x"]));
+    assert_eq!(observed["secondRan"], serde_json::json!([true, "x"]));
+    assert_eq!(observed["onceThenOn"], serde_json::json!([["once"], ["on"]]));
+    assert_eq!(observed["removed"], 2);
+    assert_eq!(observed["afterOff"], "operation has timed out");
+}
+
+#[test]
+fn typed_arguments_read_as_a_tuple_and_a_mismatch_names_the_argument() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("typed_args");
+    assert_eq!(observed["full"], serde_json::json!([true, "lobby", 3, "hi"]));
+    assert_eq!(observed["omitted"], serde_json::json!([true, "lobby", 3, null]));
+    assert_eq!(observed["extra"], observed["full"]);
+    assert_eq!(
+        observed["wrong"],
+        serde_json::json!([false, "argument 2: expected an integer from 0 to 255, found a string"])
+    );
+}
+
+#[test]
+fn a_refusing_event_middleware_drops_the_event_and_raises_the_error_handler() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("event_middleware");
+    assert_eq!(observed["ack"], "operation has timed out");
+    assert_eq!(
+        observed["refused"],
+        serde_json::json!(["not allowed", {"event": "forbidden"}])
+    );
+    assert_eq!(observed["shout"], serde_json::json!(["HI", 2]));
+    server.expect_journal("guarded refused: not allowed");
+}
+
+#[test]
+fn on_any_outgoing_sees_what_the_server_emits_to_the_socket() {
+    let Some(server) = Harness::start(IoConfig::default()) else {
+        return;
+    };
+    let observed = server.run("outgoing");
+    assert_eq!(
+        observed["outgoing"],
+        serde_json::json!(["echo", "question", "ack-reply", "room-msg"])
+    );
 }
