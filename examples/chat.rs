@@ -8,7 +8,8 @@
 //! ```js
 //! const { io } = require("socket.io-client");
 //! const socket = io("http://127.0.0.1:3002");
-//! socket.on("chat", (m) => { console.log(m); socket.emit("delivered", { id: m.id }); });
+//! socket.on("chat", (m, shown) => { console.log(m); shown(); }); // the second tick
+//! socket.on("delivered", (d) => console.log(`shown to ${d.to} of ${d.of}`));
 //! socket.emit("join", "ann", "lobby", (r) => console.log("members", r.members));
 //! socket.emit("chat", { room: "lobby", text: "hello" }, (r) => console.log("acked", r.id));
 //! ```
@@ -19,21 +20,27 @@
 //!                              refused (past max_rooms_per_socket): ack { room, error } only
 //! → leave (room)               the room ← presence, notice "ann left"
 //! → chat ({ room, text }, ack) ack { id } (first tick); the others ← chat { id, room, from, text, at }
-//! → delivered ({ id })         the message's sender ← delivered { id } (second tick)
+//!                              with an ack each page sends once it shows the message; when all
+//!                              have, or after 5 s, the sender ← delivered { id, to, of } (second tick)
 //! → typing (room)              the others ← typing { room, from }
 //! → rtt (ack)                  ack at once: the page times the round trip
 //! disconnect                   each of its rooms ← presence, notice "ann left"
 //! ```
 //! `/admin` is a second namespace on the same connection, for clients whose auth is
 //! `{ token: "secret" }`: `members` acks the nicknames of everyone connected.
+//!
+//! Each connection is logged with what its handshake says (`socket.handshake()`): the peer's
+//! address and its browser.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use threadio::http::{Router, Server, ServerConfig, StaticFiles};
 use threadio::json::Value;
-use threadio::socketio::{ArgsError, ConnectError, Io, Socket};
+use threadio::socketio::{
+    ArgsError, BroadcastAckError, BroadcastAckResult, ConnectError, Io, Socket,
+};
 
 // `pub`: src/main.rs, which borrows this file, takes its command line from here too.
 #[path = "cli/flags.rs"]
@@ -58,17 +65,9 @@ fn main() {
     }
 }
 
-/// Who sent which message still waiting for its second tick: message id → sender's socket
-/// id, with the last id given. A `BTreeMap` because ids only grow, so the oldest entry is
-/// the first one: a message never delivered (its readers left first) is forgotten once
-/// `PENDING_MAX` newer ones wait.
-type Undelivered = Arc<Mutex<(u64, BTreeMap<u64, Sent>)>>;
-/// Who sent a message, and to which room: only another member of that room may tick it.
-struct Sent {
-    sender: String,
-    room: String,
-}
-const PENDING_MAX: usize = 1000;
+/// How long the other members' pages have to say they showed a message before its sender
+/// hears how many did (the second tick).
+const DELIVERY_WAIT: Duration = Duration::from_secs(5);
 /// The longest room name and nickname, in characters: the page's own `maxlength`s, enforced
 /// here too, since a client need not be our page. Rooms per socket are capped by the server
 /// (`IoConfig::max_rooms_per_socket`); these cap what each of them costs.
@@ -77,15 +76,27 @@ const MAX_NICK: usize = 24;
 
 /// Adds the chat's handlers to `io`'s main namespace and the `/admin` namespace.
 pub fn attach(io: &Io) {
-    let undelivered: Undelivered = Arc::default();
-    io.of("/")
-        .on_connection(move |socket| member(socket, &undelivered));
+    let message_ids = Arc::new(AtomicU64::new(0));
+    io.of("/").on_connection(move |socket| {
+        log_arrival(socket);
+        member(socket, &message_ids);
+    });
     admin(io);
+}
+
+/// One line per connection, from the request that opened its session.
+fn log_arrival(socket: &Socket) {
+    let handshake = socket.handshake();
+    let from = handshake
+        .address
+        .map_or_else(|| "?".to_string(), |a| a.to_string());
+    let browser = handshake.header("User-Agent").unwrap_or("no User-Agent");
+    threadio::log!("chat: {} connected from {from} ({browser})", socket.id());
 }
 
 /// One chat member. Every handler runs on this client's own thread, in the order the client
 /// sent its events, so a `join` is always handled before the `chat` that follows it.
-fn member(socket: &Socket, undelivered: &Undelivered) {
+fn member(socket: &Socket, message_ids: &Arc<AtomicU64>) {
     // A listener may return a Result: `?` on arguments that are not what it expects logs
     // the mismatch ("argument 2: expected a string, found a number") and drops the event.
     socket.on("join", |socket, args, ack| -> Result<(), ArgsError> {
@@ -121,9 +132,10 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
         Ok(())
     });
 
-    // The first tick: the ack says the server has the message. The second comes only when
-    // another member's page says it has shown it (`delivered`), never on the server's word.
-    let pending = Arc::clone(undelivered);
+    // The first tick: the ack says the server has the message. The second comes from the
+    // other members' pages, never on the server's word: the message goes to them as a
+    // broadcast asking each to acknowledge it once shown, and the sender hears how many did.
+    let ids = Arc::clone(message_ids);
     socket.on("chat", move |socket, args, ack| {
         let message = args.first().cloned().unwrap_or(Value::Null);
         let (Some(room), Some(text)) = (field(&message, "room"), field(&message, "text")) else {
@@ -132,22 +144,7 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
         if !socket.in_room(room) {
             return; // only members may speak in a room
         }
-        // Recorded before the emit: a reader's `delivered` may come back, on its own thread,
-        // before `emit` has even returned here.
-        let id = {
-            let mut pending = pending.lock().expect("undelivered lock poisoned");
-            pending.0 += 1;
-            let id = pending.0;
-            let sent = Sent {
-                sender: socket.id().to_string(),
-                room: room.to_string(),
-            };
-            pending.1.insert(id, sent);
-            if pending.1.len() > PENDING_MAX {
-                pending.1.pop_first();
-            }
-            id
-        };
+        let id = ids.fetch_add(1, Ordering::Relaxed) + 1;
         let at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
@@ -159,38 +156,23 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
             ("at", at.into()),
         ]);
         ack.send((Value::object([("id", id)]),));
-        if socket.to(room).emit("chat", vec![out]) == 0 {
-            let mut pending = pending.lock().expect("undelivered lock poisoned");
-            pending.1.remove(&id); // nobody else is in the room: no second tick will come
-        }
-    });
-
-    let pending = Arc::clone(undelivered);
-    socket.on("delivered", move |socket, args, _ack| {
-        let Some(id) = args
-            .first()
-            .and_then(|m| m.get("id"))
-            .and_then(Value::as_i64)
-        else {
-            return;
-        };
-        let sender = {
-            let mut pending = pending.lock().expect("undelivered lock poisoned");
-            // `in_room` holds the namespace's read lock for two lookups inside this one;
-            // nothing takes this one while holding the namespace's, so they cannot deadlock.
-            let by_a_reader = pending
-                .1
-                .get(&(id as u64))
-                .is_some_and(|sent| sent.sender != socket.id() && socket.in_room(&sent.room));
-            match by_a_reader {
-                true => pending.1.remove(&(id as u64)).map(|sent| sent.sender),
-                false => None, // already ticked, forgotten, or not from one of its readers
-            }
-        };
-        // Outside the lock: an emit writes to a socket, and a slow one must not stall others.
-        if let Some(sender) = sender.and_then(|sid| socket.namespace().socket(&sid)) {
-            sender.emit("delivered", (Value::object([("id", id)]),));
-        }
+        // How many were asked is known once `emit_with_ack` returns; the answers come later
+        // (a timeout needs it; when every page answers, the answers say it themselves).
+        let asked = Arc::new(OnceLock::new());
+        let (sender, total) = (socket.clone(), Arc::clone(&asked));
+        let readers =
+            socket
+                .to(room)
+                .timeout(DELIVERY_WAIT)
+                .emit_with_ack("chat", (out,), move |answers| {
+                    let (to, of) = shown_to(&answers, total.get().copied());
+                    if of > 0 {
+                        let delivered =
+                            Value::object([("id", id), ("to", to as u64), ("of", of as u64)]);
+                        sender.emit("delivered", (delivered,));
+                    }
+                });
+        let _ = asked.set(readers);
     });
 
     socket.on("typing", |socket, args, _ack| -> Result<(), ArgsError> {
@@ -211,6 +193,22 @@ fn member(socket: &Socket, undelivered: &Undelivered) {
             }
         }
     });
+}
+
+/// How many of the asked pages showed a message, out of how many: every one that answered,
+/// out of those asked (`asked`, or when it is not known yet, those that answered or left).
+fn shown_to(answers: &BroadcastAckResult, asked: Option<usize>) -> (usize, usize) {
+    match answers {
+        Ok(all) => (all.len(), all.len()),
+        Err(incomplete) => {
+            let shown = incomplete.responses().len();
+            let known = match incomplete {
+                BroadcastAckError::Disconnected { disconnected, .. } => shown + disconnected,
+                _ => shown,
+            };
+            (shown, asked.unwrap_or(known).max(known))
+        }
+    }
 }
 
 /// Tells everyone in `room` who is there now, and that `socket`'s member joined or left.

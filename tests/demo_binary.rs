@@ -21,10 +21,15 @@ fn start_demo() -> (Child, BufReader<std::process::ChildStdout>, String) {
 
 /// [`start_demo`] with more command-line arguments.
 fn start_demo_with(args: &[&str]) -> (Child, BufReader<std::process::ChildStdout>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_threadio"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_threadio"));
+    command.args(args).env("THREADIO_LOG", "off");
+    spawn_demo(command)
+}
+
+/// Runs the demo `command` on a free port and reads the address it prints first.
+fn spawn_demo(mut command: Command) -> (Child, BufReader<std::process::ChildStdout>, String) {
+    let mut child = command
         .args(["--port", "0"])
-        .args(args)
-        .env("THREADIO_LOG", "off")
         .stdout(Stdio::piped())
         .spawn()
         .expect("the demo binary starts");
@@ -123,8 +128,9 @@ fn the_demo_serves_its_page_relays_chat_and_shuts_down_on_sigint() {
         );
     }
 
-    // A message: acked to its sender with an id (the first tick), relayed to bob, and bob's
-    // `delivered` goes back to alice (the second tick).
+    // A message: acked to its sender with an id (the first tick), relayed to bob as an event
+    // asking for his ack (a broadcast with acknowledgements, each reader with its own ack
+    // id), and once every reader has answered, alice hears how many did (the second tick).
     alice
         .send(TMessage::text(
             r#"421["chat",{"room":"lobby","text":"hi bob"}]"#,
@@ -134,13 +140,15 @@ fn the_demo_serves_its_page_relays_chat_and_shuts_down_on_sigint() {
     let relayed = next_text(&mut bob);
     assert!(
         relayed.starts_with(
-            r#"42["chat",{"id":1,"room":"lobby","from":"alice","text":"hi bob","at":"#
+            r#"420["chat",{"id":1,"room":"lobby","from":"alice","text":"hi bob","at":"#
         ),
         "{relayed}"
     );
-    bob.send(TMessage::text(r#"42["delivered",{"id":1}]"#))
-        .unwrap();
-    assert_eq!(next_text(&mut alice), r#"42["delivered",{"id":1}]"#);
+    bob.send(TMessage::text("430[]")).unwrap();
+    assert_eq!(
+        next_text(&mut alice),
+        r#"42["delivered",{"id":1,"to":1,"of":1}]"#
+    );
 
     let sigint = Command::new("kill")
         .args(["-INT", &demo.id().to_string()])
@@ -297,4 +305,27 @@ fn the_demo_refuses_a_room_name_or_nickname_longer_than_the_page_allows() {
     assert!(next_text(&mut ann).contains(r#""error":"#));
     let _ = demo.kill();
     let _ = demo.wait();
+}
+
+/// The demo logs each connection with what its handshake says: the peer and its browser.
+#[test]
+fn the_demo_logs_each_connection_from_its_handshake() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_threadio"));
+    command.env("THREADIO_LOG", "info").stderr(Stdio::piped());
+    let (mut child, _stdout, addr) = spawn_demo(command);
+    let _reaper = KillIfPanicking(child.id());
+    let _ann = join_chat(&addr, "ann"); // tungstenite sends no User-Agent
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let logged = (0..50).find_map(|_| {
+        let mut line = String::new();
+        log.read_line(&mut line).ok()?;
+        line.contains("chat: ").then_some(line)
+    });
+    let logged = logged.expect("a chat: line in the log");
+    assert!(
+        logged.contains("connected from 127.0.0.1:") && logged.contains("(no User-Agent)"),
+        "{logged}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }

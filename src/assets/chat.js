@@ -1,9 +1,9 @@
 // The demo chat, on threadio.js (our Socket.IO client). The server is examples/chat.rs;
 // its doc comment lists the events this page speaks:
-//   → join (nick, room, ack)   → leave (room)   → chat ({room, text}, ack)   → delivered ({id})
+//   → join (nick, room, ack)   → leave (room)   → chat ({room, text}, ack)
 //   → typing (room)            → rtt (ack)
-//   ← presence {room, members} ← notice {room, text}  ← chat {id, room, from, text, at}
-//   ← delivered {id}           ← typing {room, from}
+//   ← presence {room, members} ← notice {room, text}  ← chat {id, room, from, text, at} (ack it once shown)
+//   ← delivered {id, to, of}   ← typing {room, from}
 // Everything from the wire is shown with textContent, never as HTML: a page must never
 // trust what another client sent.
 'use strict';
@@ -19,8 +19,8 @@ const state = {
   nick: '',
   rooms: new Map(), // room → { members: [], log: [{kind, ...}], unread }
   selected: null,
-  mine: new Map(),  // message id → our message, waiting for its "delivered"
-  early: new Set(), // "delivered" that overtook our ack (it cannot, but be safe)
+  mine: new Map(),   // message id → our message, waiting for its "delivered"
+  early: new Map(),  // id → a "delivered" that overtook our ack (it cannot, but be safe)
   typing: new Map(), // room → Map(nick → timer)
   reconnects: 0,
   lastTypingSent: 0,
@@ -58,16 +58,18 @@ function connect() {
 
   on('presence', ({ room, members }) => setMembers(room, members));
   on('notice', ({ room, text }) => addEntry(room, { kind: 'notice', text }));
-  on('chat', (message) => {
-    socket.emit('delivered', { id: message.id }); // honest: this browser has it now
+  on('chat', (message, shown) => {
     stopTyping(message.room, message.from);
     addEntry(message.room, { kind: 'message', ...message });
+    // Honest: this browser has it on screen now. The server gathers every member's answer
+    // (a broadcast with acknowledgements) and tells the sender how many it reached.
+    if (typeof shown === 'function') shown();
   });
-  on('delivered', ({ id }) => {
-    const entry = state.mine.get(id);
-    if (!entry) return state.early.add(id);
-    state.mine.delete(id);
-    setTicks(entry, '✓✓');
+  on('delivered', (delivery) => {
+    const entry = state.mine.get(delivery.id);
+    if (!entry) return state.early.set(delivery.id, delivery);
+    state.mine.delete(delivery.id);
+    setDelivered(entry, delivery);
   });
   on('typing', ({ room, from }) => startTyping(room, from));
 }
@@ -189,19 +191,28 @@ $('composer').addEventListener('submit', (event) => {
   // First tick: the server's ack says it has the message (and gives it an id). While we
   // are disconnected the emit waits in the socket's buffer, and so does the tick.
   state.socket.emit('chat', { room, text }, ({ id }) => {
-    if (state.early.delete(id)) return setTicks(entry, '✓✓');
+    const early = state.early.get(id);
+    state.early.delete(id);
+    if (early) return setDelivered(entry, early);
     state.mine.set(id, entry);
-    setTicks(entry, '✓');
+    setTicks(entry, '✓', 'the server has it');
   });
 });
 
-/** Second tick: another member's page has shown it (it sent "delivered"). */
-function setTicks(entry, ticks) {
+/** Second tick: the other members' pages have shown it — all of them (✓✓), or some (✓✓ 2/3). */
+function setDelivered(entry, { to, of }) {
+  if (to === 0) return setTicks(entry, `✓ 0/${of}`, `shown to none of the ${of} other members in time`);
+  const ticks = to === of ? '✓✓' : `✓✓ ${to}/${of}`;
+  setTicks(entry, ticks, `shown to ${to} of the ${of} other members`);
+}
+
+function setTicks(entry, ticks, title) {
   entry.ticks = ticks;
+  entry.ticksTitle = title;
   if (!entry.li) return;
   const el = entry.li.querySelector('.ticks');
   el.textContent = ticks;
-  el.title = ticks === '✓' ? 'the server has it' : 'delivered to another member';
+  el.title = title;
 }
 
 $('text').addEventListener('input', () => {
@@ -255,6 +266,7 @@ function renderEntry(entry) {
     span('meta', time),
     span('ticks', entry.mine ? entry.ticks : ''),
   );
+  if (entry.mine && entry.ticksTitle) li.querySelector('.ticks').title = entry.ticksTitle;
   entry.li = li; // the ack and "delivered" update whichever <li> shows it now
   return li;
 }

@@ -34,17 +34,17 @@ const PAGE = `<!doctype html>
   socket.on("connect", () => {
     document.querySelector("#state").textContent = "connected";
   });
-  socket.on("chat", (m) => {
+  socket.on("chat", (m, shown) => {
     window.seen.chats.push(m);
     show("chat", m.from + ": " + m.text);
-    socket.emit("delivered", { id: m.id }); // as the demo page does: the sender's second tick
+    shown(); // as the demo page does: the sender's second tick is every reader's ack
   });
   socket.on("notice", (n) => show("notice", n.text));
   socket.on("presence", (p) => window.seen.presence.push(p));
   socket.on("typing", (t) => {
     document.querySelector("#typing").textContent = t.from + " is typing…";
   });
-  socket.on("delivered", (d) => window.seen.delivered.push(d.id));
+  socket.on("delivered", (d) => window.seen.delivered.push(d));
   window.joinRoom = (nick, room) => new Promise((done) => socket.emit("join", nick, room, done));
   window.send = (room, text) => new Promise((done) => socket.emit("chat", { room, text }, done));
   window.transport = () => socket.io.engine.transport.name;
@@ -90,14 +90,17 @@ run(async ({ person, open, pages, url }) => {
   const officialReceived = await untilText(carol, "#messages li.chat", "alice: hello official",
     "the official page shows \"alice: hello official\"");
   const aliceSent = await untilMessage(alice, { text: "hello official", mine: true, ticks: "✓✓" },
-    "alice's message shows ✓✓ after the official page's delivered");
+    "alice's message shows ✓✓ once the official page has acknowledged it");
 
   // The official page sends; its ack has the message's id, and the demo page's receipt comes back.
   const ack = await carol.evaluate(() => window.send("interop", "hello threadio.js"));
   if (ack?.id === undefined) throw new Error(`the chat ack is ${JSON.stringify(ack)}; expected {id}`);
   const demoReceived = await untilMessage(alice, { text: "hello threadio.js", from: "carol", mine: false });
-  await until(carol, `the official page gets "delivered" for message ${ack.id}`,
-    (id) => window.seen.delivered.some((d) => JSON.stringify(d) === JSON.stringify(id)), ack.id);
+  const delivery = await until(carol, `the official page gets "delivered" for message ${ack.id}`,
+    (id) => window.seen.delivered.find((d) => d.id === id), ack.id);
+  if (delivery.to !== 1 || delivery.of !== 1) {
+    throw new Error(`delivered is ${JSON.stringify(delivery)}; expected to 1 of 1 (alice's page)`);
+  }
 
   await untilState(alice, "connected");
   const officialTransport = await until(carol, "the official client upgrades to websocket",

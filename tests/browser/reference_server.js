@@ -9,8 +9,9 @@
 // The events and their shapes are chat.rs's, handler for handler:
 //   → join (nick, room, ack)     ack { room, members }; the room ← presence, notice "ann joined"
 //   → leave (room)               the room ← presence, notice "ann left"
-//   → chat ({ room, text }, ack) ack { id }; the others ← chat { id, room, from, text, at }
-//   → delivered ({ id })         the message's sender ← delivered { id }
+//   → chat ({ room, text }, ack) ack { id }; the others ← chat { id, room, from, text, at }, with
+//                                an ack each; once all answered or 5 s passed, the sender ←
+//                                delivered { id, to, of } (Node's broadcast with acknowledgements)
 //   → typing (room)              the others ← typing { room, from }
 //   → rtt (ack)                  ack at once
 //   disconnect                   each of its rooms ← presence, notice "ann left"
@@ -27,7 +28,7 @@ const TYPES = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
 };
-const PENDING_MAX = 1000;
+const DELIVERY_WAIT_MS = 5000;
 
 const port = Number(process.argv[2] ?? 0);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -72,7 +73,6 @@ function announce(socket, room, verb, leaving) {
 const str = (v) => (typeof v === "string" && v !== "" ? v : null);
 
 let lastId = 0;
-const undelivered = new Map(); // message id → { sender, room }, oldest first
 
 main.on("connection", (socket) => {
   socket.on("join", (nickname, room, ack) => {
@@ -94,20 +94,13 @@ main.on("connection", (socket) => {
     const text = str(message?.text);
     if (!room || !text || !socket.rooms.has(room)) return;
     const id = ++lastId;
-    undelivered.set(id, { sender: socket.id, room });
-    if (undelivered.size > PENDING_MAX) undelivered.delete(undelivered.keys().next().value);
     if (typeof ack === "function") ack({ id });
-    const readers = (main.adapter.rooms.get(room)?.size ?? 1) - 1;
-    socket.to(room).emit("chat", { id, room, from: nick(socket), text, at: Date.now() });
-    if (readers === 0) undelivered.delete(id);
-  });
-
-  socket.on("delivered", (message) => {
-    const id = message?.id;
-    const sent = undelivered.get(id);
-    if (!sent || sent.sender === socket.id || !socket.rooms.has(sent.room)) return;
-    undelivered.delete(id);
-    main.sockets.get(sent.sender)?.emit("delivered", { id });
+    const of = (main.adapter.rooms.get(room)?.size ?? 1) - 1;
+    const out = { id, room, from: nick(socket), text, at: Date.now() };
+    socket.to(room).timeout(DELIVERY_WAIT_MS).emit("chat", out, (err, responses) => {
+      // On a timeout Node still passes the answers that came (socket.io ≥ 4.5).
+      if (of > 0) socket.emit("delivered", { id, to: (responses ?? []).length, of });
+    });
   });
 
   socket.on("typing", (room) => {
