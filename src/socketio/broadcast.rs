@@ -25,6 +25,25 @@ use crate::engineio::Outgoing;
 use crate::socketio::packet::Packet;
 
 /// A choice of sockets in one namespace, and how to emit to them.
+///
+/// Built by `io.to(room)`, `namespace.except(room)`, `socket.broadcast()` and the like, and
+/// chained before the emit, as in Node:
+///
+/// ```
+/// use std::time::Duration;
+/// use threadio::socketio::Io;
+///
+/// let io = Io::new();
+/// let reached = io.to("lobby").to("games").except("muted").emit("news", ("hi",));
+/// assert_eq!(reached, 0); // nobody is connected
+///
+/// // Every chosen client's answer in one callback, or a timeout with those that came.
+/// let (tx, answers) = std::sync::mpsc::channel();
+/// io.to("lobby")
+///     .timeout(Duration::from_secs(5))
+///     .emit_with_ack("vote", ("yes or no?",), move |result| tx.send(result).unwrap());
+/// assert_eq!(answers.recv().unwrap().unwrap(), Vec::<Vec<_>>::new()); // no one to ask
+/// ```
 #[derive(Clone)]
 pub struct BroadcastOperator {
     namespace: Namespace,

@@ -81,6 +81,20 @@ struct Inner {
 }
 
 /// One namespace. Clone it freely: it is an `Arc`.
+///
+/// ```
+/// use threadio::socketio::{ConnectError, Io};
+///
+/// let io = Io::new();
+/// let admin = io.of("/admin"); // made on first use, as in Node
+/// admin.use_middleware(|socket| match socket.handshake().header("Authorization") {
+///     Some("Bearer letmein") => Ok(()),
+///     _ => Err(ConnectError::new("Not authorized")), // the client's connect_error
+/// });
+/// admin.on_connection(|socket| socket.emit("hello", ("admin",)));
+/// assert_eq!((admin.name(), admin.len()), ("/admin", 0));
+/// assert_eq!(admin.emit("news", ("nobody is here",)), 0); // how many it reached
+/// ```
 #[derive(Clone)]
 pub struct Namespace {
     inner: Arc<Inner>,

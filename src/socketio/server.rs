@@ -90,6 +90,34 @@ struct Inner {
 }
 
 /// The Socket.IO server. Clone it freely: it is an `Arc`.
+///
+/// A server on a free port, and a client speaking the protocol's text by hand over our own
+/// WebSocket client, so that every byte shows (the official clients send the same):
+///
+/// ```
+/// use threadio::http::{Router, Server, ServerConfig};
+/// use threadio::socketio::Io;
+/// use threadio::websocket::{client, Message};
+///
+/// let io = Io::new();
+/// io.of("/").on_connection(|socket| socket.emit("welcome", ("hello", 1)));
+/// let mut app = Router::new();
+/// io.attach(&mut app);
+/// let server = Server::bind("127.0.0.1:0", ServerConfig::default())?.spawn(app)?;
+///
+/// let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", server.addr());
+/// let mut ws = client::connect(&url).expect("the WebSocket opens");
+/// let text = |ws: &mut threadio::websocket::WebSocket| match ws.recv() {
+///     Ok(Message::Text(text)) => text,
+///     other => panic!("{other:?}"),
+/// };
+/// assert!(text(&mut ws).starts_with(r#"0{"sid":"#)); // Engine.IO's open packet
+/// ws.send("40").expect("sent");                       // Socket.IO CONNECT to "/"
+/// assert!(text(&mut ws).starts_with(r#"40{"sid":"#)); // accepted, with the socket's id
+/// assert_eq!(text(&mut ws), r#"42["welcome","hello",1]"#);
+/// server.stop();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Io {
     inner: Arc<Inner>,

@@ -48,6 +48,30 @@ struct Inner {
 }
 
 /// One client in one namespace. Clone it freely: it is an `Arc`.
+///
+/// Handed to `on_connection` handlers; listeners, rooms and emits hang off it:
+///
+/// ```
+/// use threadio::socketio::{ArgsError, Io};
+///
+/// let io = Io::new();
+/// io.of("/").on_connection(|socket| {
+///     // The client's `socket.emit("sum", 1, 2, (total) => …)` gets `3` back.
+///     socket.on("sum", |_socket, args, ack| -> Result<(), ArgsError> {
+///         let (a, b): (i64, i64) = args.parse()?;
+///         ack.send((a + b,));
+///         Ok(())
+///     });
+///     socket.on("join", |socket, args, _ack| -> Result<(), ArgsError> {
+///         let (room,): (String,) = args.parse()?;
+///         if socket.join(&room).is_ok() {
+///             socket.to(&room).emit("joined", (socket.id(),)); // the others in the room
+///         }
+///         Ok(())
+///     });
+///     socket.on_disconnect(|socket, reason| println!("{} left: {reason}", socket.id()));
+/// });
+/// ```
 #[derive(Clone)]
 pub struct Socket {
     inner: Arc<Inner>,
