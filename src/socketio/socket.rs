@@ -167,23 +167,12 @@ impl Socket {
         callback: impl FnOnce(Result<Args, AckError>) + Send + 'static,
     ) {
         check_event_name(event);
-        let registered = lock(&self.inner.acks).register(Box::new(callback));
-        let id = match registered {
-            Ok(id) => id,
-            Err(callback) => return callback(Err(AckError::Disconnected)),
-        };
         let args = args.into_args();
-        self.notify_outgoing(event, &args);
-        let packet = Packet::event(self.namespace().name(), event, args.into_vec(), Some(id));
-        self.send_packet(&packet);
-        let socket = Arc::downgrade(&self.inner);
-        crate::timer::schedule(Instant::now() + timeout, move || {
-            let callback = socket
-                .upgrade()
-                .and_then(|inner| lock(&inner.acks).take(id));
-            if let Some(callback) = callback {
-                callback(Err(AckError::Timeout));
-            }
+        self.send_awaiting_ack(timeout, Box::new(callback), |id| {
+            // Only once the ack is registered: an answer may come before `send` returns.
+            self.notify_outgoing(event, &args);
+            let packet = Packet::event(self.namespace().name(), event, args.into_vec(), Some(id));
+            self.send_packet(&packet);
         });
     }
 
@@ -341,9 +330,10 @@ impl Socket {
     }
 
     /// Waits for the client's answer to an event that `send` puts on the wire under the id
-    /// it is given, as [`Socket::emit_with_ack`] does, for an event its caller encodes: a
-    /// broadcast writes its JSON once and each socket's own id into a copy
-    /// (`broadcast_ack.rs`). `callback` runs exactly once: answer, timeout or disconnect.
+    /// it is given: [`Socket::emit_with_ack`] encodes that event itself; a broadcast writes
+    /// its JSON once and each socket's own id into a copy (`broadcast_ack.rs`). `callback`
+    /// runs exactly once: answer, timeout or disconnect — and at once, with `Disconnected`,
+    /// without `send` being called, if the socket has gone already.
     pub(crate) fn send_awaiting_ack(
         &self,
         timeout: Duration,
