@@ -50,3 +50,21 @@ fn http_chunked_a_trailer_line_is_refused_for_its_first_bad_byte_however_it_is_c
         );
     }
 }
+
+/// http_chunked, input `01 00 00` + `fffffffffffffffe\r\n` (`max_body` = `usize::MAX`, which a
+/// server may configure to mean "no limit"): the chunk size passed the `max_body` check, and
+/// adding it to the data's offset overflowed. A debug build panicked there; a release build
+/// wrapped around to a slice that ends before it starts, and panicked on that. A size that
+/// cannot even be addressed is a body too large for us: 413.
+#[test]
+fn http_chunked_a_chunk_size_past_the_address_space_is_413_not_a_panic() {
+    for size in ["fffffffffffffffe", "ffffffffffffffff", "ffffffffffffffee"] {
+        let wire = format!("{size}\r\n");
+        let mut decoder = ChunkedDecoder::default();
+        assert_eq!(
+            decoder.decode(wire.as_bytes(), usize::MAX),
+            Err(RequestError::BodyTooLarge),
+            "{size}"
+        );
+    }
+}

@@ -211,15 +211,23 @@ impl ChunkedDecoder {
             if size > max_body - self.body.len() {
                 return Err(RequestError::BodyTooLarge);
             }
-            let data_end = data_start + size;
-            let Some(after_data) = buf.get(data_end..data_end + 2) else {
+            // `max_body` may be as high as usize::MAX ("no limit"), so the size that passed it
+            // may still be past the end of the address space: no buffer could hold that body.
+            let Some(next) = data_start
+                .checked_add(size)
+                .and_then(|end| end.checked_add(2))
+            else {
+                return Err(RequestError::BodyTooLarge);
+            };
+            let data_end = next - 2;
+            let Some(after_data) = buf.get(data_end..next) else {
                 return waiting();
             };
             if after_data != b"\r\n" {
                 return Err(RequestError::BadChunk("chunk data not followed by CRLF"));
             }
             self.body.extend_from_slice(&buf[data_start..data_end]);
-            self.pos = data_end + 2;
+            self.pos = next;
         }
     }
 
