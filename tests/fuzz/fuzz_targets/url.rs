@@ -82,5 +82,12 @@ fn well_formed_escapes(bytes: &[u8]) -> Option<usize> {
 
 /// Every octet as `%XY`, the most a percent-encoder may escape (RFC 3986 §2.1).
 fn encode_every_byte(octets: &[u8]) -> String {
-    octets.iter().map(|octet| format!("%{octet:02X}")).collect()
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut encoded = String::with_capacity(3 * octets.len());
+    for &octet in octets {
+        encoded.push('%');
+        encoded.push(char::from(HEX[usize::from(octet >> 4)]));
+        encoded.push(char::from(HEX[usize::from(octet & 0x0F)]));
+    }
+    encoded
 }
