@@ -194,7 +194,11 @@ impl ChunkedDecoder {
                     None => waiting(),
                 };
             }
-            let Some((line, data_start)) = chunk_line(buf, self.pos)? else {
+            let line = chunk_line(buf, self.pos, MAX_CHUNK_LINE).map_err(|e| match e {
+                LineError::TooLong => RequestError::BadChunk("chunk line longer than 4 KiB"),
+                LineError::Forbidden => RequestError::BadChunk(CONTROL_IN_LINE),
+            })?;
+            let Some((line, data_start)) = line else {
                 return waiting();
             };
             let size = chunk_size(line)?;
@@ -207,15 +211,23 @@ impl ChunkedDecoder {
             if size > max_body - self.body.len() {
                 return Err(RequestError::BodyTooLarge);
             }
-            let data_end = data_start + size;
-            let Some(after_data) = buf.get(data_end..data_end + 2) else {
+            // `max_body` may be as high as usize::MAX ("no limit"), so the size that passed it
+            // may still be past the end of the address space: no buffer could hold that body.
+            let Some(next) = data_start
+                .checked_add(size)
+                .and_then(|end| end.checked_add(2))
+            else {
+                return Err(RequestError::BodyTooLarge);
+            };
+            let data_end = next - 2;
+            let Some(after_data) = buf.get(data_end..next) else {
                 return waiting();
             };
             if after_data != b"\r\n" {
                 return Err(RequestError::BadChunk("chunk data not followed by CRLF"));
             }
             self.body.extend_from_slice(&buf[data_start..data_end]);
-            self.pos = data_end + 2;
+            self.pos = next;
         }
     }
 
@@ -226,18 +238,20 @@ impl ChunkedDecoder {
     fn next_trailer(&mut self, buf: &[u8]) -> Result<Option<usize>, RequestError> {
         let mut used = self.trailer_bytes.unwrap_or(0);
         loop {
-            let Some((line, next)) = chunk_line(buf, self.pos)? else {
-                // A line still arriving counts too, so an endless one is refused early.
-                if used + (buf.len() - self.pos) > self.max_trailer_bytes {
-                    return Err(RequestError::HeadersTooLarge);
-                }
+            // A line may take what is left of the section's allowance, and no line more than
+            // 4 KiB; a line still arriving counts too, so an endless one is refused early.
+            let left = self.max_trailer_bytes - used;
+            let line =
+                chunk_line(buf, self.pos, left.min(MAX_CHUNK_LINE)).map_err(|e| match e {
+                    LineError::TooLong if left <= MAX_CHUNK_LINE => RequestError::HeadersTooLarge,
+                    LineError::TooLong => RequestError::BadChunk("trailer line longer than 4 KiB"),
+                    LineError::Forbidden => RequestError::BadChunk(CONTROL_IN_LINE),
+                })?;
+            let Some((line, next)) = line else {
                 self.trailer_bytes = Some(used);
                 return Ok(None);
             };
             used += next - self.pos;
-            if used > self.max_trailer_bytes {
-                return Err(RequestError::HeadersTooLarge);
-            }
             self.pos = next;
             if line.is_empty() {
                 self.trailer_bytes = Some(used);
@@ -252,39 +266,54 @@ impl ChunkedDecoder {
     }
 }
 
+/// Why [`chunk_line`] refused a line.
+#[derive(Debug, PartialEq, Eq)]
+enum LineError {
+    /// The line is longer than its limit, CRLF included.
+    TooLong,
+    /// A control character, or a CR or LF that is not part of the CRLF (§7.1).
+    Forbidden,
+}
+
+/// What a line with a forbidden byte is refused with.
+const CONTROL_IN_LINE: &str = "control character or bare CR/LF in a chunk line";
+
 /// The line starting at `from`, without its CRLF, and the offset after the CRLF; `None`
-/// if the CRLF has not arrived.
+/// if the CRLF has not arrived. The line may take at most `max_len` bytes, CRLF included.
 ///
 /// Unlike the head, a chunked body gets no bare-LF leniency: parsers that disagree on how
 /// a chunk line ends are a known request-smuggling vector, so only CRLF (§7.1) ends one.
-fn chunk_line(buf: &[u8], from: usize) -> Result<Option<(&[u8], usize)>, RequestError> {
+///
+/// A line still arriving may already be broken: a bare LF (or any other control character)
+/// can never become part of a valid line, and neither can more than `max_len` bytes without
+/// a CRLF, so we say so now rather than wait for a CRLF until the body timeout. Only a CR
+/// at the very end may still be the first half of its CRLF. The scan goes byte by byte and
+/// the first byte that breaks a rule decides the error: so the answer is the same whether
+/// the bytes after it have arrived or not, and does not depend on how TCP cut the reads (a
+/// fuzzer found a trailer line refused for its length or for a NUL after it, depending on
+/// the cuts: tests/fuzz_regressions.rs).
+fn chunk_line(
+    buf: &[u8],
+    from: usize,
+    max_len: usize,
+) -> Result<Option<(&[u8], usize)>, LineError> {
     let rest = &buf[from..];
-    let Some(crlf) = rest.windows(2).position(|pair| pair == b"\r\n") else {
-        if rest.len() >= MAX_CHUNK_LINE {
-            return Err(RequestError::BadChunk("chunk line longer than 4 KiB"));
+    for (i, &byte) in rest.iter().enumerate() {
+        let after_cr = i > 0 && rest[i - 1] == b'\r';
+        if byte == b'\n' && after_cr {
+            // Within the limit: a longer line was refused at its byte `max_len` below.
+            return Ok(Some((&rest[..i - 1], from + i + 1)));
         }
-        // A line still arriving may already be broken: a bare LF (or any other control
-        // character) can never become part of a valid line, so say so now rather than wait
-        // for a CRLF until the body timeout. Only a CR at the very end may still be the
-        // first half of its CRLF.
-        let settled = rest.strip_suffix(b"\r").unwrap_or(rest);
-        if settled.iter().copied().any(is_forbidden_in_line) {
-            return Err(RequestError::BadChunk(
-                "control character or bare CR/LF in a chunk line",
-            ));
+        if i + 1 >= max_len {
+            // Byte `max_len` is here and does not end the line: it will be longer.
+            return Err(LineError::TooLong);
         }
-        return Ok(None);
-    };
-    if crlf + 2 > MAX_CHUNK_LINE {
-        return Err(RequestError::BadChunk("chunk line longer than 4 KiB"));
+        if after_cr || (byte != b'\r' && is_forbidden_in_line(byte)) {
+            // A CR followed by anything but LF was bare; a CR itself may be followed by LF.
+            return Err(LineError::Forbidden);
+        }
     }
-    let line = &rest[..crlf];
-    if line.iter().copied().any(is_forbidden_in_line) {
-        return Err(RequestError::BadChunk(
-            "control character or bare CR/LF in a chunk line",
-        ));
-    }
-    Ok(Some((line, from + crlf + 2)))
+    Ok(None)
 }
 
 /// §7.1 (via RFC 9110 §5.5): no control characters in a chunk or trailer line but HTAB,
