@@ -18,6 +18,7 @@
 //!    and rooms, with [`Io`] attached to a router as in Node.
 //!
 //! Beside them: [`json`] (RFC 8259 values, the payloads Engine.IO and Socket.IO carry),
+//! [`msgpack`] (the same values in MessagePack, as the Node Redis adapter sends them),
 //! [`read_buffer`] (bytes read but not yet parsed), [`memory_budget`] (one limit, for every
 //! connection together, on the bytes of bodies and messages still arriving), [`entropy`]
 //! (random bytes for keys and ids), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
@@ -32,6 +33,7 @@ pub mod http;
 pub mod hub;
 pub mod json;
 pub mod memory_budget;
+pub mod msgpack;
 pub mod read_buffer;
 pub mod signal;
 pub mod socketio;
