@@ -198,7 +198,7 @@ impl<'a> MsgpackReader<'a> {
             1 => u32::from(u16::from_be_bytes(self.array_of()?)),
             _ => u32::from_be_bytes(self.array_of()?),
         };
-        // A u32 fits a usize on every target std::net runs on that we build for (32 and 64 bit).
+        // A u32 fits the usize of the 32- and 64-bit targets we build for.
         Ok(len as usize)
     }
 

@@ -1,5 +1,6 @@
 //! The MessagePack format table: the first byte of every value, by the spec's format names
-//! (MessagePack spec, "Overview" and "Formats", https://github.com/msgpack/msgpack/blob/master/spec.md).
+//! (MessagePack spec, "Overview" and "Formats",
+//! <https://github.com/msgpack/msgpack/blob/master/spec.md>).
 //!
 //! `encode.rs` writes these bytes and `decode.rs` reads them; keeping the numbers in one
 //! place means a reader can check them against the spec's table line by line. The "fix"

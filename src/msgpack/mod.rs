@@ -1,4 +1,4 @@
-//! MessagePack (https://github.com/msgpack/msgpack/blob/master/spec.md): the binary encoding
+//! MessagePack (<https://github.com/msgpack/msgpack/blob/master/spec.md>): the binary encoding
 //! Node's `@socket.io/redis-adapter` puts on Redis by default, written and read by hand over
 //! our JSON [`Value`](crate::json::Value) tree.
 //!
