@@ -20,7 +20,8 @@
 //! Beside them: [`json`] (RFC 8259 values, the payloads Engine.IO and Socket.IO carry),
 //! [`read_buffer`] (bytes read but not yet parsed), [`memory_budget`] (one limit, for every
 //! connection together, on the bytes of bodies and messages still arriving), [`entropy`]
-//! (random bytes for keys and ids), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
+//! (random bytes for keys and ids), [`redis`] (a RESP2 client
+//! and subscriber, for the Redis adapter to come), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
 //! as a graceful shutdown) and [`log`](mod@log).
 
 #[macro_use]
@@ -33,6 +34,7 @@ pub mod hub;
 pub mod json;
 pub mod memory_budget;
 pub mod read_buffer;
+pub mod redis;
 pub mod signal;
 pub mod socketio;
 pub mod timer;
