@@ -20,8 +20,9 @@ use super::url::RedisUrl;
 pub struct RedisConfig {
     /// How long a TCP connect may take, per address the host resolves to.
     pub connect_timeout: Duration,
-    /// How long a reply may take once its command is sent. For the subscriber, how long the
-    /// connection may stay silent before it is probed with a `PING`.
+    /// How long a reply may take once its command is sent, and how long a write may block.
+    /// For the subscriber, how long the connection may stay silent before it is probed with
+    /// a `PING`, and how long `subscribe` waits for Redis's confirmation.
     pub read_timeout: Duration,
     /// Bounds on what a reply may claim.
     pub limits: RespLimits,
@@ -48,6 +49,12 @@ pub fn dial(url: &RedisUrl, config: &RedisConfig) -> Result<(TcpStream, ReplyRea
     stream
         .set_read_timeout(Some(config.read_timeout))
         .map_err(|e| RedisError::io("set_read_timeout", &e))?;
+    // Writers hold the connection's lock while they write (so that slot order is wire
+    // order); a Redis that stops reading must not hold them, and everyone behind them, for
+    // ever. The read timeout bounds a write too.
+    stream
+        .set_write_timeout(Some(config.read_timeout))
+        .map_err(|e| RedisError::io("set_write_timeout", &e))?;
     let writer = stream
         .try_clone()
         .map_err(|e| RedisError::io("clone the socket", &e))?;

@@ -199,14 +199,17 @@ fn decode_bulk(
     start: usize,
     limits: &RespLimits,
 ) -> Result<Option<(Reply, usize)>, RespError> {
-    let len = match checked_length(len, limits.max_bulk)? {
-        None => return Ok(Some((Reply::Nil, start))),
-        Some(len) => len,
-    }
-    .ok_or(RespError::BulkTooLarge {
-        len,
-        max: limits.max_bulk,
-    })?;
+    // `len` inside the match is still the claimed i64, for the error.
+    let len = match length(len)? {
+        Length::Nil => return Ok(Some((Reply::Nil, start))),
+        Length::Of(n) if n > limits.max_bulk => {
+            return Err(RespError::BulkTooLarge {
+                len,
+                max: limits.max_bulk,
+            })
+        }
+        Length::Of(n) => n,
+    };
     // Check the bytes are all here before copying them: the length alone allocates nothing.
     let end = start + len;
     if buf.len() < end + 2 {
@@ -226,14 +229,17 @@ fn decode_array(
     limits: &RespLimits,
     depth: usize,
 ) -> Result<Option<(Reply, usize)>, RespError> {
-    let len = match checked_length(len, limits.max_elements)? {
-        None => return Ok(Some((Reply::Nil, start))),
-        Some(len) => len,
-    }
-    .ok_or(RespError::ArrayTooLarge {
-        len,
-        max: limits.max_elements,
-    })?;
+    // `len` inside the match is still the claimed i64, for the error.
+    let len = match length(len)? {
+        Length::Nil => return Ok(Some((Reply::Nil, start))),
+        Length::Of(n) if n > limits.max_elements => {
+            return Err(RespError::ArrayTooLarge {
+                len,
+                max: limits.max_elements,
+            })
+        }
+        Length::Of(n) => n,
+    };
     if depth >= limits.max_depth {
         return Err(RespError::TooDeep {
             max: limits.max_depth,
@@ -255,12 +261,19 @@ fn decode_array(
     Ok(Some((Reply::Array(items), pos)))
 }
 
-/// `Ok(None)` for nil (-1); `Ok(Some(Some(n)))` within `max`; `Ok(Some(None))` over it.
-fn checked_length(len: i64, max: usize) -> Result<Option<Option<usize>>, RespError> {
+/// A bulk string's or an array's length line, read.
+enum Length {
+    /// `-1`: RESP2's nil.
+    Nil,
+    Of(usize),
+}
+
+fn length(len: i64) -> Result<Length, RespError> {
     match len {
-        -1 => Ok(None),
+        -1 => Ok(Length::Nil),
         len if len < -1 => Err(RespError::NegativeLength(len)),
-        len => Ok(Some(usize::try_from(len).ok().filter(|&n| n <= max))),
+        // On a 32-bit target a length past usize::MAX is over any limit anyway.
+        len => Ok(Length::Of(usize::try_from(len).unwrap_or(usize::MAX))),
     }
 }
 

@@ -199,6 +199,12 @@ impl Subscriber {
         self.remove(Kind::Pattern, pattern)
     }
 
+    fn is_reader_thread(&self) -> bool {
+        self.reader
+            .as_ref()
+            .is_some_and(|h| h.thread().id() == thread::current().id())
+    }
+
     /// Whether the subscriber is connected right now.
     pub fn is_connected(&self) -> bool {
         lock(&self.shared.state).writer.is_some()
@@ -221,6 +227,11 @@ impl Subscriber {
             .is_some_and(|mut w| w.write_all(&command).is_ok());
         if !written {
             return Err(RedisError::Closed);
+        }
+        // Called from the handler, on the reader thread: the confirmation can only be read
+        // after we return, so waiting for it would just time out.
+        if self.is_reader_thread() {
+            return Ok(());
         }
         let deadline = Instant::now() + self.shared.config.read_timeout;
         while !state.confirmed.contains(kind, name) {
@@ -316,6 +327,11 @@ fn run(shared: &Shared, first: ReplyReader, mut handler: Handler) {
             match reconnect(shared) {
                 Ok(Some(reader)) => break reader,
                 Ok(None) => return, // closed meanwhile
+                // The first failure and then every tenth: enough to see Redis is still away
+                // without a line per attempt.
+                Err(e) if attempts == 1 || attempts % 10 == 0 => {
+                    crate::log!("redis subscriber: reconnect attempt {attempts}: {e}")
+                }
                 Err(e) => crate::debug!("redis subscriber: reconnect attempt {attempts}: {e}"),
             }
         };
@@ -412,58 +428,90 @@ fn send_ping(shared: &Shared) -> Result<(), RedisError> {
 
 /// Handles one push. An error return drops the connection.
 fn dispatch(shared: &Shared, reply: Reply, handler: &mut Handler) -> Result<(), RedisError> {
+    match push_of(reply)? {
+        Push::Message(message) => handler(SubscriberEvent::Message(message)),
+        Push::Confirmed(kind, name) => confirm(shared, kind, &name),
+        Push::Nothing => {}
+    }
+    Ok(())
+}
+
+/// What a reply on a subscribed connection means.
+enum Push {
+    Message(PubSubMessage),
+    Confirmed(Kind, Vec<u8>),
+    /// A PONG, an UNSUBSCRIBE confirmation, a logged refusal: nothing to do.
+    Nothing,
+}
+
+/// Reads a reply as a pub/sub push; moves the payload out rather than copying it.
+fn push_of(reply: Reply) -> Result<Push, RedisError> {
     let unexpected = |reply: &Reply| RedisError::UnexpectedReply {
         command: "(pub/sub)",
         reply: format!("{reply:?}"),
     };
-    let Reply::Array(items) = reply else {
-        return match reply {
-            // PING outside subscribed mode (nothing subscribed yet) answers a simple PONG.
-            Reply::Simple(pong) if pong == "PONG" => Ok(()),
-            // A refused command leaves the connection in step: say so and carry on.
-            Reply::Error(message) => {
-                crate::log!("redis subscriber: Redis refused a command: {message}");
-                Ok(())
+    let mut items = match reply {
+        Reply::Array(items) => items,
+        // PING before anything is subscribed answers a plain PONG.
+        Reply::Simple(pong) if pong == "PONG" => return Ok(Push::Nothing),
+        // A refused command leaves the connection in step: say so and carry on.
+        Reply::Error(message) => {
+            crate::log!("redis subscriber: Redis refused a command: {message}");
+            return Ok(Push::Nothing);
+        }
+        other => return Err(unexpected(&other)),
+    };
+    let kind = match items.first() {
+        // Copied (a few bytes) so that `items` can be taken apart below.
+        Some(Reply::Bulk(kind)) => kind.clone(),
+        _ => return Err(unexpected(&Reply::Array(items))),
+    };
+    let push = match (kind.as_slice(), items.len()) {
+        (b"message", 3) => {
+            let (payload, channel) = (bulk(items.pop()), bulk(items.pop()));
+            channel.zip(payload).map(|(channel, payload)| {
+                Push::Message(PubSubMessage {
+                    channel,
+                    pattern: None,
+                    payload,
+                })
+            })
+        }
+        (b"pmessage", 4) => {
+            let (payload, channel, pattern) =
+                (bulk(items.pop()), bulk(items.pop()), bulk(items.pop()));
+            match (pattern, channel, payload) {
+                (Some(pattern), Some(channel), Some(payload)) => {
+                    Some(Push::Message(PubSubMessage {
+                        channel,
+                        pattern: Some(pattern),
+                        payload,
+                    }))
+                }
+                _ => None,
             }
-            other => Err(unexpected(&other)),
-        };
+        }
+        (b"subscribe", 3) => {
+            bulk(Some(items.swap_remove(1))).map(|n| Push::Confirmed(Kind::Channel, n))
+        }
+        (b"psubscribe", 3) => {
+            bulk(Some(items.swap_remove(1))).map(|n| Push::Confirmed(Kind::Pattern, n))
+        }
+        (b"unsubscribe" | b"punsubscribe", 3) | (b"pong", 2) => Some(Push::Nothing),
+        _ => None,
     };
-    let mut parts = items.into_iter();
-    let kind = match parts.next() {
-        Some(Reply::Bulk(kind)) => kind,
-        other => return Err(unexpected(&Reply::Array(other.into_iter().collect()))),
-    };
-    let rest: Vec<Reply> = parts.collect();
-    match (kind.as_slice(), rest.as_slice()) {
-        (b"message", [Reply::Bulk(channel), Reply::Bulk(payload)]) => {
-            handler(SubscriberEvent::Message(PubSubMessage {
-                channel: channel.clone(),
-                pattern: None,
-                payload: payload.clone(),
-            }));
-        }
-        (b"pmessage", [Reply::Bulk(pattern), Reply::Bulk(channel), Reply::Bulk(payload)]) => {
-            handler(SubscriberEvent::Message(PubSubMessage {
-                channel: channel.clone(),
-                pattern: Some(pattern.clone()),
-                payload: payload.clone(),
-            }));
-        }
-        (b"subscribe", [Reply::Bulk(name), Reply::Integer(_)]) => {
-            confirm(shared, Kind::Channel, name)
-        }
-        (b"psubscribe", [Reply::Bulk(name), Reply::Integer(_)]) => {
-            confirm(shared, Kind::Pattern, name)
-        }
-        (b"unsubscribe" | b"punsubscribe", [_, Reply::Integer(_)]) => {}
-        (b"pong", [_]) => {}
-        _ => {
-            let mut all = vec![Reply::Bulk(kind)];
-            all.extend(rest);
-            return Err(unexpected(&Reply::Array(all)));
-        }
+    // `items` may have been taken apart by now; the error names the kind only.
+    push.ok_or_else(|| RedisError::UnexpectedReply {
+        command: "(pub/sub)",
+        reply: "a push of an unknown kind or shape".to_string(),
+    })
+}
+
+fn bulk(reply: Option<Reply>) -> Option<Vec<u8>> {
+    match reply {
+        Some(Reply::Bulk(bytes)) => Some(bytes),
+        _ => None,
     }
-    Ok(())
 }
 
 /// Records Redis's confirmation, unless the user unsubscribed meanwhile.
@@ -505,5 +553,74 @@ fn wait<'a, T>(
     match changed.wait_timeout(guard, timeout) {
         Ok((guard, _)) => guard,
         Err(poisoned) => poisoned.into_inner().0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(bytes: &[u8]) -> Reply {
+        Reply::Bulk(bytes.to_vec())
+    }
+
+    #[test]
+    fn messages_and_pattern_messages() {
+        let message = Reply::Array(vec![bulk(b"message"), bulk(b"ch"), bulk(b"\x00\r\n")]);
+        match push_of(message).unwrap() {
+            Push::Message(m) => {
+                assert_eq!(
+                    (m.channel, m.pattern, m.payload),
+                    (b"ch".to_vec(), None, b"\x00\r\n".to_vec())
+                )
+            }
+            _ => panic!("not a message"),
+        }
+        let pmessage = Reply::Array(vec![
+            bulk(b"pmessage"),
+            bulk(b"c*"),
+            bulk(b"c1"),
+            bulk(b"x"),
+        ]);
+        match push_of(pmessage).unwrap() {
+            Push::Message(m) => assert_eq!(m.pattern.as_deref(), Some(&b"c*"[..])),
+            _ => panic!("not a message"),
+        }
+    }
+
+    #[test]
+    fn confirmations_and_chatter() {
+        let confirmed = Reply::Array(vec![bulk(b"psubscribe"), bulk(b"p*"), Reply::Integer(1)]);
+        assert!(matches!(
+            push_of(confirmed).unwrap(),
+            Push::Confirmed(Kind::Pattern, name) if name == b"p*"
+        ));
+        let pong = Reply::Array(vec![bulk(b"pong"), bulk(b"")]);
+        assert!(matches!(push_of(pong).unwrap(), Push::Nothing));
+        let gone = Reply::Array(vec![bulk(b"unsubscribe"), Reply::Nil, Reply::Integer(0)]);
+        assert!(matches!(push_of(gone).unwrap(), Push::Nothing));
+        assert!(matches!(
+            push_of(Reply::Error("ERR x".into())).unwrap(),
+            Push::Nothing
+        ));
+    }
+
+    #[test]
+    fn wrong_shapes_are_unexpected_replies() {
+        for reply in [
+            Reply::Integer(1),
+            Reply::Array(vec![]),
+            Reply::Array(vec![Reply::Integer(1)]),
+            Reply::Array(vec![bulk(b"message"), bulk(b"ch")]),
+            Reply::Array(vec![bulk(b"message"), bulk(b"ch"), Reply::Integer(3)]),
+            Reply::Array(vec![bulk(b"pmessage"), Reply::Nil, bulk(b"c"), bulk(b"x")]),
+            Reply::Array(vec![bulk(b"hello"), bulk(b"ch"), bulk(b"x")]),
+        ] {
+            let shown = format!("{reply:?}");
+            assert!(
+                matches!(push_of(reply), Err(RedisError::UnexpectedReply { .. })),
+                "{shown}"
+            );
+        }
     }
 }
