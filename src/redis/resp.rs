@@ -127,14 +127,16 @@ fn decode_at(
     limits: &RespLimits,
     depth: usize,
 ) -> Result<Option<(Reply, usize)>, RespError> {
-    let Some((line, after_line)) = line_at(buf, pos + 1, limits)? else {
-        // Even the type byte alone may be checked before the line is complete.
-        if let Some(&kind) = buf.get(pos) {
-            check_type(kind)?;
-        }
+    // The type byte first, then its line: the first byte that breaks a rule decides, so the
+    // answer does not depend on how much of the reply a `read` happened to bring.
+    let Some(&kind) = buf.get(pos) else {
         return Ok(None);
     };
-    match buf[pos] {
+    check_type(kind)?;
+    let Some((line, after_line)) = line_at(buf, pos + 1, limits)? else {
+        return Ok(None);
+    };
+    match kind {
         b'+' => Ok(Some((Reply::Simple(text(line)?), after_line))),
         b'-' => Ok(Some((Reply::Error(text(line)?), after_line))),
         b':' => Ok(Some((Reply::Integer(number(line)?), after_line))),
