@@ -164,12 +164,16 @@ impl Subscriber {
         })
     }
 
-    /// `SUBSCRIBE channel`, and waits until Redis confirms it.
+    /// `SUBSCRIBE channel`, and waits until Redis confirms it — up to the read timeout,
+    /// even across a reconnect: a subscription is confirmed once it is in force, on
+    /// whichever connection. Called from the handler, it sends and returns without waiting.
     ///
     /// # Errors
     /// [`RedisError::Closed`] if Redis is unreachable right now, [`RedisError::ReadTimeout`]
-    /// if the confirmation did not come in time. Either way the subscription is remembered
-    /// and will be made on the next reconnect; [`RedisError::Shutdown`] after `close`.
+    /// if the confirmation did not come in time (also when Redis refused it, e.g. an ACL
+    /// without that channel: the refusal is logged). Either way the subscription is
+    /// remembered and will be made on the next reconnect; [`RedisError::Shutdown`] after
+    /// `close`.
     pub fn subscribe(&self, channel: &[u8]) -> Result<(), RedisError> {
         self.add(Kind::Channel, channel)
     }
