@@ -22,6 +22,7 @@
 //! - `client.rs`: typed commands (`PUBLISH`, `PUBSUB NUMSUB`, `PING`) over a connection
 //!   dialled again when it was lost.
 //! - `backoff.rs`: exponential backoff with jitter.
+//! - `push.rs`: what a reply on a subscribed connection means (`message`, `pmessage`, …).
 //! - `subscriber.rs`: the dedicated pub/sub connection, which reconnects and re-subscribes by
 //!   itself and reports the gap as `Lost`/`Restored`.
 //!
@@ -45,6 +46,7 @@ mod client;
 mod connection;
 mod dial;
 mod error;
+mod push;
 mod reply_reader;
 pub mod resp;
 mod subscriber;
@@ -55,6 +57,7 @@ pub use client::RedisClient;
 pub use connection::RedisConnection;
 pub use dial::RedisConfig;
 pub use error::RedisError;
+pub use push::PubSubMessage;
 pub use resp::{Reply, RespError, RespLimits};
-pub use subscriber::{PubSubMessage, Subscriber, SubscriberEvent};
+pub use subscriber::{Subscriber, SubscriberEvent};
 pub use url::{RedisUrl, RedisUrlError, DEFAULT_PORT};

@@ -27,20 +27,10 @@ use std::time::{Duration, Instant};
 use super::backoff::Backoff;
 use super::dial::{dial, RedisConfig};
 use super::error::RedisError;
+use super::push::{push_of, PubSubMessage, PubSubPush, SubscriptionKind};
 use super::reply_reader::{is_timeout, ReplyReader};
 use super::resp::{encode_command, Reply};
 use super::url::RedisUrl;
-
-/// One message that Redis pushed to the subscriber.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PubSubMessage {
-    /// The channel it was published on.
-    pub channel: Vec<u8>,
-    /// The pattern it matched, for a `PSUBSCRIBE` delivery; `None` for a `SUBSCRIBE` one.
-    pub pattern: Option<Vec<u8>>,
-    /// The published bytes, as they were published.
-    pub payload: Vec<u8>,
-}
 
 /// What the subscriber's handler is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,25 +95,18 @@ struct State {
     closed: bool,
 }
 
-/// `SUBSCRIBE` or `PSUBSCRIBE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Channel,
-    Pattern,
-}
-
 impl Subscriptions {
-    fn set(&mut self, kind: Kind) -> &mut BTreeSet<Vec<u8>> {
+    fn set(&mut self, kind: SubscriptionKind) -> &mut BTreeSet<Vec<u8>> {
         match kind {
-            Kind::Channel => &mut self.channels,
-            Kind::Pattern => &mut self.patterns,
+            SubscriptionKind::Channel => &mut self.channels,
+            SubscriptionKind::Pattern => &mut self.patterns,
         }
     }
 
-    fn contains(&self, kind: Kind, name: &[u8]) -> bool {
+    fn contains(&self, kind: SubscriptionKind, name: &[u8]) -> bool {
         match kind {
-            Kind::Channel => self.channels.contains(name),
-            Kind::Pattern => self.patterns.contains(name),
+            SubscriptionKind::Channel => self.channels.contains(name),
+            SubscriptionKind::Pattern => self.patterns.contains(name),
         }
     }
 }
@@ -175,7 +158,7 @@ impl Subscriber {
     /// remembered and will be made on the next reconnect; [`RedisError::Shutdown`] after
     /// `close`.
     pub fn subscribe(&self, channel: &[u8]) -> Result<(), RedisError> {
-        self.add(Kind::Channel, channel)
+        self.add(SubscriptionKind::Channel, channel)
     }
 
     /// `PSUBSCRIBE pattern` (glob-style: `*`, `?`, `[…]`), and waits until Redis confirms it.
@@ -183,7 +166,7 @@ impl Subscriber {
     /// # Errors
     /// As [`Subscriber::subscribe`].
     pub fn psubscribe(&self, pattern: &[u8]) -> Result<(), RedisError> {
-        self.add(Kind::Pattern, pattern)
+        self.add(SubscriptionKind::Pattern, pattern)
     }
 
     /// `UNSUBSCRIBE channel`; forgotten at once, so a reconnect will not restore it. Does not
@@ -192,7 +175,7 @@ impl Subscriber {
     /// # Errors
     /// [`RedisError::Shutdown`] after `close`.
     pub fn unsubscribe(&self, channel: &[u8]) -> Result<(), RedisError> {
-        self.remove(Kind::Channel, channel)
+        self.remove(SubscriptionKind::Channel, channel)
     }
 
     /// `PUNSUBSCRIBE pattern`, as [`Subscriber::unsubscribe`].
@@ -200,7 +183,7 @@ impl Subscriber {
     /// # Errors
     /// [`RedisError::Shutdown`] after `close`.
     pub fn punsubscribe(&self, pattern: &[u8]) -> Result<(), RedisError> {
-        self.remove(Kind::Pattern, pattern)
+        self.remove(SubscriptionKind::Pattern, pattern)
     }
 
     fn is_reader_thread(&self) -> bool {
@@ -214,7 +197,7 @@ impl Subscriber {
         lock(&self.shared.state).writer.is_some()
     }
 
-    fn add(&self, kind: Kind, name: &[u8]) -> Result<(), RedisError> {
+    fn add(&self, kind: SubscriptionKind, name: &[u8]) -> Result<(), RedisError> {
         let mut state = lock(&self.shared.state);
         if state.closed {
             return Err(RedisError::Shutdown);
@@ -223,7 +206,7 @@ impl Subscriber {
         if state.confirmed.contains(kind, name) {
             return Ok(());
         }
-        let command = encode_command(&[subscribe_verb(kind), name]);
+        let command = encode_command(&[kind.subscribe_verb(), name]);
         // A failed write is left to the reader, which sees the connection die and reconnects.
         let written = state
             .writer
@@ -253,17 +236,14 @@ impl Subscriber {
         Ok(())
     }
 
-    fn remove(&self, kind: Kind, name: &[u8]) -> Result<(), RedisError> {
+    fn remove(&self, kind: SubscriptionKind, name: &[u8]) -> Result<(), RedisError> {
         let mut state = lock(&self.shared.state);
         if state.closed {
             return Err(RedisError::Shutdown);
         }
         state.wanted.set(kind).remove(name);
         state.confirmed.set(kind).remove(name);
-        let verb: &[u8] = match kind {
-            Kind::Channel => b"UNSUBSCRIBE",
-            Kind::Pattern => b"PUNSUBSCRIBE",
-        };
+        let verb = kind.unsubscribe_verb();
         if let Some(mut writer) = state.writer.as_ref() {
             let _ = writer.write_all(&encode_command(&[verb, name]));
         }
@@ -292,13 +272,6 @@ impl Subscriber {
 impl Drop for Subscriber {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-fn subscribe_verb(kind: Kind) -> &'static [u8] {
-    match kind {
-        Kind::Channel => b"SUBSCRIBE",
-        Kind::Pattern => b"PSUBSCRIBE",
     }
 }
 
@@ -353,13 +326,13 @@ fn reconnect(shared: &Shared) -> Result<Option<ReplyReader>, RedisError> {
     }
     state.confirmed = Subscriptions::default();
     let mut w = &writer;
-    for kind in [Kind::Channel, Kind::Pattern] {
+    for kind in [SubscriptionKind::Channel, SubscriptionKind::Pattern] {
         let names: Vec<&[u8]> = state.wanted.set(kind).iter().map(Vec::as_slice).collect();
         if names.is_empty() {
             continue;
         }
         // One command for all names of a kind: Redis confirms each name separately.
-        let mut args = vec![subscribe_verb(kind)];
+        let mut args = vec![kind.subscribe_verb()];
         args.extend(names);
         w.write_all(&encode_command(&args))
             .map_err(|e| RedisError::io("write", &e))?;
@@ -433,93 +406,15 @@ fn send_ping(shared: &Shared) -> Result<(), RedisError> {
 /// Handles one push. An error return drops the connection.
 fn dispatch(shared: &Shared, reply: Reply, handler: &mut Handler) -> Result<(), RedisError> {
     match push_of(reply)? {
-        Push::Message(message) => handler(SubscriberEvent::Message(message)),
-        Push::Confirmed(kind, name) => confirm(shared, kind, &name),
-        Push::Nothing => {}
+        PubSubPush::Message(message) => handler(SubscriberEvent::Message(message)),
+        PubSubPush::Confirmed(kind, name) => confirm(shared, kind, &name),
+        PubSubPush::Nothing => {}
     }
     Ok(())
 }
 
-/// What a reply on a subscribed connection means.
-enum Push {
-    Message(PubSubMessage),
-    Confirmed(Kind, Vec<u8>),
-    /// A PONG, an UNSUBSCRIBE confirmation, a logged refusal: nothing to do.
-    Nothing,
-}
-
-/// Reads a reply as a pub/sub push; moves the payload out rather than copying it.
-fn push_of(reply: Reply) -> Result<Push, RedisError> {
-    let unexpected = |reply: &Reply| RedisError::UnexpectedReply {
-        command: "(pub/sub)",
-        reply: format!("{reply:?}"),
-    };
-    let mut items = match reply {
-        Reply::Array(items) => items,
-        // PING before anything is subscribed answers a plain PONG.
-        Reply::Simple(pong) if pong == "PONG" => return Ok(Push::Nothing),
-        // A refused command leaves the connection in step: say so and carry on.
-        Reply::Error(message) => {
-            crate::log!("redis subscriber: Redis refused a command: {message}");
-            return Ok(Push::Nothing);
-        }
-        other => return Err(unexpected(&other)),
-    };
-    let kind = match items.first() {
-        // Copied (a few bytes) so that `items` can be taken apart below.
-        Some(Reply::Bulk(kind)) => kind.clone(),
-        _ => return Err(unexpected(&Reply::Array(items))),
-    };
-    let push = match (kind.as_slice(), items.len()) {
-        (b"message", 3) => {
-            let (payload, channel) = (bulk(items.pop()), bulk(items.pop()));
-            channel.zip(payload).map(|(channel, payload)| {
-                Push::Message(PubSubMessage {
-                    channel,
-                    pattern: None,
-                    payload,
-                })
-            })
-        }
-        (b"pmessage", 4) => {
-            let (payload, channel, pattern) =
-                (bulk(items.pop()), bulk(items.pop()), bulk(items.pop()));
-            match (pattern, channel, payload) {
-                (Some(pattern), Some(channel), Some(payload)) => {
-                    Some(Push::Message(PubSubMessage {
-                        channel,
-                        pattern: Some(pattern),
-                        payload,
-                    }))
-                }
-                _ => None,
-            }
-        }
-        (b"subscribe", 3) => {
-            bulk(Some(items.swap_remove(1))).map(|n| Push::Confirmed(Kind::Channel, n))
-        }
-        (b"psubscribe", 3) => {
-            bulk(Some(items.swap_remove(1))).map(|n| Push::Confirmed(Kind::Pattern, n))
-        }
-        (b"unsubscribe" | b"punsubscribe", 3) | (b"pong", 2) => Some(Push::Nothing),
-        _ => None,
-    };
-    // `items` may have been taken apart by now; the error names the kind only.
-    push.ok_or_else(|| RedisError::UnexpectedReply {
-        command: "(pub/sub)",
-        reply: "a push of an unknown kind or shape".to_string(),
-    })
-}
-
-fn bulk(reply: Option<Reply>) -> Option<Vec<u8>> {
-    match reply {
-        Some(Reply::Bulk(bytes)) => Some(bytes),
-        _ => None,
-    }
-}
-
 /// Records Redis's confirmation, unless the user unsubscribed meanwhile.
-fn confirm(shared: &Shared, kind: Kind, name: &[u8]) {
+fn confirm(shared: &Shared, kind: SubscriptionKind, name: &[u8]) {
     let mut state = lock(&shared.state);
     if state.wanted.contains(kind, name) {
         state.confirmed.set(kind).insert(name.to_vec());
@@ -557,74 +452,5 @@ fn wait<'a, T>(
     match changed.wait_timeout(guard, timeout) {
         Ok((guard, _)) => guard,
         Err(poisoned) => poisoned.into_inner().0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bulk(bytes: &[u8]) -> Reply {
-        Reply::Bulk(bytes.to_vec())
-    }
-
-    #[test]
-    fn messages_and_pattern_messages() {
-        let message = Reply::Array(vec![bulk(b"message"), bulk(b"ch"), bulk(b"\x00\r\n")]);
-        match push_of(message).unwrap() {
-            Push::Message(m) => {
-                assert_eq!(
-                    (m.channel, m.pattern, m.payload),
-                    (b"ch".to_vec(), None, b"\x00\r\n".to_vec())
-                )
-            }
-            _ => panic!("not a message"),
-        }
-        let pmessage = Reply::Array(vec![
-            bulk(b"pmessage"),
-            bulk(b"c*"),
-            bulk(b"c1"),
-            bulk(b"x"),
-        ]);
-        match push_of(pmessage).unwrap() {
-            Push::Message(m) => assert_eq!(m.pattern.as_deref(), Some(&b"c*"[..])),
-            _ => panic!("not a message"),
-        }
-    }
-
-    #[test]
-    fn confirmations_and_chatter() {
-        let confirmed = Reply::Array(vec![bulk(b"psubscribe"), bulk(b"p*"), Reply::Integer(1)]);
-        assert!(matches!(
-            push_of(confirmed).unwrap(),
-            Push::Confirmed(Kind::Pattern, name) if name == b"p*"
-        ));
-        let pong = Reply::Array(vec![bulk(b"pong"), bulk(b"")]);
-        assert!(matches!(push_of(pong).unwrap(), Push::Nothing));
-        let gone = Reply::Array(vec![bulk(b"unsubscribe"), Reply::Nil, Reply::Integer(0)]);
-        assert!(matches!(push_of(gone).unwrap(), Push::Nothing));
-        assert!(matches!(
-            push_of(Reply::Error("ERR x".into())).unwrap(),
-            Push::Nothing
-        ));
-    }
-
-    #[test]
-    fn wrong_shapes_are_unexpected_replies() {
-        for reply in [
-            Reply::Integer(1),
-            Reply::Array(vec![]),
-            Reply::Array(vec![Reply::Integer(1)]),
-            Reply::Array(vec![bulk(b"message"), bulk(b"ch")]),
-            Reply::Array(vec![bulk(b"message"), bulk(b"ch"), Reply::Integer(3)]),
-            Reply::Array(vec![bulk(b"pmessage"), Reply::Nil, bulk(b"c"), bulk(b"x")]),
-            Reply::Array(vec![bulk(b"hello"), bulk(b"ch"), bulk(b"x")]),
-        ] {
-            let shown = format!("{reply:?}");
-            assert!(
-                matches!(push_of(reply), Err(RedisError::UnexpectedReply { .. })),
-                "{shown}"
-            );
-        }
     }
 }
