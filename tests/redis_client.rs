@@ -408,3 +408,40 @@ fn a_silent_subscriber_connection_is_probed_and_declared_lost() {
     }
     assert!(started.elapsed() >= Duration::from_millis(400));
 }
+
+#[test]
+fn replies_over_the_limits_are_refused_without_buffering_them() {
+    let config = RedisConfig {
+        limits: threadio::redis::RespLimits {
+            max_bulk: 16,
+            ..Default::default()
+        },
+        ..RedisConfig::default()
+    };
+    // A bulk string claiming more than the limit: refused on its length line alone.
+    let port = fake_server(vec![b"$1000000000\r\n"]);
+    let url = RedisUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let client = RedisClient::connect(&url, config).unwrap();
+    assert_eq!(
+        client.ping(),
+        Err(RedisError::Protocol(RespError::BulkTooLarge {
+            len: 1_000_000_000,
+            max: 16
+        }))
+    );
+    // An array of small bulks that adds up to more than a reply may buffer (the largest bulk
+    // plus 64 KiB): refused when the buffer is full, not grown without end.
+    let mut many = b"*100000\r\n".to_vec();
+    for _ in 0..100_000 {
+        many.extend_from_slice(b"$1\r\nx\r\n");
+    }
+    let port = fake_server(vec![Box::leak(many.into_boxed_slice())]);
+    let url = RedisUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let client = RedisClient::connect(&url, config).unwrap();
+    assert_eq!(
+        client.ping(),
+        Err(RedisError::ReplyTooLarge {
+            max: 16 + 64 * 1024
+        })
+    );
+}
