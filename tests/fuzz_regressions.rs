@@ -68,3 +68,20 @@ fn http_chunked_a_chunk_size_past_the_address_space_is_413_not_a_panic() {
         );
     }
 }
+
+/// resp, input `~\n`-like: an unknown type byte followed by a line ending in a bare LF. The
+/// first byte alone was refused as `UnknownType`, the whole line as `MissingCrlf`: the error
+/// depended on how much of the reply had arrived. Now the type byte is checked first.
+#[test]
+fn resp_an_unknown_type_byte_is_the_error_however_much_follows() {
+    use threadio::redis::resp::{decode, RespError, RespLimits};
+    let wire = b"~abc\n";
+    let limits = RespLimits::default();
+    for cut in 1..=wire.len() {
+        assert_eq!(
+            decode(&wire[..cut], &limits),
+            Err(RespError::UnknownType(b'~')),
+            "cut after {cut} bytes"
+        );
+    }
+}
