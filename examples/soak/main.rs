@@ -44,6 +44,7 @@ mod error;
 mod fates;
 #[path = "../cli/flags.rs"]
 mod flags;
+mod heap_meter;
 mod honest;
 #[path = "../bench/http_client.rs"]
 #[allow(dead_code)] // its byte counts are the bench's business

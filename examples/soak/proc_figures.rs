@@ -10,12 +10,17 @@
 //!   on first use and lives as long as the process, so one that appears mid-run is no leak.
 //! - file descriptors (the entries of `/proc/<pid>/fd`): one per socket, so a leaked socket
 //!   shows here even when its thread has ended.
-//! - sessions (`GET /soak/sessions`, `io.session_count()`): Engine.IO sessions, which a
+//! - sessions (`io.session_count()`, from `GET /soak/figures`): Engine.IO sessions, which a
 //!   polling client holds without a connection; a vanished client's stays until the
 //!   heartbeat reaps it.
+//! - the heap's live bytes (`heap_meter.rs`, from the same request): what the server's code
+//!   holds, as opposed to what its allocator keeps — a leak grows both, the allocator's
+//!   keeping only RSS.
 
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use threadio::json::Value;
 
 use crate::http_client::HttpConnection;
 
@@ -29,25 +34,30 @@ pub struct Figures {
     pub worker_threads: u64,
     pub fds: u64,
     pub sessions: u64,
+    pub heap_kib: u64,
 }
 
 impl Figures {
     /// Reads all four; `None` if the process is gone or the server does not answer.
     ///
-    /// `/proc` is read before the session request, so that the request's own connection —
-    /// a thread and a socket in the server while it is answered — is not in the counts.
+    /// `/proc` is read before the request for the server's own figures, so that the
+    /// request's connection — a thread and a socket in the server while it is answered —
+    /// is not in the counts.
     pub fn read(pid: u32, server: SocketAddr) -> Option<Figures> {
+        // `/proc` first: see above.
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64;
         let names = thread_names(pid)?;
         let named = |prefix: &str| names.iter().filter(|n| n.starts_with(prefix)).count() as u64;
+        let (sessions, heap_bytes) = server_figures(server)?;
         Some(Figures {
             rss_kib: status_field(&status, "VmRSS:")?,
             threads: names.len() as u64,
             connection_threads: named("conn-"),
             worker_threads: named("threadio-"),
             fds,
-            sessions: sessions(server)?,
+            sessions,
+            heap_kib: heap_bytes / 1024,
         })
     }
 
@@ -58,6 +68,10 @@ impl Figures {
 
     pub fn rss_mib(&self) -> f64 {
         self.rss_kib as f64 / 1024.0
+    }
+
+    pub fn heap_mib(&self) -> f64 {
+        self.heap_kib as f64 / 1024.0
     }
 }
 
@@ -78,15 +92,17 @@ fn thread_names(pid: u32) -> Option<Vec<String>> {
     Some(names)
 }
 
-/// `GET /soak/sessions` on a connection of its own, closed by the answer (`Connection:
-/// close`), so it leaves no idle keep-alive thread behind in the server.
-fn sessions(server: SocketAddr) -> Option<u64> {
+/// Sessions and the heap's live bytes, from `GET /soak/figures` on a connection of its own,
+/// closed by the answer (`Connection: close`) so that it leaves no idle keep-alive thread
+/// behind in the server.
+fn server_figures(server: SocketAddr) -> Option<(u64, u64)> {
     let mut http = HttpConnection::open(server).ok()?;
-    http.send("GET", "/soak/sessions", b"", true).ok()?;
+    http.send("GET", "/soak/figures", b"", true).ok()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let response = http.receive(deadline).ok()??;
-    let text = String::from_utf8(response.body).ok()?;
-    text.trim().parse().ok()
+    let figures = Value::parse(std::str::from_utf8(&response.body).ok()?).ok()?;
+    let number = |name: &str| figures[name].as_i64().and_then(|n| u64::try_from(n).ok());
+    Some((number("sessions")?, number("heapBytes")?))
 }
 
 #[cfg(test)]

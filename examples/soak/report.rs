@@ -7,7 +7,7 @@ use crate::fates::FateCounts;
 use crate::ledger::Tally;
 use crate::population::Kind;
 use crate::proc_figures::Figures;
-use crate::verdict::Check;
+use crate::verdict::{rss_trend, Check};
 use crate::watch::Sample;
 
 /// Rows of the samples table at most; a long run shows every n-th sample, and the last.
@@ -39,19 +39,24 @@ pub fn print(findings: &Findings) {
         let mark = if check.passed { "PASS" } else { "FAIL" };
         println!("- {mark} {}: {}", check.what, check.detail);
     }
+    if let Some(why) = rss_trend(findings.samples).and_then(|t| t.diagnosis()) {
+        println!("\nWhy RSS rose: {why}.");
+    }
     let verdict = if findings.passed { "PASS" } else { "FAIL" };
     println!("\n**Verdict: {verdict}**");
 }
 
 fn print_samples(samples: &[Sample], baseline: &Figures) {
     println!(
-        "| t | phase | RSS MiB | threads | fds | sessions | clients | sent | acked | received |"
+        "| t | phase | RSS MiB | heap MiB | threads | fds | sessions | clients | sent | acked | \
+         received |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let b = baseline;
     println!(
-        "| – | baseline | {:.1} | {} | {} | {} | 0 | | | |",
+        "| – | baseline | {:.1} | {:.2} | {} | {} | {} | 0 | | | |",
         b.rss_mib(),
+        b.heap_mib(),
         b.threads,
         b.fds,
         b.sessions
@@ -69,9 +74,10 @@ fn print_row(s: &Sample) {
     let f = &s.figures;
     let phase = if s.draining { "stopped" } else { "load" };
     println!(
-        "| {} | {phase} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {phase} | {:.1} | {:.2} | {} | {} | {} | {} | {} | {} | {} |",
         clock(s.at.as_secs_f64()),
         f.rss_mib(),
+        f.heap_mib(),
         f.threads,
         f.fds,
         f.sessions,

@@ -14,7 +14,9 @@
 //!  leave [room]          → socket.leave(room); ack []
 //!  flood [count, size]   → `count` events of `size` bytes to the sender, at once: what a
 //!                          slow reader asks for, so its backlog grows past the cap
-//!  GET /soak/sessions    → io.session_count(), as text: how the driver samples sessions
+//!  GET /soak/figures     → {"sessions": io.session_count(), "heapBytes": …}: how the
+//!                          driver samples sessions, and the heap's live bytes
+//!                          (`heap_meter.rs`), which only the process itself can count
 //! ```
 //!
 //! The heartbeat is short (5 s + 5 s, not Socket.IO's 25 s + 20 s) so that clients that
@@ -55,7 +57,7 @@ pub fn run(port: u16) {
     }
 }
 
-/// The routes: Socket.IO under `/socket.io/`, and the session count.
+/// The routes: Socket.IO under `/socket.io/`, and the figures only the server knows.
 fn app() -> Router {
     let engine = EngineConfig {
         ping_interval: PING_INTERVAL,
@@ -69,8 +71,16 @@ fn app() -> Router {
     handlers(&io);
     let mut app = Router::new();
     io.attach(&mut app);
-    app.get("/soak/sessions", move |_request| {
-        Response::text(Status::OK, io.session_count().to_string())
+    app.get("/soak/figures", move |_request| {
+        let figures = Value::object([
+            ("sessions", Value::from(io.session_count())),
+            ("heapBytes", Value::from(crate::heap_meter::live_bytes())),
+        ]);
+        Response::bytes(
+            Status::OK,
+            "application/json",
+            figures.to_json().into_bytes(),
+        )
     });
     app
 }

@@ -61,6 +61,25 @@ pub struct RssTrend {
     /// The medians of the middle and the last third, for a second look.
     pub middle_median_mib: f64,
     pub last_median_mib: f64,
+    /// The same trend for the heap's live bytes (`heap_meter.rs`): what the server's code
+    /// holds, not what its allocator keeps.
+    pub heap_median_mib: f64,
+    pub heap_growth_mib: f64,
+}
+
+impl RssTrend {
+    /// What a rising RSS means, told by the heap: a leak, or the allocator's keeping.
+    pub fn diagnosis(&self) -> Option<&'static str> {
+        if self.growth_mib <= self.allowed_mib {
+            return None;
+        }
+        Some(if self.heap_growth_mib > self.allowed_mib {
+            "the heap's live bytes grew with RSS: the server holds more and more, a leak"
+        } else {
+            "the heap's live bytes did not grow: the server's code holds no more than before; \
+             the allocator keeps memory it freed (fragmentation), which RSS counts"
+        })
+    }
 }
 
 /// Every check, in the order above.
@@ -127,7 +146,8 @@ fn flat_rss(samples: &[Sample]) -> Check {
             what,
             detail: format!(
                 "trend {:+.2} MiB over {}–{}, {} samples (allowed {:.2}; {:+.1} MiB/hour); \
-                 median {:.1} MiB, middle third {:.1}, last third {:.1}",
+                 median {:.1} MiB, middle third {:.1}, last third {:.1}; the heap's live bytes: \
+                 median {:.1} MiB, trend {:+.2} MiB",
                 trend.growth_mib,
                 clock(trend.from_s),
                 clock(trend.to_s),
@@ -136,7 +156,9 @@ fn flat_rss(samples: &[Sample]) -> Check {
                 trend.per_hour_mib,
                 trend.median_mib,
                 trend.middle_median_mib,
-                trend.last_median_mib
+                trend.last_median_mib,
+                trend.heap_median_mib,
+                trend.heap_growth_mib
             ),
         },
     }
@@ -144,27 +166,25 @@ fn flat_rss(samples: &[Sample]) -> Check {
 
 /// Check 4's figures, from the samples taken while the clients ran.
 pub fn rss_trend(samples: &[Sample]) -> Option<RssTrend> {
-    let load: Vec<(f64, f64)> = samples
-        .iter()
-        .filter(|s| !s.draining)
-        .map(|s| (s.at.as_secs_f64(), s.figures.rss_mib()))
-        .collect();
-    let length = load.last()?.0;
-    let window: Vec<(f64, f64)> = load
-        .iter()
-        .copied()
-        .filter(|p| p.0 >= length / 3.0)
-        .collect();
+    let load: Vec<&Sample> = samples.iter().filter(|s| !s.draining).collect();
+    let length = load.last()?.at.as_secs_f64();
+    let series = |of: fn(&Figures) -> f64| -> Vec<(f64, f64)> {
+        load.iter()
+            .map(|s| (s.at.as_secs_f64(), of(&s.figures)))
+            .filter(|p| p.0 >= length / 3.0)
+            .collect()
+    };
+    let (window, heap) = (series(Figures::rss_mib), series(Figures::heap_mib));
     if window.len() < MIN_TREND_SAMPLES {
         return None;
     }
     let (from_s, to_s) = (window[0].0, window[window.len() - 1].0);
     let slope = theil_sen_slope(&window)?;
-    let median_of = |keep: &dyn Fn(f64) -> bool| {
-        let mut values: Vec<f64> = window.iter().filter(|p| keep(p.0)).map(|p| p.1).collect();
+    let median_of = |points: &[(f64, f64)], keep: &dyn Fn(f64) -> bool| {
+        let mut values: Vec<f64> = points.iter().filter(|p| keep(p.0)).map(|p| p.1).collect();
         median(&mut values).unwrap_or(0.0)
     };
-    let median_mib = median_of(&|_| true);
+    let median_mib = median_of(&window, &|_| true);
     Some(RssTrend {
         from_s,
         to_s,
@@ -173,8 +193,10 @@ pub fn rss_trend(samples: &[Sample]) -> Option<RssTrend> {
         growth_mib: slope * (to_s - from_s),
         per_hour_mib: slope * 3600.0,
         allowed_mib: (median_mib * RSS_GROWTH_SHARE).max(RSS_GROWTH_FLOOR_MIB),
-        middle_median_mib: median_of(&|t| t < 2.0 * length / 3.0),
-        last_median_mib: median_of(&|t| t >= 2.0 * length / 3.0),
+        middle_median_mib: median_of(&window, &|t| t < 2.0 * length / 3.0),
+        last_median_mib: median_of(&window, &|t| t >= 2.0 * length / 3.0),
+        heap_median_mib: median_of(&heap, &|_| true),
+        heap_growth_mib: theil_sen_slope(&heap).unwrap_or(0.0) * (to_s - from_s),
     })
 }
 
