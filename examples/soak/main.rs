@@ -21,7 +21,9 @@
 //!    readers (`slow_reader.rs`); clients that vanish (`vanisher.rs`). Every message goes
 //!    through the ledger (`ledger.rs`), which says precisely what "delivered" must mean.
 //! 4. Every `--sample-seconds` the server's RSS, threads, fds and sessions are sampled
-//!    (`proc_figures.rs`, `watch.rs`), with a progress line on stderr.
+//!    (`proc_figures.rs`, `watch.rs`), and the bytes its heap holds (`heap_meter.rs`: a
+//!    counting allocator, so that a rising RSS can be told a leak or not), with a progress
+//!    line on stderr.
 //! 5. After `--minutes`, the clients stop, and the soak waits for the server to let go of
 //!    everything — at most two heartbeats and 5 s.
 //! 6. The report (`report.rs`) — samples, an ASCII chart of RSS (`chart.rs`), what became of
