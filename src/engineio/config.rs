@@ -56,7 +56,9 @@ pub struct EngineConfig {
     pub allow_request: Option<Hook<AllowRequest>>,
     /// Adds fields to the answer to a polling handshake (the `initial_headers` event).
     pub initial_headers: Option<Hook<AddHeaders>>,
-    /// Adds fields to every polling answer (the `headers` event).
+    /// Adds fields to every answer to an HTTP request under the Engine.IO path: polls,
+    /// POSTs, the handshake, and refusals too (the `headers` event; the reference skips it
+    /// for refused requests).
     pub headers: Option<Hook<AddHeaders>>,
     /// Hears of each request Engine.IO refused (the `connection_error` event).
     pub on_connection_error: Option<Hook<OnRefusal>>,

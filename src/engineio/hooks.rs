@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `allow_request` | a request that opens a session (a polling or WebSocket handshake) or upgrades one, after Engine.IO's own checks | refuse it: `403 {"code":4,"message":…}` |
 //! | `initial_headers` | the answer to a polling handshake | add header fields (a cookie, say) |
-//! | `headers` | every polling answer, the handshake's included | add header fields |
+//! | `headers` | every answer to an HTTP request under the path: polls, POSTs, the handshake, refusals | add header fields |
 //! | `on_connection_error` | each request Engine.IO refused (`EngineError`) | log or count it |
 //! | `generate_id` | a request that opens a session | name it (the reference's `io.engine.generateId`) |
 //!
