@@ -226,14 +226,23 @@ fn announce(socket: &Socket, room: &str, verb: &str, leaving: Option<&str>) {
     );
 }
 
-/// The nicknames of the members of `room`, but for the socket `leaving`, sorted (a room is
-/// a set: without sorting, the list would come in the registry's hash order).
+/// The nicknames of the members of `room` on every node, but for the socket `leaving`,
+/// sorted (a room is a set: without sorting, the list would come in the registry's hash
+/// order). If a node did not answer in time, the list has those that did, and says so in
+/// the log.
 fn members(socket: &Socket, room: &str, leaving: Option<&str>) -> Value {
-    let sockets = socket.namespace().in_(room).fetch_sockets();
+    let sockets = socket
+        .namespace()
+        .in_(room)
+        .fetch_sockets()
+        .unwrap_or_else(|error| {
+            threadio::log!("members of {room}: {error}");
+            error.into_partial()
+        });
     let mut nicks: Vec<String> = sockets
         .iter()
         .filter(|s| Some(s.id()) != leaving)
-        .map(nick)
+        .map(|s| nick_of(s.id(), s.data()))
         .collect();
     nicks.sort();
     Value::Array(nicks.into_iter().map(Value::from).collect())
@@ -254,8 +263,9 @@ fn admin(io: &Io) {
         socket.on("members", move |_socket, _args, ack| {
             let nicks = main
                 .fetch_sockets()
+                .unwrap_or_else(|error| error.into_partial())
                 .iter()
-                .map(|s| nick(s).into())
+                .map(|s| nick_of(s.id(), s.data()).into())
                 .collect();
             ack.send((Value::Array(nicks),));
         });
@@ -263,9 +273,14 @@ fn admin(io: &Io) {
 }
 
 fn nick(socket: &Socket) -> String {
-    match socket.data().get("nick").and_then(Value::as_str) {
+    nick_of(socket.id(), &socket.data())
+}
+
+/// The nickname in a socket's data, or a guest name made from its id.
+fn nick_of(id: &str, data: &Value) -> String {
+    match data.get("nick").and_then(Value::as_str) {
         Some(nick) => nick.to_string(),
-        None => format!("guest-{}", socket.id().chars().take(4).collect::<String>()),
+        None => format!("guest-{}", id.chars().take(4).collect::<String>()),
     }
 }
 

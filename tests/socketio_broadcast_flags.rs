@@ -2,7 +2,7 @@
 //! tell apart on its own: `volatile` (an event dropped, not queued, for a client that
 //! cannot take it now — over polling and over a WebSocket that is not read), a broadcast's
 //! acknowledgements when a target disconnects or no timeout was set, `local` (every
-//! broadcast, on one node), and `server_side_emit` (other nodes only: nobody here). Spoken
+//! broadcast, on a node alone), and `server_side_emit` (other nodes only: nobody here). Spoken
 //! as raw Engine.IO/Socket.IO text: over polling with the hand-driven `Polling` session,
 //! over WebSocket with tungstenite.
 
@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use common::{start, tcp, wait_until, ws_read_text, ws_send, Polling, Ws, READ_TIMEOUT};
 use threadio::http::{Router, RunningServer};
-use threadio::socketio::{BroadcastAckError, BroadcastAckResult, Io, Socket};
+use threadio::socketio::{
+    BroadcastAckError, BroadcastAckResult, ClusterResult, Io, RemoteSocket, Socket,
+};
 
 fn serve(io: &Io) -> RunningServer {
     let mut router = Router::new();
@@ -237,7 +239,9 @@ fn local_targets_exactly_what_the_plain_broadcast_does() {
     let (mut other, _) = joined(&io, server.addr());
     red_socket.join("red").unwrap();
 
-    let ids = |sockets: Vec<Socket>| {
+    let ids = |sockets: ClusterResult<Vec<RemoteSocket>>| {
+        let sockets = sockets.expect("a node alone has nobody else to ask");
+        assert!(sockets.iter().all(|s| s.local().is_some()), "all are here");
         let mut ids: Vec<String> = sockets.iter().map(|s| s.id().to_string()).collect();
         ids.sort();
         ids
@@ -266,7 +270,7 @@ fn server_side_emits_reach_no_handler_on_one_node_and_the_ack_form_answers_at_on
     let io = Io::new();
     let ran = Arc::new(AtomicBool::new(false));
     let handler_ran = Arc::clone(&ran);
-    io.sockets().on_server_side_emit(move |_, _| {
+    io.sockets().on_server_side_emit(move |_, _, _| {
         handler_ran.store(true, Ordering::SeqCst);
     });
     io.server_side_emit("hello", vec!["world".into()]);

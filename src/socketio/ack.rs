@@ -14,10 +14,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::args::{Args, IntoArgs};
 use super::socket::Socket;
+use crate::json::Value;
 
 /// Why an acknowledgement the server asked for did not come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +79,9 @@ impl PendingAcks {
     }
 }
 
-/// The means to answer one event that the client sent, if it asked for an answer. Every
-/// listener of the event gets a clone; the first [`Ack::send`] among them is the answer.
+/// The means to answer one event, if its sender asked for an answer: an event a client
+/// sent, or a server-side emit another node of the cluster sent (`Namespace::on_server_side_emit`).
+/// Every listener of the event gets a clone; the first [`Ack::send`] among them is the answer.
 #[derive(Clone)]
 pub struct Ack {
     reply: Option<Arc<AckReply>>,
@@ -87,25 +89,53 @@ pub struct Ack {
 
 /// Where the answer goes, and whether it has gone.
 struct AckReply {
-    socket: Socket,
-    id: u64,
+    to: AckTarget,
     sent: AtomicBool,
 }
+
+/// Who asked for the answer.
+enum AckTarget {
+    /// A client: the answer is an ACK packet with the event's id.
+    Client { socket: Socket, id: u64 },
+    /// Another node: the adapter sends the answer back through the cluster.
+    Node(Mutex<Option<NodeReply>>),
+}
+
+/// How an adapter sends an answer back to the node that asked.
+type NodeReply = Box<dyn FnOnce(Vec<Value>) + Send>;
 
 impl Ack {
     /// The handle for one EVENT: `id` is its ack id, if the client asked for an answer.
     pub(crate) fn new(socket: &Socket, id: Option<u64>) -> Ack {
         let reply = id.map(|id| {
             Arc::new(AckReply {
-                socket: socket.clone(),
-                id,
+                to: AckTarget::Client {
+                    socket: socket.clone(),
+                    id,
+                },
                 sent: AtomicBool::new(false),
             })
         });
         Ack { reply }
     }
 
-    /// Whether the client asked for an acknowledgement.
+    /// The handle for a server-side emit another node sent asking for an answer: `reply`
+    /// takes the answer back to it. For adapters.
+    pub fn for_node(reply: impl FnOnce(Vec<Value>) + Send + 'static) -> Ack {
+        Ack {
+            reply: Some(Arc::new(AckReply {
+                to: AckTarget::Node(Mutex::new(Some(Box::new(reply)))),
+                sent: AtomicBool::new(false),
+            })),
+        }
+    }
+
+    /// The handle for an event whose sender asked for no answer.
+    pub fn none() -> Ack {
+        Ack { reply: None }
+    }
+
+    /// Whether the sender asked for an acknowledgement.
     pub fn requested(&self) -> bool {
         self.reply.is_some()
     }
@@ -117,15 +147,25 @@ impl Ack {
             .is_some_and(|reply| reply.sent.load(Ordering::SeqCst))
     }
 
-    /// Answers the event with `args` (an ACK packet with the event's id): `()`, a tuple, or
-    /// a `Vec<Value>`. Does nothing if the client did not ask, or if the event was answered
-    /// already.
+    /// Answers the event with `args`: `()`, a tuple, or a `Vec<Value>`. Does nothing if the
+    /// sender did not ask, or if the event was answered already. (Another node gets the
+    /// first argument only: the Node adapter's answer to a server-side emit holds one.)
     pub fn send(self, args: impl IntoArgs) {
         let Some(reply) = self.reply else {
             return;
         };
-        if !reply.sent.swap(true, Ordering::SeqCst) {
-            reply.socket.send_ack(reply.id, args.into_args().into_vec());
+        if reply.sent.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let args = args.into_args().into_vec();
+        match &reply.to {
+            AckTarget::Client { socket, id } => socket.send_ack(*id, args),
+            AckTarget::Node(send) => {
+                let send = send.lock().expect("ack reply lock poisoned").take();
+                if let Some(send) = send {
+                    send(args);
+                }
+            }
         }
     }
 }

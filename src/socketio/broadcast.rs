@@ -11,17 +11,26 @@
 //! Flags change how the emit goes, as the reference's do: `.timeout(d)` then
 //! `.emit_with_ack(…)` asks every target for an answer and gathers them into one callback
 //! (`broadcast_ack.rs`); `.volatile()` drops the event for a target that cannot take it now
-//! (`volatile.rs`); `.local()` keeps it to this node, which on one node is every broadcast.
+//! (`volatile.rs`); `.local()` keeps it to this node.
+//!
+//! In a cluster every operation here has two halves: this node's sockets, chosen and sent
+//! to here, and the other nodes', handed to the namespace's adapter (`adapter.rs`) with the
+//! same rooms, exceptions and flags as [`BroadcastOptions`]. This node's half comes first
+//! for a broadcast, so a local recipient never waits on Redis; the returned counts are this
+//! node's, since the others do not report theirs for a plain broadcast.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::ack::AckError;
+use super::adapter::{BroadcastFlags, BroadcastOptions, ClusterResult};
 use super::args::{Args, IntoArgs};
 use super::broadcast_ack::{outgoing_with_id, AckTally, BroadcastAckResult};
 use super::namespace::Namespace;
+use super::remote_socket::RemoteSocket;
 use super::socket::{check_event_name, encode_packet, Socket};
 use crate::engineio::Outgoing;
+use crate::json::Value;
 use crate::socketio::packet::Packet;
 
 /// A choice of sockets in one namespace, and how to emit to them.
@@ -53,6 +62,7 @@ pub struct BroadcastOperator {
     /// How long [`emit_with_ack`](BroadcastOperator::emit_with_ack) waits for the answers.
     timeout: Option<Duration>,
     volatile: bool,
+    local: bool,
 }
 
 impl BroadcastOperator {
@@ -64,6 +74,40 @@ impl BroadcastOperator {
             except_socket: None,
             timeout: None,
             volatile: false,
+            local: false,
+        }
+    }
+
+    /// The sockets of `namespace` that `options` choose, with its flags: how an adapter
+    /// acts on this node for another (with `.local()`, so that it goes no further).
+    pub fn with_options(namespace: &Namespace, options: BroadcastOptions) -> BroadcastOperator {
+        BroadcastOperator {
+            namespace: namespace.clone(),
+            rooms: options.rooms,
+            except: options.except,
+            except_socket: None,
+            timeout: options.flags.timeout,
+            volatile: options.flags.volatile,
+            local: options.flags.local,
+        }
+    }
+
+    /// What the other nodes need to know to choose the same sockets: the socket left out
+    /// by `socket.broadcast()` travels as its own room.
+    pub fn options(&self) -> BroadcastOptions {
+        BroadcastOptions {
+            rooms: self.rooms.clone(),
+            except: self
+                .except
+                .iter()
+                .cloned()
+                .chain(self.except_socket.clone())
+                .collect(),
+            flags: BroadcastFlags {
+                volatile: self.volatile,
+                local: self.local,
+                timeout: self.timeout,
+            },
         }
     }
 
@@ -103,11 +147,10 @@ impl BroadcastOperator {
         self
     }
 
-    /// Keeps the broadcast to the sockets of this node (`io.local`). threadio is one node,
-    /// so every broadcast is local already: this changes nothing, and is here so that code
-    /// written for a cluster reads the same. It will mean something once an adapter links
-    /// several nodes, and broadcasts go to the sockets of all of them.
-    pub fn local(self) -> BroadcastOperator {
+    /// Keeps the operation to the sockets of this node (`io.local`): the adapter is not
+    /// asked. On a node alone, every operation is local already.
+    pub fn local(mut self) -> BroadcastOperator {
+        self.local = true;
         self
     }
 
@@ -118,22 +161,32 @@ impl BroadcastOperator {
     /// If `event` is a reserved name (see [`Socket::emit`]).
     pub fn emit(&self, event: &str, args: impl IntoArgs) -> usize {
         check_event_name(event);
-        let args = args.into_args().into_vec();
-        let targets = self.fetch_sockets();
+        self.emit_event(event, args.into_args().into_vec())
+    }
+
+    /// Emits an event whose name was checked already (by `emit`, or by an adapter that
+    /// drops reserved names from other nodes), here and then on the other nodes.
+    pub(crate) fn emit_event(&self, event: &str, args: Vec<Value>) -> usize {
+        let targets = self.local_sockets();
         // Each target's `on_any_outgoing` sees the event, as the reference's adapter shows
         // every broadcast to each target's outgoing listeners: a lock and an empty list's
         // clone per target when nobody listens.
         for socket in &targets {
             socket.notify_outgoing(event, &args);
         }
-        let outgoing = encode_packet(&Packet::event(self.namespace.name(), event, args, None));
+        let packet = Packet::event(self.namespace.name(), event, args, None);
+        let outgoing = encode_packet(&packet);
         // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
-        crate::websocket::cork::batch(|| {
+        let reached = crate::websocket::cork::batch(|| {
             targets
                 .iter()
                 .filter(|socket| self.deliver(socket, &outgoing))
                 .count()
-        })
+        });
+        if !self.local {
+            self.namespace.adapter().broadcast(&packet, &self.options());
+        }
+        reached
     }
 
     /// Emits the event to every chosen socket, asking each to acknowledge it, and calls
@@ -155,26 +208,50 @@ impl BroadcastOperator {
     ) -> usize {
         check_event_name(event);
         let args = args.into_args().into_vec();
-        let targets = self.fetch_sockets();
-        if targets.is_empty() {
-            callback(Ok(Vec::new()));
-            return 0;
-        }
         let timeout = self.timeout.unwrap_or(Duration::ZERO);
+        let targets = self.local_sockets();
         let tally = AckTally::new(targets.len(), Box::new(callback));
-        let encoded = Packet::event(self.namespace.name(), event, args, None).encode_for_many_ids();
+        let packet = Packet::event(self.namespace.name(), event, args, None);
+        let settle = Arc::clone(&tally);
+        self.ask_each(&targets, &packet, timeout, move |outcome| {
+            settle.settle(outcome.map(Args::into_vec))
+        });
+        let other_nodes = if self.local {
+            0
+        } else {
+            self.namespace
+                .adapter()
+                .broadcast_with_ack(&packet, &self.options(), &tally)
+        };
+        if other_nodes > 0 {
+            // The other nodes' sockets have no timer here: the tally's own deadline ends
+            // the wait for them.
+            let tally = Arc::clone(&tally);
+            crate::timer::schedule(Instant::now() + timeout, move || tally.time_out());
+        }
+        tally.seal(other_nodes);
+        targets.len()
+    }
+
+    /// Sends `packet` (an EVENT without an id) to each of `targets` asking for an ack, each
+    /// with its own id, and hands each outcome to `on_outcome`, exactly once per target.
+    pub(crate) fn ask_each(
+        &self,
+        targets: &[Socket],
+        packet: &Packet,
+        timeout: Duration,
+        on_outcome: impl Fn(Result<Args, AckError>) + Clone + Send + 'static,
+    ) {
+        let encoded = packet.encode_for_many_ids();
         crate::websocket::cork::batch(|| {
-            for socket in &targets {
-                let tally = Arc::clone(&tally);
-                let settle = Box::new(move |outcome: Result<Args, AckError>| {
-                    tally.settle(outcome.map(Args::into_vec))
-                });
+            for socket in targets {
+                let on_outcome = on_outcome.clone();
+                let settle = Box::new(move |outcome: Result<Args, AckError>| on_outcome(outcome));
                 socket.send_awaiting_ack(timeout, settle, |id| {
                     self.deliver(socket, &outgoing_with_id(&encoded, id));
                 });
             }
         });
-        targets.len()
     }
 
     /// Hands the packets to one target, as the flags say; returns whether it took them.
@@ -187,33 +264,82 @@ impl BroadcastOperator {
         }
     }
 
-    /// The chosen sockets.
-    pub fn fetch_sockets(&self) -> Vec<Socket> {
+    /// The chosen sockets of this node.
+    pub(crate) fn local_sockets(&self) -> Vec<Socket> {
         self.namespace
             .select(&self.rooms, &self.except, self.except_socket.as_deref())
     }
 
-    /// Makes every chosen socket join `room`; returns how many are in it now. The others
-    /// were refused: at their `max_rooms_per_socket`, or disconnected meanwhile (see
-    /// [`Socket::join`]).
-    pub fn sockets_join(&self, room: &str) -> usize {
-        self.fetch_sockets()
+    /// The chosen sockets, on every node of the cluster (with [`local`](Self::local), on
+    /// this one): described as they are now, with the means to emit to them, make them
+    /// join or leave rooms, or disconnect them, wherever they are. Asking the other nodes
+    /// blocks until they have all answered, or the adapter's requests timeout.
+    ///
+    /// # Errors
+    /// A [`ClusterError`](super::ClusterError) holding every socket found — this node's
+    /// and those of the nodes that answered — when not every node did.
+    pub fn fetch_sockets(&self) -> ClusterResult<Vec<RemoteSocket>> {
+        let mut found: Vec<RemoteSocket> = self
+            .local_sockets()
             .iter()
-            .filter(|socket| socket.join(room).is_ok())
-            .count()
-    }
-
-    /// Makes every chosen socket leave `room`.
-    pub fn sockets_leave(&self, room: &str) {
-        for socket in self.fetch_sockets() {
-            socket.leave(room);
+            .map(RemoteSocket::of_local)
+            .collect();
+        if self.local {
+            return Ok(found);
+        }
+        match self.namespace.adapter().fetch_sockets(&self.options()) {
+            Ok(remote) => {
+                found.extend(remote);
+                Ok(found)
+            }
+            Err(error) => Err(error.map(|remote| {
+                found.extend(remote);
+                found
+            })),
         }
     }
 
-    /// Disconnects every chosen socket; with `close`, their whole connections too.
+    /// Makes every chosen socket join `room`, on every node; returns how many of this
+    /// node's are in it now. The others of this node were refused: at their
+    /// `max_rooms_per_socket`, or disconnected meanwhile (see [`Socket::join`]).
+    pub fn sockets_join(&self, room: &str) -> usize {
+        let joined = self
+            .local_sockets()
+            .iter()
+            .filter(|socket| socket.join(room).is_ok())
+            .count();
+        if !self.local {
+            let rooms = [room.to_string()];
+            self.namespace
+                .adapter()
+                .add_sockets(&self.options(), &rooms);
+        }
+        joined
+    }
+
+    /// Makes every chosen socket leave `room`, on every node.
+    pub fn sockets_leave(&self, room: &str) {
+        for socket in self.local_sockets() {
+            socket.leave(room);
+        }
+        if !self.local {
+            let rooms = [room.to_string()];
+            self.namespace
+                .adapter()
+                .del_sockets(&self.options(), &rooms);
+        }
+    }
+
+    /// Disconnects every chosen socket, on every node; with `close`, their whole
+    /// connections too.
     pub fn disconnect_sockets(&self, close: bool) {
-        for socket in self.fetch_sockets() {
+        for socket in self.local_sockets() {
             socket.disconnect(close);
+        }
+        if !self.local {
+            self.namespace
+                .adapter()
+                .disconnect_sockets(&self.options(), close);
         }
     }
 }

@@ -103,53 +103,105 @@ pub type BroadcastAckResult = Result<Vec<Vec<Value>>, BroadcastAckError>;
 pub type BroadcastAckCallback = Box<dyn FnOnce(BroadcastAckResult) + Send>;
 
 /// The answers of one broadcast so far, and the callback waiting for the last of them.
-pub(crate) struct AckTally {
+///
+/// It counts what is owed: one answer per socket asked on this node, plus, in a cluster,
+/// what each other node says it asked (its *client count*, the reference's
+/// `BROADCAST_CLIENT_COUNT`), which comes before that node's answers. The callback runs
+/// once every other node has given its count and every owed answer has settled, or at the
+/// deadline (`time_out`), whichever is first. Until the broadcast has been handed to every
+/// node ([`AckTally::seal`]) it cannot finish: a quick answer must not end it while other
+/// nodes are still being asked.
+pub struct AckTally {
     state: Mutex<TallyState>,
 }
 
 struct TallyState {
-    /// Targets that have not settled yet.
-    unsettled: usize,
+    /// Answers still owed. Signed: over Redis an answer could in principle overtake its
+    /// node's count, and must not wrap the counter.
+    owed: i64,
+    /// Other nodes that have not yet said how many of their sockets they asked.
+    counts_missing: i64,
+    /// Every node has been asked (`seal`).
+    sealed: bool,
     responses: Vec<Vec<Value>>,
+    /// A target timed out, or the deadline passed.
     timed_out: bool,
+    /// The broadcast's deadline passed ([`AckTally::time_out`]): it finishes now.
+    deadline_passed: bool,
     disconnected: usize,
-    /// Taken by the last target to settle.
+    /// Taken by whoever finishes the tally.
     callback: Option<BroadcastAckCallback>,
 }
 
 impl AckTally {
-    /// A tally for `targets` targets (at least one).
-    pub(crate) fn new(targets: usize, callback: BroadcastAckCallback) -> Arc<AckTally> {
-        debug_assert!(targets > 0, "with no targets the callback runs at once");
+    /// A tally owed one answer by each of `local_targets` sockets of this node; it finishes
+    /// only once [`seal`](AckTally::seal)ed.
+    pub(crate) fn new(local_targets: usize, callback: BroadcastAckCallback) -> Arc<AckTally> {
         Arc::new(AckTally {
             state: Mutex::new(TallyState {
-                unsettled: targets,
+                owed: local_targets as i64,
+                counts_missing: 0,
+                sealed: false,
                 responses: Vec::new(),
                 timed_out: false,
+                deadline_passed: false,
                 disconnected: 0,
                 callback: Some(callback),
             }),
         })
     }
 
-    /// One target's outcome, as its socket reports it (exactly once per target). The last
-    /// one calls the broadcast's callback.
-    pub(crate) fn settle(&self, outcome: Result<Vec<Value>, AckError>) {
-        let finished = {
-            let mut state = self.state.lock().expect("ack tally lock poisoned");
+    /// Every node has been asked, and `other_nodes` of them will each report a count.
+    pub(crate) fn seal(&self, other_nodes: usize) {
+        self.update(|state| {
+            state.counts_missing += other_nodes as i64;
+            state.sealed = true;
+        });
+    }
+
+    /// Another node asked `clients` of its sockets: that many more answers are owed.
+    pub fn clients_counted(&self, clients: usize) {
+        self.update(|state| {
+            state.counts_missing -= 1;
+            state.owed += clients as i64;
+        });
+    }
+
+    /// One target's outcome: a socket of this node, as its socket reports it (exactly once
+    /// per target), or an answer another node relayed.
+    pub fn settle(&self, outcome: Result<Vec<Value>, AckError>) {
+        self.update(|state| {
             match outcome {
                 Ok(answer) => state.responses.push(answer),
                 Err(AckError::Timeout) => state.timed_out = true,
                 Err(AckError::Disconnected) => state.disconnected += 1,
             }
-            state.unsettled -= 1;
-            if state.unsettled > 0 {
+            state.owed -= 1;
+        });
+    }
+
+    /// The deadline passed: finish now with what came, if not finished already. (The
+    /// sockets of this node time out by themselves; this is for the answers of other nodes,
+    /// which have no socket here to time out.)
+    pub(crate) fn time_out(&self) {
+        self.update(|state| {
+            state.deadline_passed = true;
+            state.timed_out = true;
+        });
+    }
+
+    /// Changes the state, and calls the callback if that finished the tally — after
+    /// letting go of the lock, since the callback is application code.
+    fn update(&self, change: impl FnOnce(&mut TallyState)) {
+        let finished = {
+            let mut state = self.state.lock().expect("ack tally lock poisoned");
+            change(&mut state);
+            if !state.is_finished() {
                 return;
             }
             let callback = state.callback.take();
             callback.map(|callback| (callback, state.result()))
         };
-        // Called with the lock let go: the callback is application code.
         if let Some((callback, result)) = finished {
             callback(result);
         }
@@ -157,8 +209,13 @@ impl AckTally {
 }
 
 impl TallyState {
-    /// The outcome once every target settled. A timeout wins over a disconnect: the
-    /// deadline passed with answers missing, whoever else went away.
+    fn is_finished(&self) -> bool {
+        let all_in = self.counts_missing <= 0 && self.owed <= 0;
+        self.sealed && (all_in || self.deadline_passed)
+    }
+
+    /// The outcome once finished. A timeout wins over a disconnect: the deadline passed
+    /// with answers missing, whoever else went away.
     fn result(&mut self) -> BroadcastAckResult {
         let responses = std::mem::take(&mut self.responses);
         if self.timed_out {
@@ -191,7 +248,9 @@ mod tests {
     fn tally(targets: usize) -> (Arc<AckTally>, mpsc::Receiver<BroadcastAckResult>) {
         let (tx, rx) = mpsc::channel();
         let callback = Box::new(move |result| tx.send(result).unwrap());
-        (AckTally::new(targets, callback), rx)
+        let tally = AckTally::new(targets, callback);
+        tally.seal(0);
+        (tally, rx)
     }
 
     #[test]
@@ -235,5 +294,48 @@ mod tests {
             }
         );
         assert_eq!(error.responses().len(), 1);
+    }
+
+    #[test]
+    fn an_unsealed_tally_waits_for_the_other_nodes_to_be_asked() {
+        let (tx, rx) = mpsc::channel();
+        let tally = AckTally::new(1, Box::new(move |result| tx.send(result).unwrap()));
+        tally.settle(Ok(vec!["here".into()]));
+        assert!(rx.try_recv().is_err(), "not every node has been asked yet");
+        tally.seal(1);
+        assert!(rx.try_recv().is_err(), "the other node has not counted");
+        tally.clients_counted(2);
+        tally.settle(Ok(vec!["there".into()]));
+        assert!(rx.try_recv().is_err(), "one of its two clients is missing");
+        tally.settle(Ok(vec!["there too".into()]));
+        assert_eq!(rx.try_recv().unwrap().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn the_deadline_finishes_a_tally_waiting_on_another_node() {
+        let (tx, rx) = mpsc::channel();
+        let tally = AckTally::new(0, Box::new(move |result| tx.send(result).unwrap()));
+        tally.seal(2);
+        tally.clients_counted(1);
+        tally.settle(Ok(vec![1.into()]));
+        assert!(rx.try_recv().is_err(), "one node has not counted");
+        tally.time_out();
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Err(BroadcastAckError::Timeout {
+                responses: vec![vec![1.into()]]
+            })
+        );
+        tally.settle(Ok(vec![2.into()]));
+        assert!(rx.try_recv().is_err(), "the callback runs once");
+    }
+
+    #[test]
+    fn a_node_that_asked_nobody_finishes_the_tally() {
+        let (tx, rx) = mpsc::channel();
+        let tally = AckTally::new(0, Box::new(move |result| tx.send(result).unwrap()));
+        tally.seal(1);
+        tally.clients_counted(0);
+        assert_eq!(rx.try_recv().unwrap(), Ok(vec![]));
     }
 }

@@ -14,8 +14,14 @@
 //! cannot take it now (`volatile.rs`). [`Io`] (`server.rs`) ties it to an HTTP router, and
 //! makes the children of dynamic namespaces (`Io::of_matching`). `handshake.rs` is what a
 //! socket knows of the request that opened its client's session.
+//!
+//! Past one process: every cluster-wide operation does this node's part and hands the
+//! rest to the namespace's [`Adapter`] (`adapter.rs`; [`LocalAdapter`] by default, the Redis
+//! adapter in `crate::redis_adapter`), and `fetch_sockets` answers with [`RemoteSocket`]s
+//! (`remote_socket.rs`), this node's and the others'.
 
 pub mod ack;
+pub mod adapter;
 pub mod args;
 mod binary;
 pub mod broadcast;
@@ -26,19 +32,25 @@ pub mod handshake;
 pub mod listeners;
 pub mod namespace;
 pub mod packet;
+pub mod remote_socket;
 pub mod room;
 pub mod server;
 pub mod socket;
 pub mod volatile;
 
 pub use ack::{Ack, AckError};
+pub use adapter::{
+    Adapter, AdapterFactory, BroadcastFlags, BroadcastOptions, ClusterError, ClusterResult,
+    LocalAdapter,
+};
 pub use args::{Args, ArgsError, FromArgs, IntoArgs};
 pub use broadcast::BroadcastOperator;
-pub use broadcast_ack::{BroadcastAckError, BroadcastAckResult};
+pub use broadcast_ack::{AckTally, BroadcastAckError, BroadcastAckResult};
 pub use disconnect_reason::DisconnectReason;
 pub use handshake::Handshake;
 pub use listeners::{EventRefusal, ListenerOutcome};
-pub use namespace::{ConnectError, Namespace};
+pub use namespace::{ConnectError, Namespace, WeakNamespace};
+pub use remote_socket::RemoteSocket;
 pub use room::RoomError;
 pub use server::{Io, IoConfig, NamespaceMatcher};
 pub use socket::Socket;

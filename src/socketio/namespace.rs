@@ -7,12 +7,14 @@
 //! handlers. Namespaces exist once the server names them (`io.of("/chat")`); a CONNECT to
 //! any other gets CONNECT_ERROR `{"message":"Invalid namespace"}`, as the reference does.
 //!
-//! Server-side emits (`server_side_emit`, `on_server_side_emit`) are messages between the
-//! nodes of a cluster, through an adapter (Redis, say): they reach the handlers of the
-//! *other* nodes, never this one's. threadio is one node with no adapter yet, so they reach
-//! nobody: an emit is dropped, its ack form is answered at once with no responses (the
-//! reference's cluster adapter does both alike when it is the only node), and a handler is
-//! accepted and never called. Code written for a cluster so runs unchanged on one node.
+//! Each namespace has an [`Adapter`] (`adapter.rs`), which speaks for the other nodes of a
+//! cluster: a broadcast, `fetch_sockets`, `sockets_join` and the like do their part here and
+//! hand the rest to it. With the default [`LocalAdapter`] there is no rest. Server-side emits
+//! (`server_side_emit`, `on_server_side_emit`) are messages between the nodes themselves:
+//! they reach the handlers of the *other* nodes, never this one's — so on a node alone an
+//! emit reaches nobody and its ack form is answered at once with no responses, as the
+//! reference's adapters answer when alone. Code written for a cluster so runs unchanged on
+//! one node.
 //!
 //! Locks: the sockets and rooms of a namespace sit behind one `RwLock` (`Members`). A
 //! broadcast takes it for reading only to pick its targets, then lets go before sending;
@@ -20,14 +22,18 @@
 //! is in a room takes it for reading for two hash lookups; listing a socket's rooms, for
 //! a copy of their names (sorting them waits until the lock is let go).
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
-
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
-use super::args::IntoArgs;
+use super::ack::Ack;
+use super::adapter::{Adapter, ClusterResult, LocalAdapter};
+use super::args::{Args, IntoArgs};
 use super::broadcast::BroadcastOperator;
 use super::broadcast_ack::BroadcastAckResult;
+use super::packet::RESERVED_EVENTS;
+use super::remote_socket::RemoteSocket;
 use super::room::{RoomError, Rooms};
 use super::socket::{check_event_name, Socket};
 use crate::json::Value;
@@ -59,6 +65,9 @@ impl ConnectError {
 pub type Middleware = Arc<dyn Fn(&Socket) -> Result<(), ConnectError> + Send + Sync>;
 /// Runs for each socket that connects.
 pub type ConnectionHandler = Arc<dyn Fn(&Socket) + Send + Sync>;
+/// Runs for each server-side emit from another node: the event, its arguments, and the
+/// means to answer it if the sender asked.
+pub type ServerSideListener = Arc<dyn Fn(&str, Args, Ack) + Send + Sync>;
 
 struct Members {
     sockets: HashMap<String, Socket>,
@@ -75,6 +84,9 @@ struct Inner {
     middlewares: Arc<RwLock<Vec<Middleware>>>,
     on_connection: Arc<RwLock<Vec<ConnectionHandler>>>,
     members: RwLock<Members>,
+    /// The cluster's side: [`LocalAdapter`] until the server installs another.
+    adapter: RwLock<Arc<dyn Adapter>>,
+    server_side_listeners: RwLock<Vec<ServerSideListener>>,
     /// A child namespace is forgotten once empty (see `Io::of_matching`); `None` for the
     /// others, which live as long as the server.
     on_empty: Option<OnEmpty>,
@@ -148,6 +160,8 @@ impl Namespace {
                 middlewares,
                 on_connection,
                 members: RwLock::new(members),
+                adapter: RwLock::new(Arc::new(LocalAdapter)),
+                server_side_listeners: RwLock::default(),
                 on_empty,
             }),
         }
@@ -214,28 +228,29 @@ impl Namespace {
         self.all().volatile()
     }
 
-    /// Every socket of the namespace on this node, which is every socket
+    /// Every socket of the namespace on this node, and no other node's
     /// ([`BroadcastOperator::local`]).
     pub fn local(&self) -> BroadcastOperator {
         self.all().local()
     }
 
     /// Sends event `event` to the other nodes of a cluster, for their
-    /// [`on_server_side_emit`](Namespace::on_server_side_emit) handlers. On one node there
-    /// are none: nothing runs, here or anywhere (see the module's header).
+    /// [`on_server_side_emit`](Namespace::on_server_side_emit) handlers; never to this
+    /// node's own (see the module's header).
     ///
     /// # Panics
     /// If `event` is reserved, as the reference throws.
     pub fn server_side_emit(&self, event: &str, args: impl IntoArgs) {
         check_event_name(event);
-        let _ = args; // no other node to take them
+        self.adapter()
+            .server_side_emit(&server_side_data(event, args));
     }
 
     /// As [`server_side_emit`](Namespace::server_side_emit), asking each other node to
     /// answer within `timeout`: `callback` gets one response per other node, or the
     /// responses that came with [`BroadcastAckError::Timeout`](super::BroadcastAckError).
-    /// On one node there is nobody to wait for, so it runs at once, on this thread, with
-    /// `Ok` of no responses — as the reference's cluster adapter answers when it is alone.
+    /// With no other node it runs at once, on this thread, with `Ok` of no responses — as
+    /// the reference's adapters answer when alone.
     ///
     /// # Panics
     /// If `event` is reserved.
@@ -247,15 +262,49 @@ impl Namespace {
         callback: impl FnOnce(BroadcastAckResult) + Send + 'static,
     ) {
         check_event_name(event);
-        let _ = (args, timeout); // no other node to ask, nor to wait for
-        callback(Ok(Vec::new()));
+        self.adapter().server_side_emit_with_ack(
+            &server_side_data(event, args),
+            timeout,
+            Box::new(callback),
+        );
     }
 
     /// Handles the server-side emits of the other nodes of a cluster (`nsp.on(event, …)`
-    /// for server-side events in JavaScript): the event's name and arguments. On one node
-    /// none come, so the handler is never called, and is not kept (see the module's header).
-    pub fn on_server_side_emit(&self, handler: impl Fn(&str, Vec<Value>) + Send + Sync + 'static) {
-        drop(handler);
+    /// for server-side events in JavaScript): the event's name, its arguments, and an
+    /// [`Ack`] to answer if the sender asked (`server_side_emit_with_ack`). Handlers run on
+    /// the adapter's thread, one event at a time, so they should not block for long.
+    pub fn on_server_side_emit(&self, handler: impl Fn(&str, Args, Ack) + Send + Sync + 'static) {
+        write(&self.inner.server_side_listeners).push(Arc::new(handler));
+    }
+
+    /// A server-side emit from another node, `[event, ...args]`, for this namespace's
+    /// handlers: what an adapter calls. Data that is not an event (no name first, or a
+    /// reserved one) is logged and dropped: it came from outside this process.
+    pub fn receive_server_side_emit(&self, data: Vec<Value>, ack: Ack) {
+        let mut data = data.into_iter();
+        let event = match data.next() {
+            Some(Value::String(event)) if !RESERVED_EVENTS.contains(&event.as_str()) => event,
+            other => {
+                crate::log!(
+                    "namespace {}: a server-side emit from another node is not an event \
+                     (first item {other:?}); dropped",
+                    self.name()
+                );
+                return;
+            }
+        };
+        let args: Args = data.collect::<Vec<_>>().into();
+        let listeners = read(&self.inner.server_side_listeners).clone();
+        for listener in listeners {
+            let (args, ack) = (args.clone(), ack.clone());
+            let run = AssertUnwindSafe(|| listener(&event, args, ack));
+            if catch_unwind(run).is_err() {
+                crate::log!(
+                    "namespace {}: a server-side handler of {event:?} panicked",
+                    self.name()
+                );
+            }
+        }
     }
 
     /// Every socket of the namespace, as a broadcast target.
@@ -280,9 +329,55 @@ impl Namespace {
         self.all().disconnect_sockets(close)
     }
 
-    /// The sockets connected to this namespace.
-    pub fn fetch_sockets(&self) -> Vec<Socket> {
+    /// The sockets of this namespace on every node of the cluster
+    /// ([`BroadcastOperator::fetch_sockets`]).
+    ///
+    /// # Errors
+    /// A [`ClusterError`](super::ClusterError) with the sockets that were found, when not
+    /// every node answered.
+    pub fn fetch_sockets(&self) -> ClusterResult<Vec<RemoteSocket>> {
         self.all().fetch_sockets()
+    }
+
+    /// The rooms of this namespace on every node of the cluster, sockets' own rooms
+    /// included (the reference's `adapter.allRooms()`), sorted.
+    ///
+    /// # Errors
+    /// A [`ClusterError`](super::ClusterError) with the rooms that were found, when not
+    /// every node answered.
+    pub fn all_rooms(&self) -> ClusterResult<BTreeSet<String>> {
+        let local = self.local_rooms();
+        match self.adapter().all_rooms() {
+            Ok(remote) => Ok(local.into_iter().chain(remote).collect()),
+            Err(error) => Err(error.map(|remote| local.into_iter().chain(remote).collect())),
+        }
+    }
+
+    /// The rooms of this namespace on this node, sockets' own rooms included.
+    pub fn local_rooms(&self) -> BTreeSet<String> {
+        read(&self.inner.members)
+            .rooms
+            .names()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The cluster's side of this namespace.
+    pub fn adapter(&self) -> Arc<dyn Adapter> {
+        Arc::clone(&read(&self.inner.adapter))
+    }
+
+    /// Puts `adapter` in place of the current one, which is closed.
+    pub(crate) fn install_adapter(&self, adapter: Arc<dyn Adapter>) {
+        let old = std::mem::replace(&mut *write(&self.inner.adapter), adapter);
+        old.close();
+    }
+
+    /// A handle that does not keep the namespace alive, for its adapter.
+    pub fn downgrade(&self) -> WeakNamespace {
+        WeakNamespace {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// The socket with this id, if it is connected here.
@@ -390,6 +485,27 @@ impl Namespace {
             .filter_map(|sid| members.sockets.get(*sid).cloned())
             .collect()
     }
+}
+
+/// A namespace held without keeping it alive: what an adapter keeps of its namespace, so
+/// that a namespace forgotten by the server is not kept by its own adapter.
+#[derive(Clone)]
+pub struct WeakNamespace {
+    inner: Weak<Inner>,
+}
+
+impl WeakNamespace {
+    /// The namespace, if it is still there.
+    pub fn upgrade(&self) -> Option<Namespace> {
+        self.inner.upgrade().map(|inner| Namespace { inner })
+    }
+}
+
+/// A server-side emit's data on the wire: `[event, ...args]`.
+fn server_side_data(event: &str, args: impl IntoArgs) -> Vec<Value> {
+    std::iter::once(Value::from(event))
+        .chain(args.into_args().into_vec())
+        .collect()
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

@@ -130,6 +130,11 @@ impl Rooms {
             .map(String::as_str)
     }
 
+    /// The names of the rooms that have members, sockets' own rooms included.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.members.keys().map(String::as_str)
+    }
+
     /// How many rooms socket `sid` is in, its own left out.
     fn joined_besides_own(&self, sid: &str) -> usize {
         self.rooms_of

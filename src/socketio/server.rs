@@ -21,12 +21,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
+use super::adapter::{AdapterFactory, ClusterResult, LocalAdapter};
 use super::args::IntoArgs;
 use super::broadcast::BroadcastOperator;
 use super::broadcast_ack::BroadcastAckResult;
 use super::client::Client;
 use super::namespace::{ConnectError, Middleware, Namespace};
 use super::packet::Limits;
+use super::remote_socket::RemoteSocket;
 use super::socket::Socket;
 use crate::engineio::{self, Engine, EngineConfig, SessionHandler};
 use crate::http::Router;
@@ -87,6 +89,8 @@ struct Inner {
     namespaces: RwLock<HashMap<String, Namespace>>,
     middlewares: RwLock<Vec<Middleware>>,
     engine: OnceLock<Arc<Engine>>,
+    /// Makes each namespace's adapter ([`Io::set_adapter`]).
+    adapters: RwLock<Arc<dyn AdapterFactory>>,
 }
 
 /// The Socket.IO server. Clone it freely: it is an `Arc`.
@@ -145,6 +149,7 @@ impl Io {
                 on_new_namespace: RwLock::new(Vec::new()),
                 middlewares: RwLock::new(Vec::new()),
                 engine: OnceLock::new(),
+                adapters: RwLock::new(Arc::new(LocalAdapter)),
             }),
         };
         io.of("/");
@@ -260,6 +265,12 @@ impl Io {
             }
         };
         if added {
+            // Subscribing to Redis takes round trips: done with the table's lock let go.
+            // A broadcast made meanwhile, before the namespace has a socket, reaches the
+            // other nodes only if the namespace's adapter is in place; one made by its
+            // first socket always is, since the socket joins after `register` returns.
+            let factory = Arc::clone(&*self.inner.adapters.read().expect("adapter lock poisoned"));
+            registered.install_adapter(factory.create(&registered));
             // The application's code, with the table's lock let go.
             let handlers = self
                 .inner
@@ -290,7 +301,39 @@ impl Io {
             .is_some_and(|registered| registered.same_as(child));
         if ours && child.is_empty() {
             namespaces.remove(child.name());
+            child.adapter().close();
         }
+    }
+
+    /// Links this server to the other nodes of a cluster (`io.adapter(createAdapter(…))`
+    /// in Node): every namespace, those that exist and those to come, gets its adapter from
+    /// `factory`; the adapters they had are closed. The Redis adapter is
+    /// `crate::redis_adapter::RedisAdapter`.
+    pub fn set_adapter(&self, factory: impl AdapterFactory + 'static) {
+        let factory: Arc<dyn AdapterFactory> = Arc::new(factory);
+        *self.inner.adapters.write().expect("adapter lock poisoned") = Arc::clone(&factory);
+        for namespace in self.all_namespaces() {
+            namespace.install_adapter(factory.create(&namespace));
+        }
+    }
+
+    /// How many nodes the cluster has, this one included (`io.serverCount()`): 1 without
+    /// an adapter.
+    ///
+    /// # Errors
+    /// A [`ClusterError`](super::ClusterError) if the adapter could not ask.
+    pub fn server_count(&self) -> ClusterResult<usize> {
+        self.sockets().adapter().server_count()
+    }
+
+    fn all_namespaces(&self) -> Vec<Namespace> {
+        self.inner
+            .namespaces
+            .read()
+            .expect("namespace table lock poisoned")
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// The names of the namespaces that exist now, sorted: those the server created, and the
@@ -376,14 +419,13 @@ impl Io {
         self.sockets().volatile()
     }
 
-    /// The main namespace's sockets on this node, which is all of them
-    /// ([`BroadcastOperator::local`]).
+    /// The main namespace's sockets on this node ([`BroadcastOperator::local`]).
     pub fn local(&self) -> BroadcastOperator {
         self.sockets().local()
     }
 
     /// Sends event `event` to the other nodes of a cluster
-    /// ([`Namespace::server_side_emit`]): on one node, to nobody.
+    /// ([`Namespace::server_side_emit`]): on a node alone, to nobody.
     ///
     /// # Panics
     /// If `event` is reserved.
@@ -392,7 +434,7 @@ impl Io {
     }
 
     /// As [`Io::server_side_emit`], with the other nodes' answers
-    /// ([`Namespace::server_side_emit_with_ack`]): on one node, none, at once.
+    /// ([`Namespace::server_side_emit_with_ack`]): on a node alone, none, at once.
     ///
     /// # Panics
     /// If `event` is reserved.
@@ -423,15 +465,23 @@ impl Io {
         self.sockets().disconnect_sockets(close)
     }
 
-    /// The sockets of the main namespace.
-    pub fn fetch_sockets(&self) -> Vec<Socket> {
+    /// The sockets of the main namespace, on every node ([`BroadcastOperator::fetch_sockets`]).
+    ///
+    /// # Errors
+    /// A [`ClusterError`](super::ClusterError) with the sockets found, when not every node
+    /// answered.
+    pub fn fetch_sockets(&self) -> ClusterResult<Vec<RemoteSocket>> {
         self.sockets().fetch_sockets()
     }
 
-    /// Closes every client connection ("server shutting down").
+    /// Closes every client connection ("server shutting down"), and every namespace's
+    /// adapter: this node leaves its cluster.
     pub fn close(&self) {
         if let Some(engine) = self.inner.engine.get() {
             engine.close_all(engineio::CloseReason::ServerShuttingDown);
+        }
+        for namespace in self.all_namespaces() {
+            namespace.install_adapter(Arc::new(LocalAdapter));
         }
     }
 

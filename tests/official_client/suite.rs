@@ -181,7 +181,11 @@ fn record_disconnect(socket: &Socket, journal: &Arc<Journal>) {
 }
 
 fn name_of(socket: &Socket) -> String {
-    socket.auth()["name"].as_str().unwrap_or("-").to_string()
+    name_of_auth(socket.auth())
+}
+
+fn name_of_auth(auth: &Value) -> String {
+    auth["name"].as_str().unwrap_or("-").to_string()
 }
 
 /// `echo`, `sum`, `upload` (binary), `ask` (the server asks the client), `whoami`,
@@ -382,8 +386,9 @@ fn on_server_operations(socket: &Socket, io: &Io) {
     socket.on("fetch", move |_, args, ack| {
         let mut found: Vec<(String, String)> = choose(args.first())
             .fetch_sockets()
+            .expect("a node alone has nobody else to ask")
             .iter()
-            .map(|s| (name_of(s), s.id().to_string()))
+            .map(|s| (name_of_auth(&s.handshake().auth), s.id().to_string()))
             .collect();
         found.sort();
         let entries = found
