@@ -24,7 +24,13 @@
 //! - `backoff.rs`: exponential backoff with jitter.
 //! - `push.rs`: what a reply on a subscribed connection means (`message`, `pmessage`, …).
 //! - `subscriber.rs`: the dedicated pub/sub connection, which reconnects and re-subscribes by
-//!   itself and reports the gap as `Lost`/`Restored`.
+//!   itself and reports the gap as `Lost`/`Restored` ([`Subscriber::start`]: the gap may
+//!   begin at start).
+//!
+//! Redis down when the server starts should not keep the server from starting: with
+//! [`Subscriber::start`] it starts, logs, and keeps retrying, and reports the gap like any
+//! later one. [`Subscriber::connect`] fails instead, for a caller that would rather stop on
+//! a wrong address or password.
 //!
 //! ```no_run
 //! use threadio::redis::{Backoff, RedisClient, RedisConfig, RedisUrl, Subscriber, SubscriberEvent};
