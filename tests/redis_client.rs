@@ -388,6 +388,21 @@ fn a_subscriber_started_while_redis_is_down_catches_up_when_it_comes() {
     );
 }
 
+#[test]
+fn a_lazy_client_fails_typed_while_redis_is_down_then_works() {
+    let Some((port, url)) = port_without_redis() else {
+        return;
+    };
+    let client = RedisClient::lazy(&url, RedisConfig::default());
+    match client.publish(b"ch", b"too soon") {
+        Err(RedisError::Io { during, .. }) => assert_eq!(during, "connect"),
+        other => panic!("expected a refused connect, got {other:?}"),
+    }
+    let _redis = RedisServer::start_on(port, &[]);
+    client.ping().unwrap();
+    assert_eq!(client.publish(b"ch", b"in time").unwrap(), 0);
+}
+
 /// A fake Redis: accepts connections one after another and answers each with the bytes
 /// `answers[n]` gives for the n-th connection, after reading whatever the client sent.
 fn fake_server(answers: Vec<&'static [u8]>) -> u16 {
