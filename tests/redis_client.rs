@@ -35,21 +35,17 @@ struct RedisServer {
 impl RedisServer {
     /// Starts one on a free port, or says why not (see [`peer_missing`]) and returns `None`.
     fn start(extra: &[&str]) -> Option<RedisServer> {
-        let found = Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok_and(|out| out.status.success());
-        if !found {
-            peer_missing("redis-server is not on the PATH (apt-get install redis-server)");
-            return None;
-        }
-        let port = free_port();
+        redis_server_found().then(|| RedisServer::start_on(free_port(), extra))
+    }
+
+    /// Starts one on `port`: for a test whose client was there first, with Redis down.
+    fn start_on(port: u16, extra: &[&str]) -> RedisServer {
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        Some(RedisServer {
+        RedisServer {
             child: spawn_redis(port, &extra),
             port,
             extra,
-        })
+        }
     }
 
     fn url(&self, userinfo: &str, db: u32) -> RedisUrl {
@@ -72,6 +68,31 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Whether `redis-server` runs here; if not, says why (see [`peer_missing`]).
+fn redis_server_found() -> bool {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !found {
+        peer_missing("redis-server is not on the PATH (apt-get install redis-server)");
+    }
+    found
+}
+
+/// A free port where Redis will be started later in the test, and its URL; `None` (the
+/// test is skipped) if `redis-server` cannot run here.
+fn port_without_redis() -> Option<(u16, RedisUrl)> {
+    if !redis_server_found() {
+        return None;
+    }
+    let port = free_port();
+    Some((
+        port,
+        RedisUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap(),
+    ))
 }
 
 /// A port the OS had free a moment ago.
@@ -105,18 +126,30 @@ fn spawn_redis(port: u16, extra: &[String]) -> Child {
     child
 }
 
+/// Quick retries, so that a test sees a reconnect within a fraction of a second.
+const BACKOFF: Backoff = Backoff {
+    initial: Duration::from_millis(50),
+    max: Duration::from_millis(400),
+};
+
+/// A subscriber handler that sends every event to the returned channel.
+fn to_channel() -> (
+    impl FnMut(SubscriberEvent) + Send + 'static,
+    Receiver<SubscriberEvent>,
+) {
+    let (tx, rx) = mpsc::channel();
+    let handler = move |event| {
+        let _ = tx.send(event);
+    };
+    (handler, rx)
+}
+
 /// A subscriber whose events arrive on a channel.
 fn subscriber(url: &RedisUrl, config: RedisConfig) -> (Subscriber, Receiver<SubscriberEvent>) {
-    let (tx, rx) = mpsc::channel();
-    let backoff = Backoff {
-        initial: Duration::from_millis(50),
-        max: Duration::from_millis(400),
-    };
-    let subscriber = Subscriber::connect(url, config, backoff, move |event| {
-        let _ = tx.send(event);
-    })
-    .expect("subscriber connects");
-    (subscriber, rx)
+    let (handler, events) = to_channel();
+    let subscriber =
+        Subscriber::connect(url, config, BACKOFF, handler).expect("subscriber connects");
+    (subscriber, events)
 }
 
 fn next_event(events: &Receiver<SubscriberEvent>) -> SubscriberEvent {
@@ -320,6 +353,54 @@ fn the_subscriber_survives_a_redis_restart() {
     let message = next_message(&events);
     assert_eq!(message.pattern.as_deref(), Some(&b"pat.*"[..]));
     assert_eq!(message.payload, b"by pattern");
+}
+
+#[test]
+fn a_subscriber_started_while_redis_is_down_catches_up_when_it_comes() {
+    let Some((port, url)) = port_without_redis() else {
+        return;
+    };
+    let (handler, events) = to_channel();
+    let sub = Subscriber::start(&url, RedisConfig::default(), BACKOFF, handler)
+        .expect("starts although Redis is down");
+    match next_event(&events) {
+        SubscriberEvent::Lost(RedisError::Io { during, .. }) => assert_eq!(during, "connect"),
+        other => panic!("expected Lost with the refused connect, got {other:?}"),
+    }
+    assert!(!sub.is_connected());
+    // Asked for while Redis is down: refused for now, remembered for the reconnect.
+    assert_eq!(sub.subscribe(b"early"), Err(RedisError::Closed));
+    assert_eq!(sub.psubscribe(b"pat.*"), Err(RedisError::Closed));
+
+    let _redis = RedisServer::start_on(port, &[]);
+    match next_event(&events) {
+        SubscriberEvent::Restored { attempts, .. } => assert!(attempts >= 1, "{attempts}"),
+        other => panic!("expected Restored, got {other:?}"),
+    }
+    assert!(sub.is_connected());
+    let client = RedisClient::connect(&url, RedisConfig::default()).unwrap();
+    assert_eq!(client.publish(b"early", b"after start").unwrap(), 1);
+    assert_eq!(next_message(&events).payload, b"after start");
+    assert_eq!(client.publish(b"pat.x", b"by pattern").unwrap(), 1);
+    assert_eq!(
+        next_message(&events).pattern.as_deref(),
+        Some(&b"pat.*"[..])
+    );
+}
+
+#[test]
+fn a_lazy_client_fails_typed_while_redis_is_down_then_works() {
+    let Some((port, url)) = port_without_redis() else {
+        return;
+    };
+    let client = RedisClient::lazy(&url, RedisConfig::default());
+    match client.publish(b"ch", b"too soon") {
+        Err(RedisError::Io { during, .. }) => assert_eq!(during, "connect"),
+        other => panic!("expected a refused connect, got {other:?}"),
+    }
+    let _redis = RedisServer::start_on(port, &[]);
+    client.ping().unwrap();
+    assert_eq!(client.publish(b"ch", b"in time").unwrap(), 0);
 }
 
 /// A fake Redis: accepts connections one after another and answers each with the bytes

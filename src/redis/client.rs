@@ -5,7 +5,8 @@
 //! background loop. A command that finds Redis down fails fast with the dial's error, and a
 //! caller that publishes nothing costs nothing while Redis is away. (The subscriber cannot
 //! wait for a caller — messages only arrive if it is connected — so it reconnects by itself,
-//! in `subscriber.rs`.)
+//! in `subscriber.rs`.) [`RedisClient::lazy`] starts in that state, without a connection, so
+//! that a server can start while its Redis is down; [`RedisClient::connect`] dials at once.
 
 use std::sync::{Arc, Mutex};
 
@@ -29,12 +30,20 @@ impl RedisClient {
     /// # Errors
     /// The first dial's [`RedisError`].
     pub fn connect(url: &RedisUrl, config: RedisConfig) -> Result<RedisClient, RedisError> {
-        let connection = RedisConnection::connect(url, &config)?;
-        Ok(RedisClient {
+        let client = RedisClient::lazy(url, config);
+        client.connection()?;
+        Ok(client)
+    }
+
+    /// A client for `url` that dials on its first command, not now: it cannot fail, so a
+    /// server can start while Redis is down, and each command until Redis is back fails
+    /// fast with the dial's error (as after a lost connection).
+    pub fn lazy(url: &RedisUrl, config: RedisConfig) -> RedisClient {
+        RedisClient {
             url: url.clone(),
             config,
-            current: Mutex::new(Some(Arc::new(connection))),
-        })
+            current: Mutex::new(None),
+        }
     }
 
     /// Sends any command and returns its reply; an error reply becomes
@@ -106,7 +115,7 @@ impl RedisClient {
         }
         *current = None;
         let connection = Arc::new(RedisConnection::connect(&self.url, &self.config)?);
-        crate::log!("redis: connected again to {}", self.url.address());
+        crate::log!("redis: connected to {}", self.url.address());
         *current = Some(Arc::clone(&connection));
         Ok(connection)
     }

@@ -20,11 +20,19 @@
 //! - `connection.rs`: a command connection — callers on any thread, one reader thread, replies
 //!   matched to callers in order.
 //! - `client.rs`: typed commands (`PUBLISH`, `PUBSUB NUMSUB`, `PING`) over a connection
-//!   dialled again when it was lost.
+//!   dialled again when it was lost ([`RedisClient::lazy`]: first dialled by the first
+//!   command).
 //! - `backoff.rs`: exponential backoff with jitter.
 //! - `push.rs`: what a reply on a subscribed connection means (`message`, `pmessage`, …).
 //! - `subscriber.rs`: the dedicated pub/sub connection, which reconnects and re-subscribes by
-//!   itself and reports the gap as `Lost`/`Restored`.
+//!   itself and reports the gap as `Lost`/`Restored` ([`Subscriber::start`]: the gap may
+//!   begin at start).
+//!
+//! Redis down when the server starts should not keep the server from starting: with
+//! [`Subscriber::start`] and [`RedisClient::lazy`] it starts, logs, and keeps retrying; the
+//! subscriber reports the gap like any later one, and commands fail with the dial's error
+//! until Redis is there. [`Subscriber::connect`] and [`RedisClient::connect`] fail instead,
+//! for a caller that would rather stop on a wrong address or password.
 //!
 //! ```no_run
 //! use threadio::redis::{Backoff, RedisClient, RedisConfig, RedisUrl, Subscriber, SubscriberEvent};

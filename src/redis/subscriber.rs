@@ -123,12 +123,49 @@ impl Subscriber {
         backoff: Backoff,
         handler: impl FnMut(SubscriberEvent) + Send + 'static,
     ) -> Result<Subscriber, RedisError> {
-        let (writer, reader) = dial(url, &config)?;
+        let first = dial(url, &config)?;
+        Subscriber::spawn(url, config, backoff, Box::new(handler), Ok(first))
+    }
+
+    /// Dials `url` now, but starts even if Redis is unreachable: a server that boots before
+    /// its Redis, or while Redis restarts, should come up and catch up rather than fail.
+    ///
+    /// If the first dial fails, the reader thread tells `handler` [`SubscriberEvent::Lost`]
+    /// and dials again with `backoff`, exactly as after a loss; `subscribe` and `psubscribe`
+    /// calls made meanwhile return [`RedisError::Closed`] but are remembered, and once Redis
+    /// has confirmed them all the handler hears [`SubscriberEvent::Restored`]. A wrong
+    /// password is retried the same way (and logged on the first and every tenth attempt).
+    ///
+    /// # Errors
+    /// Only [`RedisError::Io`] if the reader thread cannot be spawned.
+    pub fn start(
+        url: &RedisUrl,
+        config: RedisConfig,
+        backoff: Backoff,
+        handler: impl FnMut(SubscriberEvent) + Send + 'static,
+    ) -> Result<Subscriber, RedisError> {
+        let first = dial(url, &config);
+        Subscriber::spawn(url, config, backoff, Box::new(handler), first)
+    }
+
+    /// Starts the reader thread on the first dial's outcome: a connection to read, or the
+    /// error that opens a gap to restore.
+    fn spawn(
+        url: &RedisUrl,
+        config: RedisConfig,
+        backoff: Backoff,
+        handler: Handler,
+        first: Result<(TcpStream, ReplyReader), RedisError>,
+    ) -> Result<Subscriber, RedisError> {
+        let (writer, first) = match first {
+            Ok((writer, reader)) => (Some(writer), Ok(reader)),
+            Err(e) => (None, Err(e)),
+        };
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 wanted: Subscriptions::default(),
                 confirmed: Subscriptions::default(),
-                writer: Some(writer),
+                writer,
                 closed: false,
             }),
             changed: Condvar::new(),
@@ -139,7 +176,7 @@ impl Subscriber {
         let for_reader = Arc::clone(&shared);
         let handle = thread::Builder::new()
             .name("redis-subscriber".into())
-            .spawn(move || run(&for_reader, reader, Box::new(handler)))
+            .spawn(move || run(&for_reader, first, handler))
             .map_err(|e| RedisError::io("spawn the subscriber thread", &e))?;
         Ok(Subscriber {
             shared,
@@ -276,17 +313,24 @@ impl Drop for Subscriber {
 }
 
 /// The reader thread, for the subscriber's whole life: a session per connection, and
-/// reconnection with backoff between sessions.
-fn run(shared: &Shared, first: ReplyReader, mut handler: Handler) {
-    let mut reader = first;
+/// reconnection with backoff between sessions. A `first` dial that failed (`start` with
+/// Redis down) is a gap like any other: reported, then closed by reconnecting.
+fn run(shared: &Shared, first: Result<ReplyReader, RedisError>, mut handler: Handler) {
+    let mut connected = first;
     // While restoring: when the loss began and how many dials it has taken so far.
     let mut restoring: Option<(Instant, u32)> = None;
     loop {
-        let lost = session(shared, reader, &mut handler, &mut restoring);
+        let lost = match connected {
+            Ok(reader) => session(shared, reader, &mut handler, &mut restoring),
+            Err(e) => e,
+        };
         if lock(&shared.state).closed {
             return;
         }
-        crate::log!("redis subscriber: {lost}; reconnecting");
+        crate::log!(
+            "redis subscriber: {}: {lost}; reconnecting",
+            shared.url.address()
+        );
         // A connection lost again before it was restored is the same gap: one `Lost`, one
         // `Restored`, so that the layer above sees each gap exactly once.
         let (since, mut attempts) = match restoring {
@@ -296,7 +340,7 @@ fn run(shared: &Shared, first: ReplyReader, mut handler: Handler) {
                 (Instant::now(), 0)
             }
         };
-        reader = loop {
+        connected = Ok(loop {
             attempts += 1;
             if !sleep_unless_closed(shared, shared.backoff.delay(attempts)) {
                 return;
@@ -311,7 +355,7 @@ fn run(shared: &Shared, first: ReplyReader, mut handler: Handler) {
                 }
                 Err(e) => crate::debug!("redis subscriber: reconnect attempt {attempts}: {e}"),
             }
-        };
+        });
         restoring = Some((since, attempts));
     }
 }

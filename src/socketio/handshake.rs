@@ -8,7 +8,9 @@
 //! header, a query parameter or the auth payload, whichever the application chose.
 //!
 //! Built when asked for, from the session's copy of the request: sockets that never ask
-//! cost nothing more.
+//! cost nothing more. Between the nodes of a cluster it travels as the JSON Node's
+//! socket.io writes: [`Handshake::to_value`] and [`Handshake::from_value`], in
+//! `handshake_json.rs`.
 
 use std::net::SocketAddr;
 use std::time::UNIX_EPOCH;
@@ -26,7 +28,8 @@ pub struct Handshake {
     /// them, as in the reference); see [`Handshake::query_param`].
     pub query: Vec<(String, String)>,
     /// The peer's address, as the TCP connection saw it (behind a proxy: the proxy's; read
-    /// `X-Forwarded-For` from `headers` if you trust it).
+    /// `X-Forwarded-For` from `headers` if you trust it). Port 0 in a handshake read from
+    /// another node ([`Handshake::from_value`]) means the other node did not say.
     pub address: Option<SocketAddr>,
     /// When the request arrived, as an HTTP date (`Fri, 04 Dec 2026 15:33:00 GMT`; the
     /// reference gives JavaScript's `Date#toString`, which has no standard form).

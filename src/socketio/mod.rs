@@ -13,7 +13,9 @@
 //! into one callback (`broadcast_ack.rs`); a `volatile` emit is dropped for a client that
 //! cannot take it now (`volatile.rs`). [`Io`] (`server.rs`) ties it to an HTTP router, and
 //! makes the children of dynamic namespaces (`Io::of_matching`). `handshake.rs` is what a
-//! socket knows of the request that opened its client's session.
+//! socket knows of the request that opened its client's session; `handshake_json.rs` writes
+//! and reads it as the JSON Node's socket.io gives `socket.handshake`, for the nodes of a
+//! cluster to exchange.
 //!
 //! Past one process: every cluster-wide operation does this node's part and hands the
 //! rest to the namespace's [`Adapter`] (`adapter.rs`; [`LocalAdapter`] by default, the Redis
@@ -29,6 +31,7 @@ pub mod broadcast_ack;
 mod client;
 pub mod disconnect_reason;
 pub mod handshake;
+pub mod handshake_json;
 pub mod listeners;
 pub mod namespace;
 pub mod packet;
@@ -48,6 +51,7 @@ pub use broadcast::BroadcastOperator;
 pub use broadcast_ack::{AckTally, BroadcastAckError, BroadcastAckResult};
 pub use disconnect_reason::DisconnectReason;
 pub use handshake::Handshake;
+pub use handshake_json::HandshakeShapeError;
 pub use listeners::{EventRefusal, ListenerOutcome};
 pub use namespace::{ConnectError, Namespace, WeakNamespace};
 pub use remote_socket::RemoteSocket;
