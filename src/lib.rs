@@ -37,6 +37,7 @@ pub mod memory_budget;
 pub mod msgpack;
 pub mod read_buffer;
 pub mod redis;
+pub mod redis_adapter;
 pub mod signal;
 pub mod socketio;
 pub mod timer;

@@ -439,6 +439,15 @@ impl Namespace {
         write(&self.inner.members).rooms.leave(sid, room);
     }
 
+    /// Whether any socket of this node is in `room`.
+    pub(crate) fn has_room(&self, room: &str) -> bool {
+        read(&self.inner.members)
+            .rooms
+            .members(room)
+            .next()
+            .is_some()
+    }
+
     /// Whether socket `sid` is in `room`.
     pub(crate) fn in_room(&self, sid: &str, room: &str) -> bool {
         read(&self.inner.members).rooms.contains(sid, room)
