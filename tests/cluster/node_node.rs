@@ -88,8 +88,13 @@ impl NodePeer {
     /// Runs tests/node/emitter.js once: publishes `command` (its `op` and fields are listed
     /// at the top of that script) on the Redis at `redis_url`, and returns once Redis has it.
     pub fn emitter(&self, redis_url: &str, command: &Value) {
-        let answer = run_node_script(&self.dir, "emitter.js", &[redis_url, &command.to_string()], &[])
-            .unwrap_or_else(|failure| panic!("{failure}"));
+        let answer = run_node_script(
+            &self.dir,
+            "emitter.js",
+            &[redis_url, &command.to_string()],
+            &[],
+        )
+        .unwrap_or_else(|failure| panic!("{failure}"));
         assert_eq!(answer, json!({"ok": true}), "emitter.js {command}");
     }
 }
@@ -101,6 +106,8 @@ pub struct NodeNode {
     answers: Arc<Answers>,
     stderr: Arc<Mutex<String>>,
     port: u16,
+    /// Each namespace's adapter uid, as the ready line gave them.
+    uids: Value,
     next_id: AtomicU64,
 }
 
@@ -146,6 +153,7 @@ impl NodeNode {
             answers,
             stderr,
             port: 0,
+            uids: Value::Null,
             next_id: AtomicU64::new(1),
         };
         let ready = node.wait_for(STARTUP, "the ready line", |state| state.ready.take());
@@ -153,7 +161,16 @@ impl NodeNode {
             .as_u64()
             .and_then(|port| u16::try_from(port).ok())
             .unwrap_or_else(|| panic!("no port in the ready line {ready}"));
+        node.uids = ready["uids"].clone();
         node
+    }
+
+    /// The uid of this node's adapter for `nsp` ("/" or "/chat"): the sender's name in every
+    /// broadcast and request it publishes.
+    pub fn uid(&self, nsp: &str) -> &str {
+        self.uids[nsp]
+            .as_str()
+            .unwrap_or_else(|| panic!("no uid for {nsp} in {}", self.uids))
     }
 
     pub fn port(&self) -> u16 {
@@ -177,13 +194,22 @@ impl NodeNode {
     /// something else meanwhile, such as answer the acks an `emitWithAck` waits for.
     pub fn send(&self, mut command: Value) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        assert!(command.is_object(), "a command is a JSON object, not {command}");
+        assert!(
+            command.is_object(),
+            "a command is a JSON object, not {command}"
+        );
         command["id"] = id.into();
         let mut line = command.to_string();
         line.push('\n');
         let mut stdin = self.stdin.lock().expect("stdin lock");
-        if let Err(e) = stdin.write_all(line.as_bytes()).and_then(|()| stdin.flush()) {
-            panic!("cannot write to the node ({e}); its stderr:\n{}", self.stderr());
+        if let Err(e) = stdin
+            .write_all(line.as_bytes())
+            .and_then(|()| stdin.flush())
+        {
+            panic!(
+                "cannot write to the node ({e}); its stderr:\n{}",
+                self.stderr()
+            );
         }
         id
     }
@@ -226,7 +252,11 @@ impl NodeNode {
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if state.ended || left.is_zero() {
-                let why = if state.ended { "the node exited" } else { "timed out" };
+                let why = if state.ended {
+                    "the node exited"
+                } else {
+                    "timed out"
+                };
                 let other = state.other.join("\n");
                 drop(state);
                 panic!(

@@ -73,7 +73,9 @@ impl SioClient {
             .strip_prefix("http://")
             .unwrap_or_else(|| panic!("not an http:// URL: {url}"));
         let stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
-        stream.set_read_timeout(Some(WAIT)).expect("set a read timeout");
+        stream
+            .set_read_timeout(Some(WAIT))
+            .expect("set a read timeout");
         let ws_url = format!("ws://{host}/socket.io/?EIO=4&transport=websocket");
         let (ws, _) = tungstenite::client(ws_url, stream).expect("the WebSocket handshake");
         let mut client = SioClient {
@@ -89,7 +91,11 @@ impl SioClient {
             Ok(Message::Text(open)) if open.starts_with('0') => {}
             other => panic!("expected the Engine.IO open packet, got {other:?}"),
         }
-        let auth = if auth.is_null() { String::new() } else { auth.to_string() };
+        let auth = if auth.is_null() {
+            String::new()
+        } else {
+            auth.to_string()
+        };
         client.send_text(format!("40{}{auth}", client.nsp_prefix()));
         let deadline = Instant::now() + WAIT;
         loop {
@@ -244,7 +250,10 @@ impl SioClient {
                         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                     ) =>
                 {
-                    assert!(pending.is_none(), "a binary packet's attachments stopped coming");
+                    assert!(
+                        pending.is_none(),
+                        "a binary packet's attachments stopped coming"
+                    );
                     return Incoming::Nothing;
                 }
                 Err(_) => return Incoming::Closed,
@@ -311,7 +320,9 @@ impl SioClient {
     }
 
     fn send_text(&mut self, text: String) {
-        self.ws.send(Message::text(text)).expect("send a text frame");
+        self.ws
+            .send(Message::text(text))
+            .expect("send a text frame");
     }
 }
 
@@ -353,7 +364,15 @@ fn decode_packet(text: &str) -> (Packet, usize) {
     } else {
         serde_json::from_str(rest).unwrap_or_else(|_| bad())
     };
-    (Packet { kind, nsp, id, data }, attachments)
+    (
+        Packet {
+            kind,
+            nsp,
+            id,
+            data,
+        },
+        attachments,
+    )
 }
 
 /// Replaces each `{"$binary": hex}` in `value` with a placeholder, collecting the bytes.
@@ -381,7 +400,9 @@ fn fill_placeholders(value: &mut Value, buffers: &[Vec<u8>]) {
     }
     match value {
         Value::Array(items) => items.iter_mut().for_each(|v| fill_placeholders(v, buffers)),
-        Value::Object(fields) => fields.values_mut().for_each(|v| fill_placeholders(v, buffers)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|v| fill_placeholders(v, buffers)),
         _ => {}
     }
 }

@@ -40,7 +40,11 @@ impl Tapped {
     /// body and what it decodes to.
     pub fn describe(&self) -> String {
         if self.is_json() {
-            return format!("{}  {}", self.channel, String::from_utf8_lossy(&self.payload));
+            return format!(
+                "{}  {}",
+                self.channel,
+                String::from_utf8_lossy(&self.payload)
+            );
         }
         let hex: String = self.payload.iter().map(|b| format!("{b:02x}")).collect();
         format!("{}  msgpack {hex}  = {}", self.channel, self.body())
@@ -128,9 +132,16 @@ fn msgpack_to_json(value: &rmpv::Value) -> serde_json::Value {
         M::Map(entries) => J::Object(
             entries
                 .iter()
-                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), msgpack_to_json(v)))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().unwrap_or_default().to_string(),
+                        msgpack_to_json(v),
+                    )
+                })
                 .collect(),
         ),
-        M::Ext(kind, bytes) => serde_json::json!({ "$ext": kind, "bytes": super::sio_client::binary(bytes) }),
+        M::Ext(kind, bytes) => {
+            serde_json::json!({ "$ext": kind, "bytes": super::sio_client::binary(bytes) })
+        }
     }
 }

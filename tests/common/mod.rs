@@ -302,9 +302,8 @@ pub fn run_node_script(
         ));
     }
     let line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(line).map_err(|e| {
-        format!("{command} printed no JSON line ({e}): {stdout:?}\nstderr:\n{stderr}")
-    })
+    serde_json::from_str(line)
+        .map_err(|e| format!("{command} printed no JSON line ({e}): {stdout:?}\nstderr:\n{stderr}"))
 }
 
 /// Reads a child's pipe to its end on a thread; the text arrives on the channel.

@@ -6,7 +6,8 @@
 //                        [--requests-timeout 5000]
 //
 // It listens on 127.0.0.1 (port 0: a free one) with the namespaces "/" and "/chat", and prints
-// {"ready":true,"port":N} once it listens and Redis has confirmed the adapter's subscriptions.
+// {"ready":true,"port":N,"uids":{"/":…,"/chat":…}} once it listens and Redis has confirmed the
+// adapter's subscriptions (each namespace has an adapter of its own, with its own uid).
 // Then each line on stdin is a command, a JSON object with an `id` and an `op`; each gets one
 // JSON line on stdout, {"id":…,"ok":true,…} or {"id":…,"ok":false,"error":"…",…}. Bytes are
 // {"$binary":"<hex>"} both ways (json_binary.js). The ops, with their fields:
@@ -179,7 +180,8 @@ async function main() {
   await sub.subscribe(marker, () => {});
   await sub.unsubscribe(marker);
   await new Promise((resolve) => httpServer.listen(opts.port, "127.0.0.1", resolve));
-  print({ ready: true, port: httpServer.address().port });
+  const uids = Object.fromEntries(NAMESPACES.map((name) => [name, io.of(name).adapter.uid]));
+  print({ ready: true, port: httpServer.address().port, uids });
 
   const lines = readline.createInterface({ input: process.stdin });
   lines.on("line", async (line) => {
