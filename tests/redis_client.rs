@@ -3,20 +3,20 @@
 //! answer garbage.
 //!
 //! Without `redis-server` on the PATH a test prints `skipped: …`; with
-//! `THREADIO_REQUIRE_PEERS=1` (CI) it fails instead. Nothing here uses port 6379: a Redis
-//! that the package may have started as a service there is never touched.
+//! `THREADIO_REQUIRE_PEERS=1` (CI) it fails instead. The servers are the cluster tests'
+//! [`RedisServer`] (tests/cluster/redis_server.rs), never the one on port 6379.
 
+mod cluster;
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::peer_missing;
+use cluster::redis_server::{free_port, port_without_redis, RedisServer};
 use threadio::redis::{
     Backoff, PubSubMessage, RedisClient, RedisConfig, RedisError, RedisUrl, Reply, RespError,
     Subscriber, SubscriberEvent,
@@ -24,107 +24,6 @@ use threadio::redis::{
 
 /// How long a test waits for an event before it fails.
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A `redis-server` child, killed when dropped — so a failing test leaves no server behind.
-struct RedisServer {
-    child: Child,
-    port: u16,
-    extra: Vec<String>,
-}
-
-impl RedisServer {
-    /// Starts one on a free port, or says why not (see [`peer_missing`]) and returns `None`.
-    fn start(extra: &[&str]) -> Option<RedisServer> {
-        redis_server_found().then(|| RedisServer::start_on(free_port(), extra))
-    }
-
-    /// Starts one on `port`: for a test whose client was there first, with Redis down.
-    fn start_on(port: u16, extra: &[&str]) -> RedisServer {
-        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        RedisServer {
-            child: spawn_redis(port, &extra),
-            port,
-            extra,
-        }
-    }
-
-    fn url(&self, userinfo: &str, db: u32) -> RedisUrl {
-        RedisUrl::parse(&format!("redis://{userinfo}127.0.0.1:{}/{db}", self.port)).unwrap()
-    }
-
-    /// Kills the server at once (SIGKILL: no goodbye to clients, as in a crash).
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Starts it again on the same port with the same options.
-    fn restart(&mut self) {
-        self.child = spawn_redis(self.port, &self.extra);
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Whether `redis-server` runs here; if not, says why (see [`peer_missing`]).
-fn redis_server_found() -> bool {
-    let found = Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !found {
-        peer_missing("redis-server is not on the PATH (apt-get install redis-server)");
-    }
-    found
-}
-
-/// A free port where Redis will be started later in the test, and its URL; `None` (the
-/// test is skipped) if `redis-server` cannot run here.
-fn port_without_redis() -> Option<(u16, RedisUrl)> {
-    if !redis_server_found() {
-        return None;
-    }
-    let port = free_port();
-    Some((
-        port,
-        RedisUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap(),
-    ))
-}
-
-/// A port the OS had free a moment ago.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// Starts `redis-server` on 127.0.0.1:`port` with no persistence, and waits until it answers.
-fn spawn_redis(port: u16, extra: &[String]) -> Child {
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .args(["--dir", &std::env::temp_dir().to_string_lossy()])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let deadline = Instant::now() + WAIT;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("redis-server exited ({status}) before listening on {port}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "redis-server not listening on {port}"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
 
 /// Quick retries, so that a test sees a reconnect within a fraction of a second.
 const BACKOFF: Backoff = Backoff {

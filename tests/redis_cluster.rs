@@ -5,86 +5,20 @@
 //! (The same operations between a threadio node and a Node socket.io node are in
 //! `tests/redis_cluster_node.rs`.)
 
+mod cluster;
 mod common;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{peer_missing, start, tcp, wait_until, ws_read_text, ws_send, Ws, READ_TIMEOUT};
+use cluster::redis_server::RedisServer;
+use common::{start, tcp, wait_until, ws_read_text, ws_send, Ws, READ_TIMEOUT};
 use threadio::http::{Router, RunningServer};
 use threadio::json::Value;
 use threadio::redis::{Backoff, RedisClient, RedisConfig, RedisUrl};
 use threadio::redis_adapter::{RedisAdapter, RedisAdapterConfig};
 use threadio::socketio::{BroadcastAckResult, ClusterError, Io};
-
-// ---- Redis ----------------------------------------------------------------------------------
-
-/// A `redis-server` child on a free port, killed when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let found = Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok_and(|out| out.status.success());
-        if !found {
-            peer_missing("redis-server is not on the PATH (apt-get install redis-server)");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Some(Redis {
-            child: spawn_redis(port),
-            port,
-        })
-    }
-
-    fn url(&self) -> RedisUrl {
-        RedisUrl::parse(&format!("redis://127.0.0.1:{}", self.port)).unwrap()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn restart(&mut self) {
-        self.child = spawn_redis(self.port);
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn spawn_redis(port: u16) -> Child {
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let deadline = Instant::now() + READ_TIMEOUT;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(child.try_wait().unwrap().is_none(), "redis-server exited");
-        assert!(Instant::now() < deadline, "redis-server not listening");
-        thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
 
 // ---- Nodes and clients ---------------------------------------------------------------------
 
@@ -213,8 +147,10 @@ fn assert_quiet(ws: &mut Ws) {
 
 #[test]
 fn a_broadcast_reaches_the_other_nodes_sockets_by_room_and_except_with_binary() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut red_on_b, _) = client(&b, r#"{"room":"red"}"#);
     let (mut blue_on_b, _) = client(&b, r#"{"room":"blue"}"#);
@@ -247,8 +183,10 @@ fn a_broadcast_reaches_the_other_nodes_sockets_by_room_and_except_with_binary() 
 
 #[test]
 fn socket_broadcast_leaves_out_the_sender_on_every_node() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut sender, _) = client(&a, "");
     let (mut on_a, _) = client(&a, "");
@@ -263,8 +201,10 @@ fn socket_broadcast_leaves_out_the_sender_on_every_node() {
 
 #[test]
 fn fetch_sockets_sees_the_other_nodes_sockets_and_acts_on_them() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut on_b, id_b) = client(&b, r#"{"room":"red","nick":"bea"}"#);
     let (_on_a, id_a) = client(&a, r#"{"room":"red","nick":"al"}"#);
@@ -310,8 +250,10 @@ fn fetch_sockets_sees_the_other_nodes_sockets_and_acts_on_them() {
 
 #[test]
 fn sockets_join_leave_and_disconnect_sockets_act_on_every_node() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut red_on_b, id_b) = client(&b, r#"{"room":"red"}"#);
     let (_blue_on_b, _) = client(&b, r#"{"room":"blue"}"#);
@@ -331,8 +273,10 @@ fn sockets_join_leave_and_disconnect_sockets_act_on_every_node() {
 
 #[test]
 fn server_side_emits_reach_the_other_node_and_answer_back() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     let (seen_tx, seen) = mpsc::channel();
     b.io.sockets().on_server_side_emit(move |event, args, ack| {
         seen_tx.send((event.to_string(), args.into_vec())).unwrap();
@@ -359,8 +303,10 @@ fn server_side_emits_reach_the_other_node_and_answer_back() {
 
 #[test]
 fn an_acked_broadcast_gathers_the_answers_of_every_nodes_clients() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut on_a, _) = client(&a, "");
     let (mut on_b, _) = client(&b, "");
@@ -385,8 +331,10 @@ fn an_acked_broadcast_gathers_the_answers_of_every_nodes_clients() {
 
 #[test]
 fn an_acked_broadcast_times_out_with_the_answers_that_came() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut silent_on_b, _) = client(&b, "");
     let (tx, answers) = mpsc::channel::<BroadcastAckResult>();
@@ -404,10 +352,10 @@ fn an_acked_broadcast_times_out_with_the_answers_that_came() {
 
 #[test]
 fn both_nodes_recover_when_redis_is_killed_and_restarted() {
-    let Some(mut redis) = Redis::start() else {
+    let Some(mut redis) = RedisServer::start(&[]) else {
         return;
     };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut on_a, _) = client(&a, "");
     let (mut on_b, _) = client(&b, "");
@@ -443,11 +391,11 @@ fn both_nodes_recover_when_redis_is_killed_and_restarted() {
 
 #[test]
 fn a_node_started_while_redis_is_down_joins_once_it_is_up() {
-    let Some(mut redis) = Redis::start() else {
+    let Some(mut redis) = RedisServer::start(&[]) else {
         return;
     };
     redis.kill();
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     let (mut on_b, _) = client(&b, "");
     assert!(a.io.server_count().is_err(), "Redis is down");
     redis.restart();
@@ -458,11 +406,13 @@ fn a_node_started_while_redis_is_down_joins_once_it_is_up() {
 
 #[test]
 fn malformed_messages_on_our_channels_are_counted_and_ignored() {
-    let Some(redis) = Redis::start() else { return };
-    let (a, b) = (node(&redis.url(), "a"), node(&redis.url(), "b"));
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let (a, b) = (node(&redis.url("", 0), "a"), node(&redis.url("", 0), "b"));
     wait_for_cluster(&[&a, &b]);
     let (mut on_b, _) = client(&b, "");
-    let raw = RedisClient::connect(&redis.url(), RedisConfig::default()).unwrap();
+    let raw = RedisClient::connect(&redis.url("", 0), RedisConfig::default()).unwrap();
     for (channel, payload) in [
         ("socket.io#/#", &b"\xc1 never used"[..]),
         (

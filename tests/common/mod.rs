@@ -198,6 +198,14 @@ pub fn peer_missing(why: &str) {
 /// own after 10 s; this is the backstop for a script that cannot even do that.
 pub const NODE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Whether `node` is on the PATH and runs.
+pub fn node_runs() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
 /// The official socket.io-client, as installed in `tests/node` by `npm ci`.
 pub struct NodeClient {
     dir: PathBuf,
@@ -207,11 +215,7 @@ pub struct NodeClient {
 /// socket.io-client there; otherwise [`peer_missing`] says why and this returns `None`.
 pub fn node_client() -> Option<NodeClient> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
-    let node_runs = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !node_runs {
+    if !node_runs() {
         peer_missing("node is not on the PATH");
         return None;
     }
@@ -249,40 +253,57 @@ impl NodeClient {
         url: &str,
         transports: &str,
     ) -> Result<serde_json::Value, String> {
-        let mut child = Command::new("node")
-            .arg(format!("{scenario}.js"))
-            .arg(url)
-            .env("THREADIO_TRANSPORTS", transports)
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start node {scenario}.js: {e}"))?;
-        // Both pipes are read on their own threads, so a chatty script never blocks on a
-        // full pipe; stdout ends when the script does.
-        let stdout = read_pipe(child.stdout.take().expect("stdout is piped"));
-        let stderr = read_pipe(child.stderr.take().expect("stderr is piped"));
-        let Ok(stdout) = stdout.recv_timeout(NODE_TIMEOUT) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = stderr.recv().unwrap_or_default();
-            return Err(format!(
-                "node {scenario}.js still running after {NODE_TIMEOUT:?}; stderr:\n{stderr}"
-            ));
-        };
-        let status = child.wait().map_err(|e| format!("wait for node: {e}"))?;
-        let stderr = stderr.recv().unwrap_or_default();
-        if !status.success() {
-            return Err(format!(
-                "node {scenario}.js {url} failed ({status}):\n{stderr}\nstdout: {stdout}"
-            ));
-        }
-        let line = stdout.lines().last().unwrap_or_default();
-        serde_json::from_str(line).map_err(|e| {
-            format!("node {scenario}.js printed no JSON line ({e}): {stdout:?}\nstderr:\n{stderr}")
-        })
+        run_node_script(
+            &self.dir,
+            &format!("{scenario}.js"),
+            &[url],
+            &[("THREADIO_TRANSPORTS", transports)],
+        )
     }
+}
+
+/// Runs `node <script> <args…>` in `dir` with the extra environment `env`, and returns the
+/// JSON line it printed last. Fails with the script's output if it exits non-zero, prints no
+/// JSON, or is still running after [`NODE_TIMEOUT`] (it is killed then).
+pub fn run_node_script(
+    dir: &std::path::Path,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<serde_json::Value, String> {
+    let command = format!("node {script} {}", args.join(" "));
+    let mut child = Command::new("node")
+        .arg(script)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {command}: {e}"))?;
+    // Both pipes are read on their own threads, so a chatty script never blocks on a full
+    // pipe; stdout ends when the script does.
+    let stdout = read_pipe(child.stdout.take().expect("stdout is piped"));
+    let stderr = read_pipe(child.stderr.take().expect("stderr is piped"));
+    let Ok(stdout) = stdout.recv_timeout(NODE_TIMEOUT) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let stderr = stderr.recv().unwrap_or_default();
+        return Err(format!(
+            "{command} still running after {NODE_TIMEOUT:?}; stderr:\n{stderr}"
+        ));
+    };
+    let status = child.wait().map_err(|e| format!("wait for node: {e}"))?;
+    let stderr = stderr.recv().unwrap_or_default();
+    if !status.success() {
+        return Err(format!(
+            "{command} failed ({status}):\n{stderr}\nstdout: {stdout}"
+        ));
+    }
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line)
+        .map_err(|e| format!("{command} printed no JSON line ({e}): {stdout:?}\nstderr:\n{stderr}"))
 }
 
 /// Reads a child's pipe to its end on a thread; the text arrives on the channel.
@@ -741,11 +762,7 @@ pub fn browser_peer() -> Option<BrowserPeer> {
     let chromium = PathBuf::from(
         std::env::var("THREADIO_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
     );
-    let node_runs = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !node_runs {
+    if !node_runs() {
         peer_missing("node is not on the PATH");
         return None;
     }
