@@ -12,8 +12,16 @@
 //! `--allow-origin http://localhost:5173` for a page served by a dev server) adds
 //! another; `--allow-origin '*'` allows every one. Polling is covered already: CORS is off,
 //! so a page from another origin cannot read the answers.
+//!
+//! `--redis redis://127.0.0.1:6379` makes this process one node of a cluster (the Redis
+//! adapter, `threadio::redis_adapter`): start a second with another `--port` and the same
+//! URL, and pages on either node chat in the same rooms, with member lists from both.
+//! Behind a load balancer, the page's origin is the balancer's: allow it with
+//! `--allow-origin` (`examples/haproxy/` does both).
 
 use threadio::http::{Asset, Router, Server, ServerConfig, StaticFiles};
+use threadio::redis::RedisUrl;
+use threadio::redis_adapter::{RedisAdapter, RedisAdapterConfig};
 use threadio::socketio::Io;
 use threadio::websocket::OriginPolicy;
 
@@ -23,8 +31,9 @@ mod chat;
 use chat::flags::{Flags, Spec};
 
 const SPEC: Spec = Spec {
-    usage: "threadio [--port N] [--allow-origin ORIGIN]...   (PORT=N works too)",
-    flags: &["--port", "--allow-origin"],
+    usage: "threadio [--port N] [--allow-origin ORIGIN]... [--redis redis://HOST:PORT]   \
+            (PORT=N works too)",
+    flags: &["--port", "--allow-origin", "--redis"],
     positional: 0,
 };
 
@@ -76,6 +85,10 @@ fn main() {
     }
 
     let io = Io::new();
+    let cluster = flags
+        .values("--redis")
+        .first()
+        .map(|url| join_cluster(&io, url));
     chat::attach(&io);
     let mut app = Router::new();
     io.attach(&mut app);
@@ -88,11 +101,42 @@ fn main() {
         )),
         Err(e) => eprintln!("cannot read the bound address: {e}"),
     }
+    if let Some(line) = cluster {
+        say(&line);
+    }
     if let Err(e) = server.serve(app) {
         eprintln!("server stopped: {e}");
         std::process::exit(1);
     }
     say("threadio demo: stopped");
+}
+
+/// Makes `io` a node of the cluster on the Redis at `url`, or exits with why not; returns
+/// the line that says so. A Redis that is down is no reason to stop: the adapter connects
+/// when it comes.
+fn join_cluster(io: &Io, url: &str) -> String {
+    let url = match RedisUrl::parse(url) {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!("--redis {url}: {e}");
+            std::process::exit(2);
+        }
+    };
+    match RedisAdapter::new(&url, RedisAdapterConfig::default()) {
+        Ok(adapter) => {
+            let line = format!(
+                "threadio demo: node {} of the cluster on redis://{}",
+                adapter.uid(),
+                url.address()
+            );
+            io.set_adapter(adapter);
+            line
+        }
+        Err(e) => {
+            eprintln!("cannot start the Redis adapter: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// Prints a line, ignoring a closed stdout (`println!` would panic if the reader is gone).
