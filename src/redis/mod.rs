@@ -1,8 +1,8 @@
-//! A Redis client, std only: what the Redis adapter (issue 12) will stand on, so that
-//! several threadio servers can broadcast to each other's sockets.
+//! A Redis client, std only: what the Redis adapter (`crate::redis_adapter`) stands on, so
+//! that several threadio servers can broadcast to each other's sockets.
 //!
-//! Where it sits: beside the Socket.IO stack, not in it. Nothing in `socketio` uses it yet;
-//! the adapter will publish each broadcast with [`RedisClient::publish`] and receive the
+//! Where it sits: beside the Socket.IO stack, not in it. The adapter publishes each
+//! broadcast with [`RedisClient::publish`] and receives the
 //! others' with a [`Subscriber`].
 //!
 //! What it implements: RESP2, the Redis serialization protocol
