@@ -62,7 +62,7 @@ pub enum Parser {
 }
 
 impl Parser {
-    pub(crate) fn encode(self, value: &Value) -> Vec<u8> {
+    pub fn encode(self, value: &Value) -> Vec<u8> {
         match self {
             Parser::MsgPack => msgpack::encode(value),
             Parser::Json => value.to_json().into_bytes(),
@@ -72,7 +72,7 @@ impl Parser {
     /// Decodes what another node published, by its first byte as the Node adapter does
     /// (JSON starts with `{` or `[`; MessagePack maps and arrays never do), so a node
     /// reads either encoding whatever it writes.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Value, String> {
+    pub fn decode(bytes: &[u8]) -> Result<Value, String> {
         match bytes.first() {
             Some(b'{') | Some(b'[') => std::str::from_utf8(bytes)
                 .map_err(|_| "JSON that is not UTF-8".to_string())

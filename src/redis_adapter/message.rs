@@ -24,7 +24,7 @@ use crate::socketio::{BroadcastFlags, BroadcastOptions};
 
 /// The request types, numbered as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RequestType {
+pub enum RequestType {
     Sockets = 0,
     AllRooms = 1,
     RemoteJoin = 2,
@@ -86,14 +86,14 @@ fn shape(why: impl Into<String>) -> MessageError {
 
 /// An event to emit: its name and arguments (binary ones as `Value::Binary`).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Event {
+pub struct Event {
     pub name: String,
     pub args: Vec<Value>,
 }
 
 /// A broadcast published by a node, for the others to deliver.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Broadcast {
+pub struct Broadcast {
     pub uid: String,
     /// The namespace the packet names (`/` when it names none).
     pub namespace: String,
@@ -102,7 +102,7 @@ pub(crate) struct Broadcast {
 }
 
 impl Broadcast {
-    pub(crate) fn to_value(&self) -> Value {
+    pub fn to_value(&self) -> Value {
         Value::Array(vec![
             Value::from(self.uid.as_str()),
             packet_value(&self.event, &self.namespace),
@@ -110,7 +110,7 @@ impl Broadcast {
         ])
     }
 
-    pub(crate) fn from_value(value: Value) -> Result<Broadcast, MessageError> {
+    pub fn from_value(value: Value) -> Result<Broadcast, MessageError> {
         let Value::Array(items) = value else {
             return Err(shape("a broadcast is an array [uid, packet, opts]"));
         };
@@ -132,7 +132,7 @@ impl Broadcast {
 
 /// Which sockets a join, leave or disconnect request is for.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Chosen {
+pub enum Chosen {
     /// Those `opts` choose (`socketsJoin` and the like): no answer is sent.
     ByOptions(BroadcastOptions),
     /// One socket by id (the older `remoteJoin(sid, room)` form): answered.
@@ -141,7 +141,7 @@ pub(crate) enum Chosen {
 
 /// What a request asks.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Ask {
+pub enum Ask {
     /// The ids of the sockets in any of `rooms` (every socket if none).
     Sockets {
         rooms: Vec<String>,
@@ -175,7 +175,7 @@ pub(crate) enum Ask {
 
 /// A request from node `uid`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Request {
+pub struct Request {
     pub uid: String,
     /// Present when the asker wants an answer.
     pub request_id: Option<String>,
@@ -184,7 +184,7 @@ pub(crate) struct Request {
 
 impl Request {
     /// The request as an object, in the Node adapter's field order.
-    pub(crate) fn to_value(&self, namespace: &str) -> Value {
+    pub fn to_value(&self, namespace: &str) -> Value {
         let mut map = Map::new();
         map.insert("uid", self.uid.as_str());
         if let Some(id) = &self.request_id {
@@ -232,11 +232,11 @@ impl Request {
     }
 
     /// Whether this request carries a packet, and so goes with the parser, not JSON.
-    pub(crate) fn uses_parser(&self) -> bool {
+    pub fn uses_parser(&self) -> bool {
         matches!(self.ask, Ask::Broadcast { .. })
     }
 
-    pub(crate) fn from_value(value: Value) -> Result<Request, MessageError> {
+    pub fn from_value(value: Value) -> Result<Request, MessageError> {
         let Value::Object(mut map) = value else {
             return Err(shape("a request is an object"));
         };
@@ -301,13 +301,13 @@ impl Request {
 /// An answer to request `request_id`. What it holds depends on what was asked, which only
 /// the asker knows; so it stays an object, read by the asker (`pending.rs`).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Answer {
+pub struct Answer {
     pub request_id: String,
     pub body: Map,
 }
 
 impl Answer {
-    pub(crate) fn from_value(value: Value) -> Result<Answer, MessageError> {
+    pub fn from_value(value: Value) -> Result<Answer, MessageError> {
         let Value::Object(body) = value else {
             return Err(shape("an answer is an object"));
         };
@@ -316,7 +316,7 @@ impl Answer {
     }
 
     /// An answer with these fields after its `requestId` (and `type`, if given).
-    pub(crate) fn to_value(
+    pub fn to_value(
         request_id: &str,
         kind: Option<RequestType>,
         fields: Vec<(&str, Value)>,
@@ -333,7 +333,7 @@ impl Answer {
     }
 
     /// The `type` of an answer to an acked broadcast (8 or 9); `None` for the others.
-    pub(crate) fn kind(&self) -> Option<RequestType> {
+    pub fn kind(&self) -> Option<RequestType> {
         self.body
             .get("type")
             .and_then(Value::as_i64)

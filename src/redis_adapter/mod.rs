@@ -32,7 +32,7 @@ mod cluster;
 mod config;
 mod inbox;
 mod link;
-mod message;
+pub mod message;
 mod pending;
 mod publisher;
 mod stats;
