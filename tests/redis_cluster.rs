@@ -17,7 +17,7 @@ use common::{start, tcp, wait_until, ws_read_text, ws_send, Ws, READ_TIMEOUT};
 use threadio::http::{Router, RunningServer};
 use threadio::json::Value;
 use threadio::redis::{Backoff, RedisClient, RedisConfig, RedisUrl};
-use threadio::redis_adapter::{RedisAdapter, RedisAdapterConfig};
+use threadio::redis_adapter::{Parser, RedisAdapter, RedisAdapterConfig};
 use threadio::socketio::{BroadcastAckResult, ClusterError, Io};
 
 // ---- Nodes and clients ---------------------------------------------------------------------
@@ -30,7 +30,12 @@ struct Node {
 }
 
 fn config() -> RedisAdapterConfig {
+    config_with(Parser::MsgPack)
+}
+
+fn config_with(parser: Parser) -> RedisAdapterConfig {
     RedisAdapterConfig {
+        parser,
         requests_timeout: Duration::from_secs(2),
         reconnect: Backoff {
             initial: Duration::from_millis(50),
@@ -43,8 +48,12 @@ fn config() -> RedisAdapterConfig {
 /// A node whose sockets join the room named by their CONNECT's `auth.room`, and keep
 /// `auth.nick` as their data.
 fn node(url: &RedisUrl, name: &str) -> Node {
+    node_with(url, name, config())
+}
+
+fn node_with(url: &RedisUrl, name: &str, config: RedisAdapterConfig) -> Node {
     let io = Io::new();
-    let adapter = RedisAdapter::new(url, config()).expect("the adapter starts");
+    let adapter = RedisAdapter::new(url, config).expect("the adapter starts");
     io.set_adapter(adapter.clone());
     let node_name = name.to_string();
     io.sockets().on_connection(move |socket| {
@@ -179,6 +188,38 @@ fn a_broadcast_reaches_the_other_nodes_sockets_by_room_and_except_with_binary() 
     assert_eq!(next_text(&mut red_on_a), r#"42["local"]"#);
     assert_quiet(&mut red_on_b);
     assert_quiet(&mut blue_on_b);
+}
+
+#[test]
+fn a_cluster_configured_with_the_json_parser_broadcasts_and_acks_through_json() {
+    let Some(redis) = RedisServer::start(&[]) else {
+        return;
+    };
+    let url = redis.url("", 0);
+    let a = node_with(&url, "a", config_with(Parser::Json));
+    let b = node_with(&url, "b", config_with(Parser::Json));
+    wait_for_cluster(&[&a, &b]);
+    let (mut on_b, _) = client(&b, "");
+    // JSON has no bytes: Node's JSON.stringify writes a Buffer as this object, and so it
+    // arrives, on Node nodes as on ours.
+    a.io.emit("hello", ("x", Value::binary(vec![1, 2])));
+    assert_eq!(
+        next_text(&mut on_b),
+        r#"42["hello","x",{"type":"Buffer","data":[1,2]}]"#
+    );
+    let (tx, answers) = mpsc::channel::<BroadcastAckResult>();
+    a.io.timeout(Duration::from_secs(5))
+        .emit_with_ack("vote", (), move |r| tx.send(r).unwrap());
+    let asked = next_text(&mut on_b);
+    let id = asked
+        .strip_prefix("42")
+        .and_then(|r| r.strip_suffix(r#"["vote"]"#))
+        .unwrap();
+    ws_send(&mut on_b, &format!(r#"43{id}["json"]"#));
+    assert_eq!(
+        answers.recv_timeout(READ_TIMEOUT).unwrap(),
+        Ok(vec![vec![Value::from("json")]])
+    );
 }
 
 #[test]
