@@ -28,7 +28,7 @@ use super::args::{Args, IntoArgs};
 use super::broadcast_ack::{outgoing_with_id, AckTally, BroadcastAckResult};
 use super::namespace::Namespace;
 use super::remote_socket::RemoteSocket;
-use super::socket::{check_event_name, encode_packet, Socket};
+use super::socket::{check_event_name, encode_packet, encode_packet_sized, Socket};
 use crate::engineio::Outgoing;
 use crate::json::Value;
 use crate::socketio::packet::Packet;
@@ -167,15 +167,16 @@ impl BroadcastOperator {
     /// Emits an event whose name was checked already (by `emit`, or by an adapter that
     /// drops reserved names from other nodes), here and then on the other nodes.
     pub(crate) fn emit_event(&self, event: &str, args: Vec<Value>) -> usize {
-        let targets = self.local_sockets();
         // Each target's `on_any_outgoing` sees the event, as the reference's adapter shows
         // every broadcast to each target's outgoing listeners: a lock and an empty list's
         // clone per target when nobody listens.
-        for socket in &targets {
-            socket.notify_outgoing(event, &args);
-        }
         let packet = Packet::event(self.namespace.name(), event, args, None);
-        let outgoing = encode_packet(&packet);
+        let (targets, outgoing) = self.targets_and_bytes(&packet);
+        if let Some(Value::Array(data)) = &packet.data {
+            for socket in &targets {
+                socket.notify_outgoing(event, &data[1..]);
+            }
+        }
         // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
         let reached = crate::websocket::cork::batch(|| {
             targets
@@ -184,9 +185,35 @@ impl BroadcastOperator {
                 .count()
         });
         if !self.local {
+            // Without this node's offset: each node that keeps events for recovery gives
+            // them offsets of its own.
             self.namespace.adapter().broadcast(&packet, &self.options());
         }
         reached
+    }
+
+    /// The chosen sockets, and the packet's bytes for them. With connection state recovery
+    /// on (`recovery.rs`), a non-volatile event gets the next offset as its last argument
+    /// and is kept for replay; its targets are chosen while the store is locked, so that a
+    /// socket being restored either is in its replay or among its targets.
+    fn targets_and_bytes(&self, packet: &Packet) -> (Vec<Socket>, Outgoing) {
+        let store = match self.volatile {
+            true => None,
+            false => self.namespace.recovery(),
+        };
+        let Some(mut store) = store else {
+            return (self.local_sockets(), encode_packet(packet));
+        };
+        let mut kept = packet.clone();
+        let offset = Value::from(store.next_offset());
+        if let Some(Value::Array(data)) = &mut kept.data {
+            data.push(offset);
+        }
+        let (outgoing, bytes) = encode_packet_sized(&kept);
+        if let Some(Value::Array(data)) = kept.data {
+            store.record(&self.options(), data, bytes);
+        }
+        (self.local_sockets(), outgoing)
     }
 
     /// Emits the event to every chosen socket, asking each to acknowledge it, and calls

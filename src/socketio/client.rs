@@ -188,6 +188,9 @@ impl Client {
             self.refuse(name, &ConnectError::new("Invalid namespace"));
             return;
         };
+        if self.recover(name, &namespace, &auth) {
+            return;
+        }
         let socket = Socket::new(namespace.clone(), Arc::clone(&self.shared), auth);
         if let Err(refusal) = self.run_middlewares(&namespace, &socket) {
             socket.discard();
@@ -198,9 +201,7 @@ impl Client {
         }
         // The CONNECT answer goes out before the socket joins its namespace, so that no
         // broadcast from another thread can reach the client ahead of it.
-        let answer = Value::object([("sid", Value::from(socket.id()))]);
-        self.shared
-            .send(&encode_packet(&Packet::connect(name, Some(answer))));
+        self.answer_connect(name, &socket);
         socket.mark_connected();
         // The client's table first: a `disconnect_sockets` from another thread that finds
         // the socket in its namespace must also find it here.
@@ -214,6 +215,75 @@ impl Client {
         for handler in namespace.connection_handlers() {
             socket.guarded("connection", || handler(&socket));
         }
+    }
+
+    /// `{"sid":…}`, and `"pid"` with connection state recovery on.
+    fn answer_connect(&self, name: &str, socket: &Socket) {
+        let mut answer = vec![("sid", Value::from(socket.id()))];
+        if let Some(pid) = socket.pid() {
+            answer.push(("pid", Value::from(pid)));
+        }
+        let packet = Packet::connect(name, Some(Value::object(answer)));
+        self.shared.send(&encode_packet(&packet));
+    }
+
+    /// A CONNECT whose auth carries a kept session's `pid` and the last `offset` the
+    /// client saw (connection state recovery, `recovery.rs`): gives it back its socket —
+    /// same id, rooms and data — and the events it missed, before anything new. Returns
+    /// whether the CONNECT was handled so (restored, or refused by a middleware); `false`
+    /// leaves it to be a fresh connection.
+    fn recover(&mut self, name: &str, namespace: &Namespace, auth: &Value) -> bool {
+        let field = |key| auth.get(key).and_then(Value::as_str);
+        let (Some(pid), Some(offset)) = (field("pid"), field("offset")) else {
+            return false;
+        };
+        let Some(mut store) = namespace.recovery() else {
+            return false;
+        };
+        let Some(restored) = store.restore(pid, offset) else {
+            return false;
+        };
+        let socket = Socket::restored(
+            namespace.clone(),
+            Arc::clone(&self.shared),
+            auth.clone(),
+            &restored.session,
+        );
+        let mut missed = restored.missed;
+        if !store.config().skip_middlewares {
+            // Application code, which may emit: not under the store's lock.
+            drop(store);
+            if let Err(refusal) = self.run_middlewares(namespace, &socket) {
+                socket.discard();
+                self.refuse(name, &refusal);
+                return true;
+            }
+            store = namespace.recovery().expect("recovery is on");
+            match store.missed_since(offset, &restored.session.rooms) {
+                Some(now) => missed = now,
+                // The buffer moved past the offset meanwhile: a fresh session, never a
+                // partial replay.
+                None => return false,
+            }
+        }
+        // Under the store's lock: every event is either in `missed` or reaches the socket
+        // once it is in its rooms, and the replay is queued before any of those.
+        self.answer_connect(name, &socket);
+        for data in missed {
+            self.shared.send(&encode_packet(&replayed(name, data)));
+        }
+        socket.mark_connected();
+        self.shared.lock().insert(name.to_string(), socket.clone());
+        namespace.add_restored(&socket, &restored.session.rooms);
+        drop(store);
+        if namespace.is_child() {
+            self.io.register(namespace.clone());
+        }
+        self.connect_deadline = None;
+        for handler in namespace.connection_handlers() {
+            socket.guarded("connection", || handler(&socket));
+        }
+        true
     }
 
     /// Server-wide middlewares first, then the namespace's; the first refusal wins.
@@ -296,4 +366,14 @@ impl SessionHandler for Client {
             socket.on_client_gone(DisconnectReason::from(reason));
         }
     }
+}
+
+/// A kept event, `[event, ...args, offset]`, as the EVENT packet it was.
+fn replayed(namespace: &str, data: Vec<Value>) -> Packet {
+    let mut data = data.into_iter();
+    let name = match data.next() {
+        Some(Value::String(name)) => name,
+        _ => String::new(),
+    };
+    Packet::event(namespace, &name, data.collect(), None)
 }

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
 use super::ack::Ack;
@@ -33,8 +33,10 @@ use super::args::{Args, IntoArgs};
 use super::broadcast::BroadcastOperator;
 use super::broadcast_ack::BroadcastAckResult;
 use super::packet::RESERVED_EVENTS;
+use super::recovery::{KeptSession, SessionStore};
 use super::remote_socket::RemoteSocket;
 use super::room::{RoomError, Rooms};
+use super::server::IoConfig;
 use super::socket::{check_event_name, Socket};
 use crate::json::Value;
 
@@ -87,6 +89,9 @@ struct Inner {
     /// The cluster's side: [`LocalAdapter`] until the server installs another.
     adapter: RwLock<Arc<dyn Adapter>>,
     server_side_listeners: RwLock<Vec<ServerSideListener>>,
+    /// The events kept for replay and the dropped sessions (`recovery.rs`), with connection
+    /// state recovery on.
+    recovery: Option<Mutex<SessionStore>>,
     /// A child namespace is forgotten once empty (see `Io::of_matching`); `None` for the
     /// others, which live as long as the server.
     on_empty: Option<OnEmpty>,
@@ -113,30 +118,19 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    /// A namespace whose sockets may each join up to `max_rooms_per_socket` rooms besides
-    /// their own (`IoConfig::max_rooms_per_socket`).
-    pub(crate) fn new(name: &str, max_rooms_per_socket: usize) -> Namespace {
-        Namespace::with_parts(
-            name,
-            max_rooms_per_socket,
-            Arc::default(),
-            Arc::default(),
-            None,
-        )
+    /// A namespace with the server's options: how many rooms a socket may join
+    /// (`IoConfig::max_rooms_per_socket`), and connection state recovery.
+    pub(crate) fn new(name: &str, config: &IoConfig) -> Namespace {
+        Namespace::with_parts(name, config, Arc::default(), Arc::default(), None)
     }
 
     /// A namespace called `name` that shares this one's middlewares and connection
     /// handlers (a child of a parent from `Io::of_matching`), and tells `on_empty` when its
     /// last socket leaves.
-    pub(crate) fn child(
-        &self,
-        name: &str,
-        max_rooms_per_socket: usize,
-        on_empty: OnEmpty,
-    ) -> Namespace {
+    pub(crate) fn child(&self, name: &str, config: &IoConfig, on_empty: OnEmpty) -> Namespace {
         Namespace::with_parts(
             name,
-            max_rooms_per_socket,
+            config,
             Arc::clone(&self.inner.middlewares),
             Arc::clone(&self.inner.on_connection),
             Some(on_empty),
@@ -145,15 +139,19 @@ impl Namespace {
 
     fn with_parts(
         name: &str,
-        max_rooms_per_socket: usize,
+        config: &IoConfig,
         middlewares: Arc<RwLock<Vec<Middleware>>>,
         on_connection: Arc<RwLock<Vec<ConnectionHandler>>>,
         on_empty: Option<OnEmpty>,
     ) -> Namespace {
         let members = Members {
             sockets: HashMap::new(),
-            rooms: Rooms::new(max_rooms_per_socket),
+            rooms: Rooms::new(config.max_rooms_per_socket),
         };
+        let recovery = config
+            .connection_state_recovery
+            .clone()
+            .map(|recovery| Mutex::new(SessionStore::new(recovery)));
         Namespace {
             inner: Arc::new(Inner {
                 name: name.to_string(),
@@ -162,6 +160,7 @@ impl Namespace {
                 members: RwLock::new(members),
                 adapter: RwLock::new(Arc::new(LocalAdapter)),
                 server_side_listeners: RwLock::default(),
+                recovery,
                 on_empty,
             }),
         }
@@ -437,6 +436,45 @@ impl Namespace {
 
     pub(crate) fn leave(&self, sid: &str, room: &str) {
         write(&self.inner.members).rooms.leave(sid, room);
+    }
+
+    /// The recovery store, locked, if recovery is on. Held by a broadcast from recording
+    /// its event to choosing its targets, and by a restore from computing what was missed
+    /// to adding the socket to its rooms: so every event either is in a restored socket's
+    /// replay or reaches it live, never both, never neither.
+    pub(crate) fn recovery(&self) -> Option<MutexGuard<'_, SessionStore>> {
+        self.inner
+            .recovery
+            .as_ref()
+            .map(|store| store.lock().expect("recovery store lock poisoned"))
+    }
+
+    /// Whether connection state recovery is on here.
+    pub(crate) fn recovers(&self) -> bool {
+        self.inner.recovery.is_some()
+    }
+
+    /// Keeps the session of a socket whose connection dropped, for it to come back to.
+    pub(crate) fn keep_session(&self, session: KeptSession) {
+        if let Some(mut store) = self.recovery() {
+            store.keep(session);
+        }
+    }
+
+    /// Adds a restored socket, in the rooms it was in. The caller holds the recovery
+    /// store's lock until this returns (see [`Namespace::recovery`]).
+    pub(crate) fn add_restored(&self, socket: &Socket, rooms: &[String]) {
+        let mut members = write(&self.inner.members);
+        members
+            .sockets
+            .insert(socket.id().to_string(), socket.clone());
+        members.rooms.join_own_room(socket.id());
+        for room in rooms {
+            if room != socket.id() {
+                // Within the cap: these are rooms it was in before.
+                let _ = members.rooms.join(socket.id(), room);
+            }
+        }
     }
 
     /// Whether any socket of this node is in `room`.

@@ -28,6 +28,7 @@ use super::broadcast_ack::BroadcastAckResult;
 use super::client::Client;
 use super::namespace::{ConnectError, Middleware, Namespace};
 use super::packet::Limits;
+use super::recovery::ConnectionStateRecovery;
 use super::remote_socket::RemoteSocket;
 use super::socket::Socket;
 use crate::engineio::{self, Engine, EngineConfig, SessionHandler};
@@ -61,6 +62,10 @@ pub struct IoConfig {
     /// (Issue 10 measured one socket in 100,000 rooms at up to 225 MB, and other sockets'
     /// joins waiting up to 167 ms for that lock.)
     pub max_rooms_per_socket: usize,
+    /// Connection state recovery (`connectionStateRecovery`, `recovery.rs`): off, as in the
+    /// reference. With it on, a client that drops comes back with its id, rooms, data and
+    /// the events it missed.
+    pub connection_state_recovery: Option<ConnectionStateRecovery>,
 }
 
 impl Default for IoConfig {
@@ -71,6 +76,7 @@ impl Default for IoConfig {
             packet_limits: Limits::default(),
             attachment_timeout: Duration::from_secs(30),
             max_rooms_per_socket: 1_000,
+            connection_state_recovery: None,
         }
     }
 }
@@ -167,10 +173,7 @@ impl Io {
         if let Some(namespace) = self.namespace(&name) {
             return namespace;
         }
-        self.register(Namespace::new(
-            &name,
-            self.inner.config.max_rooms_per_socket,
-        ))
+        self.register(Namespace::new(&name, &self.inner.config))
     }
 
     /// Runs `handler` for each namespace created from now on — by `of`, or as a child of an
@@ -216,7 +219,7 @@ impl Io {
         let mut matchers = self.inner.matchers.write().expect("matcher lock poisoned");
         let parent = Namespace::new(
             &format!("(parent #{})", matchers.len() + 1),
-            self.inner.config.max_rooms_per_socket,
+            &self.inner.config,
         );
         matchers.push((Arc::new(matches), parent.clone()));
         parent
@@ -242,7 +245,7 @@ impl Io {
                 (Io { inner }).forget_if_empty(child);
             }
         });
-        let child = parent.child(name, self.inner.config.max_rooms_per_socket, forget);
+        let child = parent.child(name, &self.inner.config, forget);
         Some(self.register(child))
     }
 

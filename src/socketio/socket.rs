@@ -29,6 +29,7 @@ use super::handshake::Handshake;
 use super::listeners::Listeners;
 use super::namespace::Namespace;
 use super::packet::{Packet, RESERVED_EVENTS};
+use super::recovery::KeptSession;
 use super::room::RoomError;
 use super::volatile::VolatileEmitter;
 use crate::engineio::{self, Outgoing};
@@ -45,6 +46,11 @@ struct Inner {
     listeners: Mutex<Listeners>,
     acks: Mutex<PendingAcks>,
     connected: AtomicBool,
+    /// The private session id of connection state recovery (`recovery.rs`): the client's
+    /// secret for coming back as this socket. `None` with recovery off.
+    pid: Option<String>,
+    /// Whether this socket is one that dropped and came back with its state.
+    recovered: bool,
 }
 
 /// One client in one namespace. Clone it freely: it is an `Arc`.
@@ -90,16 +96,47 @@ impl std::fmt::Debug for Socket {
 
 impl Socket {
     pub(crate) fn new(namespace: Namespace, client: Arc<ClientShared>, auth: Value) -> Socket {
+        let pid = namespace.recovers().then(engineio::sid::generate);
+        let state = (engineio::sid::generate(), pid, Value::Null, false);
+        Socket::with_state(namespace, client, auth, state)
+    }
+
+    /// A socket that dropped and came back: its id, private session id and data as they
+    /// were kept (`recovery.rs`).
+    pub(crate) fn restored(
+        namespace: Namespace,
+        client: Arc<ClientShared>,
+        auth: Value,
+        session: &KeptSession,
+    ) -> Socket {
+        let state = (
+            session.sid.clone(),
+            Some(session.pid.clone()),
+            session.data.clone(),
+            true,
+        );
+        Socket::with_state(namespace, client, auth, state)
+    }
+
+    /// A socket with its id, private session id, data, and whether it was recovered.
+    fn with_state(
+        namespace: Namespace,
+        client: Arc<ClientShared>,
+        auth: Value,
+        (id, pid, data, recovered): (String, Option<String>, Value, bool),
+    ) -> Socket {
         Socket {
             inner: Arc::new(Inner {
-                id: engineio::sid::generate(),
+                recovered,
+                id,
                 namespace,
                 client,
                 auth,
-                data: Mutex::new(Value::Null),
+                data: Mutex::new(data),
                 listeners: Mutex::new(Listeners::default()),
                 acks: Mutex::new(PendingAcks::default()),
                 connected: AtomicBool::new(false),
+                pid,
             }),
         }
     }
@@ -140,6 +177,17 @@ impl Socket {
         self.inner.connected.load(Ordering::SeqCst)
     }
 
+    /// Whether this socket dropped and came back with its id, rooms, data and the events it
+    /// missed (`socket.recovered`; connection state recovery, `recovery.rs`).
+    pub fn recovered(&self) -> bool {
+        self.inner.recovered
+    }
+
+    /// The private session id the CONNECT answer gives the client, with recovery on.
+    pub(crate) fn pid(&self) -> Option<&str> {
+        self.inner.pid.as_deref()
+    }
+
     /// Sends event `event` with `args` to this client: `()`, a tuple of up to six values
     /// (`("hi",)`, `(n, "ok")`), or a `Vec<Value>`. Does nothing once disconnected.
     ///
@@ -148,6 +196,16 @@ impl Socket {
     pub fn emit(&self, event: &str, args: impl IntoArgs) {
         check_event_name(event);
         let args = args.into_args();
+        if self.namespace().recovers() && self.connected() {
+            // As the reference does: a broadcast to its own room, so that the event gets an
+            // offset and is kept for replay should the connection drop. Only this node's:
+            // the socket is here.
+            self.namespace()
+                .to(self.id())
+                .local()
+                .emit_event(event, args.into_vec());
+            return;
+        }
         self.notify_outgoing(event, &args);
         let packet = Packet::event(self.namespace().name(), event, args.into_vec(), None);
         self.send_packet(&packet);
@@ -291,6 +349,15 @@ impl Socket {
         self.guarded("disconnecting", || {
             disconnecting.iter().for_each(|h| h(self, reason))
         });
+        if let (true, Some(pid)) = (reason.is_recoverable(), self.pid()) {
+            // Its rooms as the disconnecting handlers left them, as the reference keeps them.
+            self.namespace().keep_session(KeptSession {
+                sid: self.id().to_string(),
+                pid: pid.to_string(),
+                rooms: self.namespace().rooms_of(self.id()),
+                data: self.data(),
+            });
+        }
         self.namespace().remove(self.id());
         let pending = lock(&self.inner.acks).take_all();
         for callback in pending {
@@ -374,10 +441,16 @@ impl Socket {
 /// A Socket.IO packet as the Engine.IO packets that carry it: the text packet, then one
 /// binary message per attachment (Socket.IO v5 "Packet encoding").
 pub(crate) fn encode_packet(packet: &Packet) -> Outgoing {
+    encode_packet_sized(packet).0
+}
+
+/// As [`encode_packet`], and how many bytes of text and attachments that is.
+pub(crate) fn encode_packet_sized(packet: &Packet) -> (Outgoing, usize) {
     let (text, attachments) = packet.encode();
+    let bytes = text.len() + attachments.iter().map(Vec::len).sum::<usize>();
     let mut packets = vec![engineio::Packet::Message(text)];
     packets.extend(attachments.into_iter().map(engineio::Packet::BinaryMessage));
-    Outgoing::new(packets)
+    (Outgoing::new(packets), bytes)
 }
 
 /// # Panics

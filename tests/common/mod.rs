@@ -253,12 +253,20 @@ impl NodeClient {
         url: &str,
         transports: &str,
     ) -> Result<serde_json::Value, String> {
-        run_node_script(
-            &self.dir,
-            &format!("{scenario}.js"),
-            &[url],
-            &[("THREADIO_TRANSPORTS", transports)],
-        )
+        self.try_run_with_env(scenario, url, transports, &[])
+    }
+
+    /// As [`NodeClient::try_run_with`], with more environment for the scenario.
+    pub fn try_run_with_env(
+        &self,
+        scenario: &str,
+        url: &str,
+        transports: &str,
+        env: &[(&str, &str)],
+    ) -> Result<serde_json::Value, String> {
+        let mut env = env.to_vec();
+        env.push(("THREADIO_TRANSPORTS", transports));
+        run_node_script(&self.dir, &format!("{scenario}.js"), &[url], &env)
     }
 }
 
