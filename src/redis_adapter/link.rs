@@ -281,11 +281,10 @@ impl NamespaceLink {
                 let cluster = Arc::clone(&self.cluster);
                 let channel = self.channels.response.clone();
                 Ack::for_node(move |args| {
-                    let data = args.into_iter().next().unwrap_or(Value::Null);
                     let answer = Answer::to_value(
                         &id,
                         Some(RequestType::ServerSideEmit),
-                        vec![("data", data)],
+                        first_argument("data", args),
                     );
                     // Node's adapter answers these on the shared response channel, whatever
                     // its `publishOnSpecificResponseChannel` says: so do we.
@@ -331,14 +330,10 @@ impl NamespaceLink {
             // A socket that timed out or went has nothing to relay: the asker's own
             // deadline covers it, as in Node.
             if let Ok(args) = outcome {
-                let first = Args::into_vec(args)
-                    .into_iter()
-                    .next()
-                    .unwrap_or(Value::Null);
                 let answer = Answer::to_value(
                     &request_id,
                     Some(RequestType::BroadcastAck),
-                    vec![("packet", first)],
+                    first_argument("packet", Args::into_vec(args)),
                 );
                 let payload = cluster.config.parser.encode(&answer);
                 cluster.publisher.publish(channel.clone(), payload);
@@ -510,6 +505,18 @@ fn local(namespace: &Namespace, options: BroadcastOptions) -> BroadcastOperator 
     BroadcastOperator::with_options(namespace, options).local()
 }
 
+/// The field that relays an answer to another node: `key` with the answer's first argument,
+/// as Node's adapter relays `arg` (one argument). An answer of no argument leaves the field
+/// out: Node's `arg` is then `undefined`, which `JSON.stringify` and notepack.io both drop
+/// from an object, so the asker reads the same `undefined` it would from a Node node.
+fn first_argument(key: &str, args: Vec<Value>) -> Vec<(&str, Value)> {
+    args.into_iter()
+        .next()
+        .map(|first| (key, first))
+        .into_iter()
+        .collect()
+}
+
 /// The event an EVENT packet carries.
 fn event_of(packet: &Packet) -> Option<Event> {
     if !matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent) {
@@ -564,4 +571,26 @@ fn remote_socket(namespace: &Namespace, value: &Value) -> Option<RemoteSocket> {
     rooms.sort_unstable();
     let data = value.get("data").cloned().unwrap_or(Value::Null);
     Some(RemoteSocket::new(namespace, id, handshake, rooms, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_relays_its_first_argument_and_leaves_the_field_out_without_one() {
+        let args = vec![Value::from("yes"), Value::from(2)];
+        assert_eq!(
+            first_argument("packet", args),
+            vec![("packet", Value::from("yes"))]
+        );
+        assert_eq!(
+            first_argument("data", vec![Value::Null]),
+            vec![("data", Value::Null)],
+            "null is an argument: Node writes it"
+        );
+        assert_eq!(first_argument("data", Vec::new()), Vec::new());
+        let answer = Answer::to_value("q1", Some(RequestType::ServerSideEmit), Vec::new());
+        assert_eq!(answer.to_json(), r#"{"type":6,"requestId":"q1"}"#);
+    }
 }

@@ -12,6 +12,13 @@
 //!   lines) and runs tests/node/emitter.js;
 //! - `sio_client.rs`: [`SioClient`](sio_client::SioClient), a Socket.IO client over WebSocket
 //!   written from the protocol documents, for Node's server and ours alike;
+//! - `threadio_node.rs`: [`ThreadioNode`](threadio_node::ThreadioNode), a threadio node in
+//!   the test's process (`Io` with the Redis adapter), set up as cluster_node.js sets up a
+//!   Node node and taking the same commands;
+//! - `member.rs`: [`ClusterMember`](member::ClusterMember), those commands and a client
+//!   connect, for either kind of node, so one test body runs in both directions;
+//! - `mixed.rs`: [`Mixed`](mixed::Mixed), the mixed cluster — Redis, one threadio node,
+//!   one Node node, a wiretap — formed, for the tests of threadio beside Node;
 //! - `wiretap.rs`: [`Wiretap`](wiretap::Wiretap), every message published on Redis, for
 //!   assertions on the wire and for the samples the threadio adapter must match.
 //!
@@ -19,7 +26,10 @@
 
 #![allow(dead_code)]
 
+pub mod member;
+pub mod mixed;
 pub mod node_node;
 pub mod redis_server;
 pub mod sio_client;
+pub mod threadio_node;
 pub mod wiretap;

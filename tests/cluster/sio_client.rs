@@ -17,6 +17,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::http::{HeaderName, HeaderValue};
 use tungstenite::Message;
 
 /// How long [`SioClient::expect_event`] and [`SioClient::call`] wait.
@@ -69,6 +71,19 @@ impl SioClient {
     /// and connects to `nsp` with `auth` (`Value::Null` for none). Panics if the server
     /// refuses (a CONNECT_ERROR) or does not answer within [`WAIT`].
     pub fn connect(url: &str, nsp: &str, auth: Value) -> SioClient {
+        SioClient::connect_with(url, nsp, auth, "", &[])
+    }
+
+    /// As [`SioClient::connect`], with more on the opening request: `query` (`"k=v&…"`, or
+    /// `""`) after `EIO` and `transport`, and `headers`, for tests of what the server's
+    /// `socket.handshake` keeps of them.
+    pub fn connect_with(
+        url: &str,
+        nsp: &str,
+        auth: Value,
+        query: &str,
+        headers: &[(&str, &str)],
+    ) -> SioClient {
         let host = url
             .strip_prefix("http://")
             .unwrap_or_else(|| panic!("not an http:// URL: {url}"));
@@ -76,8 +91,17 @@ impl SioClient {
         stream
             .set_read_timeout(Some(WAIT))
             .expect("set a read timeout");
-        let ws_url = format!("ws://{host}/socket.io/?EIO=4&transport=websocket");
-        let (ws, _) = tungstenite::client(ws_url, stream).expect("the WebSocket handshake");
+        let mut ws_url = format!("ws://{host}/socket.io/?EIO=4&transport=websocket");
+        if !query.is_empty() {
+            ws_url = format!("{ws_url}&{query}");
+        }
+        let mut request = ws_url.into_client_request().expect("a ws:// URL");
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            let value = HeaderValue::from_str(value).expect("a header value");
+            request.headers_mut().append(name, value);
+        }
+        let (ws, _) = tungstenite::client(request, stream).expect("the WebSocket handshake");
         let mut client = SioClient {
             ws,
             nsp: nsp.to_string(),
@@ -413,7 +437,8 @@ pub fn binary(bytes: &[u8]) -> Value {
     json!({ "$binary": hex })
 }
 
-fn from_hex(hex: &str) -> Vec<u8> {
+/// The bytes `{"$binary": hex}` names.
+pub fn from_hex(hex: &str) -> Vec<u8> {
     (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits"))

@@ -26,7 +26,7 @@
 // Its own clients: each socket gets `socket.data = {node: "node", nick: auth.nick}` and joins
 // the rooms of `auth.rooms`; it answers "join" and "leave" (a room; the ack is the socket's
 // rooms, sorted) and "echo" (the ack is the arguments). Server-side, "ping-node" is answered
-// with {from: "node"}. The process exits when stdin ends, so a test that dies leaves no node.
+// with {from: "node"}, and "ping-empty" with an ack of no argument. The process exits when stdin ends, so a test that dies leaves no node.
 "use strict";
 
 const http = require("node:http");
@@ -85,6 +85,10 @@ function setUpNamespace(nsp) {
   nsp.on("ping-node", (...args) => {
     const ack = args[args.length - 1];
     if (typeof ack === "function") ack({ from: "node" });
+  });
+  nsp.on("ping-empty", (...args) => {
+    const ack = args[args.length - 1];
+    if (typeof ack === "function") ack();
   });
   // Namespace#_onServerSideEmit is where the adapter hands over every server-side event
   // (socket.io 4.8, lib/namespace.ts); wrapping it records them all, whatever their name.
