@@ -332,6 +332,12 @@ fn two_pages_behind_haproxy_poll_then_upgrade_each_on_its_node_and_chat_across_n
     assert_eq!(seen["chat"]["aliceReceived"]["from"], "bob", "{seen}");
     assert_eq!(seen["chat"]["aliceTicks"]["ticks"], "✓✓", "{seen}");
     assert_eq!(seen["after_kill"]["alice"]["node"], *bob, "{seen}");
+    // No ghost of alice's socket on the dead node: it left Redis with its node.
+    assert_eq!(
+        seen["after_kill"]["online"],
+        serde_json::json!(["alice", "bob"]),
+        "{seen}"
+    );
     assert_eq!(
         seen["after_kill"]["aliceReceived"]["text"], "welcome back",
         "{seen}"
