@@ -16,7 +16,6 @@
 mod cluster;
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -24,7 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use cluster::redis_server::{free_port, RedisServer};
 use common::{
-    browser_peer, http, peer_missing, wait_until, Demo, KillOnDrop, ScenarioServers, READ_TIMEOUT,
+    append_lines, browser_peer, http, peer_missing, wait_until, Demo, KillOnDrop, ScenarioServers,
+    READ_TIMEOUT,
 };
 
 /// The names the config gives the two nodes: server names, cookie values, log entries.
@@ -60,19 +60,8 @@ impl Proxy {
                 .expect("start haproxy"),
         );
         let log = Arc::new(Mutex::new(String::new()));
-        for pipe in [
-            Box::new(child.0.stdout.take().expect("stdout is piped")) as Box<dyn Read + Send>,
-            Box::new(child.0.stderr.take().expect("stderr is piped")),
-        ] {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut log = log.lock().expect("log lock");
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-            });
-        }
+        append_lines(child.0.stdout.take().expect("stdout is piped"), &log);
+        append_lines(child.0.stderr.take().expect("stderr is piped"), &log);
         let listening = wait_until(READ_TIMEOUT, || {
             TcpStream::connect(addr).is_ok() || child.0.try_wait().is_ok_and(|s| s.is_some())
         });

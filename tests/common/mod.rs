@@ -317,6 +317,20 @@ fn read_pipe(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
+/// Appends each line of a child's pipe to `output`, on a thread, until the pipe ends: the
+/// child never blocks on a full pipe, and a failure message can show what it printed.
+pub fn append_lines(pipe: impl Read + Send + 'static, output: &std::sync::Arc<Mutex<String>>) {
+    use std::io::BufRead;
+    let output = std::sync::Arc::clone(output);
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut output = output.lock().expect("output lock");
+            output.push_str(&line);
+            output.push('\n');
+        }
+    });
+}
+
 /// What a test's server handlers saw, one line each (a disconnect and its reason), for the
 /// test to wait for: handlers run on the connections' threads, so a line may come a little
 /// after the client that caused it is done.
@@ -680,19 +694,8 @@ impl Demo {
         let mut first = String::new();
         let _ = stdout.read_line(&mut first);
         output.lock().expect("output lock").push_str(&first);
-        for pipe in [
-            Box::new(stdout) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().expect("stderr is piped")),
-        ] {
-            let output = std::sync::Arc::clone(&output);
-            std::thread::spawn(move || {
-                for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut output = output.lock().expect("output lock");
-                    output.push_str(&line);
-                    output.push('\n');
-                }
-            });
-        }
+        append_lines(stdout, &output);
+        append_lines(child.stderr.take().expect("stderr is piped"), &output);
         let port = first
             .split("http://127.0.0.1:")
             .nth(1)
