@@ -325,6 +325,20 @@ fn read_pipe(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
+/// Appends each line of a child's pipe to `output`, on a thread, until the pipe ends: the
+/// child never blocks on a full pipe, and a failure message can show what it printed.
+pub fn append_lines(pipe: impl Read + Send + 'static, output: &std::sync::Arc<Mutex<String>>) {
+    use std::io::BufRead;
+    let output = std::sync::Arc::clone(output);
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut output = output.lock().expect("output lock");
+            output.push_str(&line);
+            output.push('\n');
+        }
+    });
+}
+
 /// What a test's server handlers saw, one line each (a disconnect and its reason), for the
 /// test to wait for: handlers run on the connections' threads, so a line may come a little
 /// after the client that caused it is done.
@@ -659,6 +673,8 @@ pub fn raw_websocket_or_refusal(addr: SocketAddr, target: &str) -> Option<TcpStr
 pub struct Demo {
     child: std::process::Child,
     port: u16,
+    /// The arguments after `--port`, kept so that a restart is the same demo.
+    args: Vec<String>,
     output: std::sync::Arc<Mutex<String>>,
 }
 
@@ -666,9 +682,16 @@ impl Demo {
     /// Starts the binary on `port` (0: a free one) and waits for the address it prints
     /// first (`threadio demo: http://127.0.0.1:PORT/ ...`).
     pub fn start(port: u16) -> Demo {
+        Demo::start_with(port, &[])
+    }
+
+    /// As [`Demo::start`], with more arguments: `["--redis", url, "--allow-origin", origin]`
+    /// makes it a node of a cluster behind a proxy.
+    pub fn start_with(port: u16, args: &[&str]) -> Demo {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_threadio"))
             .args(["--port", &port.to_string()])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -679,19 +702,8 @@ impl Demo {
         let mut first = String::new();
         let _ = stdout.read_line(&mut first);
         output.lock().expect("output lock").push_str(&first);
-        for pipe in [
-            Box::new(stdout) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().expect("stderr is piped")),
-        ] {
-            let output = std::sync::Arc::clone(&output);
-            std::thread::spawn(move || {
-                for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut output = output.lock().expect("output lock");
-                    output.push_str(&line);
-                    output.push('\n');
-                }
-            });
-        }
+        append_lines(stdout, &output);
+        append_lines(child.stderr.take().expect("stderr is piped"), &output);
         let port = first
             .split("http://127.0.0.1:")
             .nth(1)
@@ -701,8 +713,21 @@ impl Demo {
         Demo {
             child,
             port,
+            args: args.iter().map(|arg| arg.to_string()).collect(),
             output,
         }
+    }
+
+    /// Starts it again on the same port with the same arguments (after [`Demo::stop`]).
+    pub fn restart(&mut self) {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        *self = Demo::start_with(self.port, &args);
+    }
+
+    /// Kills it at once (SIGKILL, as in a crash: no close frame, no goodbye to anyone).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The page's URL, `http://127.0.0.1:PORT/`.
@@ -738,8 +763,40 @@ impl Demo {
 
 impl Drop for Demo {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
+    }
+}
+
+/// What a browser scenario's `@server <action>` lines act on (tests/browser/lib.js,
+/// `server(action)`): the servers of one test.
+pub trait ScenarioServers {
+    /// Carries out `action`, the words after `@server`; one it does not know fails the test.
+    fn act(&mut self, action: &str);
+    /// What the servers printed so far, for a failure message.
+    fn output(&self) -> String;
+}
+
+impl ScenarioServers for Demo {
+    fn act(&mut self, action: &str) {
+        match action {
+            "stop" => self.stop(),
+            "start" => self.restart(),
+            other => panic!("the demo knows no @server action {other:?}"),
+        }
+    }
+
+    fn output(&self) -> String {
+        Demo::output(self)
+    }
+}
+
+/// A child process killed and reaped when this is dropped, also when a test panics.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -798,22 +855,36 @@ impl BrowserPeer {
     /// `@server start` on its stdout stops or starts `demo` (on the same port), answered
     /// with `ok` on its stdin. Panics with the script's and the demo's output on a failure.
     pub fn run(&self, scenario: &str, demo: &mut Demo) -> serde_json::Value {
+        let url = demo.url();
+        self.run_at(scenario, &url, demo)
+    }
+
+    /// As [`BrowserPeer::run`], against `url` (a proxy, say), with its `@server <action>`
+    /// lines carried out by `servers`.
+    pub fn run_at(
+        &self,
+        scenario: &str,
+        url: &str,
+        servers: &mut dyn ScenarioServers,
+    ) -> serde_json::Value {
         use std::io::BufRead;
         let _one_at_a_time = BROWSER_IN_USE.lock().unwrap_or_else(|e| e.into_inner());
-        let mut child = Command::new("node")
-            .arg(format!("{scenario}.js"))
-            .arg(demo.url())
-            .env("THREADIO_CHROMIUM", &self.chromium)
-            .current_dir(&self.dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start node {scenario}.js: {e}"));
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        let stderr = read_pipe(child.stderr.take().expect("stderr is piped"));
+        let mut child = KillOnDrop(
+            Command::new("node")
+                .arg(format!("{scenario}.js"))
+                .arg(url)
+                .env("THREADIO_CHROMIUM", &self.chromium)
+                .current_dir(&self.dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start node {scenario}.js: {e}")),
+        );
+        let mut stdin = child.0.stdin.take().expect("stdin is piped");
+        let stderr = read_pipe(child.0.stderr.take().expect("stderr is piped"));
         let (lines_tx, lines) = mpsc::channel();
-        let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let stdout = std::io::BufReader::new(child.0.stdout.take().expect("stdout is piped"));
         std::thread::spawn(move || {
             for line in stdout.lines().map_while(Result::ok) {
                 if lines_tx.send(line).is_err() {
@@ -828,14 +899,11 @@ impl BrowserPeer {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match lines.recv_timeout(left) {
                 Ok(line) => {
-                    match line.trim() {
-                        "@server stop" => demo.stop(),
-                        "@server start" => *demo = Demo::start(demo.port()),
-                        _ => {
-                            printed.push(line);
-                            continue;
-                        }
-                    }
+                    let Some(action) = line.trim().strip_prefix("@server ") else {
+                        printed.push(line);
+                        continue;
+                    };
+                    servers.act(action);
                     let _ = stdin.write_all(b"ok\n").and_then(|()| stdin.flush());
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break true,
@@ -843,16 +911,16 @@ impl BrowserPeer {
             }
         };
         if !finished {
-            let _ = child.kill();
+            let _ = child.0.kill();
         }
-        let status = child.wait().expect("wait for node");
+        let status = child.0.wait().expect("wait for node");
         let stderr = stderr.recv().unwrap_or_default();
         let report = |what: &str| {
             format!(
                 "node {scenario}.js {what}\n--- its stderr:\n{stderr}\n--- its stdout:\n{}\n\
-                 --- the demo's output:\n{}",
+                 --- the servers' output:\n{}",
                 printed.join("\n"),
-                demo.output()
+                servers.output()
             )
         };
         assert!(
