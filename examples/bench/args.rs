@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::bench_server::Options as ServeOptions;
 use crate::connect::ConnectPlan;
 use crate::echo::EchoPlan;
 use crate::fanout::FanoutPlan;
@@ -46,7 +47,7 @@ pub enum Command {
         transports: Option<TransportsPlan>,
     },
     /// The hidden `--serve PORT`: be the server (see `server.rs`).
-    Serve(u16),
+    Serve(ServeOptions),
     Help,
 }
 
@@ -74,6 +75,9 @@ struct Flags {
     no_strace: bool,
     url: Option<String>,
     pid: Option<u64>,
+    serve: Option<u16>,
+    redis: Option<String>,
+    max_connections: Option<u64>,
 }
 
 /// Parses `args` (without the program name).
@@ -88,8 +92,11 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         let mut value = |name: &str| words.next().ok_or(format!("{name} needs a value"));
         match word {
             "--serve" => {
-                let port = value(word)?.parse().map_err(|_| "--serve needs a port")?;
-                return Ok(serve(port));
+                flags.serve = Some(value(word)?.parse().map_err(|_| "--serve needs a port")?)
+            }
+            "--redis" => flags.redis = Some(value(word)?.to_string()),
+            "--max-connections" => {
+                flags.max_connections = Some(number(word, value(word)?, 1, 100_000)?)
             }
             "-h" | "--help" => subcommand = Some("help"),
             "--transport" | "-t" => flags.transport = Some(value(word)?.to_string()),
@@ -115,6 +122,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             name if subcommand.is_none() => subcommand = Some(name),
             extra => return Err(format!("unexpected {extra:?}")),
         }
+    }
+    if let Some(port) = flags.serve {
+        return Ok(serve(port, &flags));
     }
     let server = server_choice(&flags)?;
     let timeout = Duration::from_secs(flags.timeout_s.unwrap_or(5));
@@ -142,9 +152,15 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
     Ok(Options { command, server })
 }
 
-fn serve(port: u16) -> Options {
+/// `--serve PORT [--redis URL] [--max-connections N]`: a child server's own arguments.
+fn serve(port: u16, flags: &Flags) -> Options {
+    let options = ServeOptions {
+        port,
+        max_connections: flags.max_connections.unwrap_or(12_000) as usize,
+        redis: flags.redis.clone(),
+    };
     Options {
-        command: Command::Serve(port),
+        command: Command::Serve(options),
         server: ServerChoice::OwnChild,
     }
 }
@@ -324,6 +340,24 @@ mod tests {
         assert_eq!(loopback_addr("ws://127.0.0.1:3000/echo"), Ok(local));
         assert_eq!(loopback_addr("localhost:3000"), Ok(local));
         assert!(loopback_addr("ws://10.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn a_child_server_takes_its_redis_and_its_cap_after_serve() {
+        let args: Vec<String> = ["--serve", "0", "--redis", "redis://127.0.0.1:7000"]
+            .into_iter()
+            .chain(["--max-connections", "12016"])
+            .map(String::from)
+            .collect();
+        let expected = ServeOptions {
+            port: 0,
+            max_connections: 12_016,
+            redis: Some("redis://127.0.0.1:7000".into()),
+        };
+        match parse(&args).expect("a valid command line").command {
+            Command::Serve(options) => assert_eq!(options, expected),
+            other => panic!("not a child server: {other:?}"),
+        }
     }
 
     #[test]

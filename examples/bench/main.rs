@@ -96,7 +96,7 @@ fn main() {
         }
     };
     match options.command {
-        Command::Serve(port) => server::serve(port),
+        Command::Serve(options) => server::serve(&options),
         Command::Help => print!("{USAGE}"),
         Command::Run {
             workloads,

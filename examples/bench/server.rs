@@ -11,6 +11,8 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::bench_server::Options;
+
 /// How long a child server may take to print its port.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -44,7 +46,7 @@ impl Server {
                 pid: *pid,
                 child: None,
             }),
-            ServerChoice::OwnChild => start_child(),
+            ServerChoice::OwnChild => start_child(&[]),
         }
     }
 }
@@ -58,10 +60,11 @@ impl Drop for Server {
     }
 }
 
-fn start_child() -> Result<Server, String> {
+fn start_child(extra: &[&str]) -> Result<Server, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find our executable: {e}"))?;
     let mut child = Command::new(exe)
         .args(["--serve", "0"])
+        .args(extra)
         .stdin(Stdio::piped()) // see `serve`: the child exits when this pipe closes
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -106,15 +109,19 @@ fn read_port(stdout: ChildStdout) -> Result<(u16, ChildStdout), String> {
     Ok((port, stdout))
 }
 
-/// The child's side (`bench --serve PORT`): serve until the bench goes away. The bench holds
-/// our stdin open; when it exits, even killed, the kernel closes the pipe, our read sees
-/// end of file, and we exit too — no server outlives its bench.
-pub fn serve(port: u16) {
+/// The child's side (`bench --serve PORT`): serve until the bench goes away.
+pub fn serve(options: &Options) {
+    exit_when_stdin_closes();
+    crate::bench_server::run(options);
+}
+
+/// The bench holds our stdin open; when it exits, even killed, the kernel closes the pipe,
+/// our read sees end of file, and we exit too — no server outlives its bench.
+fn exit_when_stdin_closes() {
     std::thread::spawn(|| {
         let mut sink = [0u8; 64];
         let mut stdin = std::io::stdin();
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
         std::process::exit(0);
     });
-    crate::bench_server::run(port, 12_000);
 }
