@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::bench_server::Options as ServeOptions;
+use crate::cluster_fanout::ClusterFanoutPlan;
 use crate::connect::ConnectPlan;
 use crate::echo::EchoPlan;
 use crate::fanout::FanoutPlan;
@@ -24,10 +25,14 @@ usage:
   bench fanout     [--transport T] [-c RECEIVERS] [-n MESSAGES] [-i MICROS] [-s BYTES] [--room]
   bench connect    [--transport T] [-c CLIENTS] [--hold SECONDS] [--concurrency K]
   bench transports [-n ROUND_TRIPS] [--no-strace]
+  bench cluster-fanout [-c RECEIVERS] [-n MESSAGES] [-i MICROS] [-s BYTES]
+                             a redis-server and two nodes; receivers split across them: same-node
+                             and cross-node latency (Socket.IO over WebSocket)
   (through cargo: cargo run --release --example bench -- echo -c 100)
 
   defaults: echo -c 50 -m 1000 -s 64 -w 1 --warmup 20; fanout -c 100 -n 500 -i 2000 -s 64;
-            connect -c 1000 --hold 5 --concurrency 50; transports -n 2000 --warmup 50
+            connect -c 1000 --hold 5 --concurrency 50; transports -n 2000 --warmup 50;
+            cluster-fanout -c 200 -n 1000 -i 2000 -s 64
 
   --transport T   ws, sio-ws, sio-polling or all (default all)
   --url URL       measure a running server instead (ws://127.0.0.1:PORT; loopback only);
@@ -46,6 +51,8 @@ pub enum Command {
         workloads: Vec<Workload>,
         transports: Option<TransportsPlan>,
     },
+    /// Same-node against cross-node latency through Redis (`cluster_fanout.rs`).
+    ClusterFanout(ClusterFanoutPlan),
     /// The hidden `--serve PORT`: be the server (see `server.rs`).
     Serve(ServeOptions),
     Help,
@@ -147,6 +154,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 timeout,
             }),
         },
+        "cluster-fanout" if flags.url.is_some() => {
+            return Err("cluster-fanout starts its own Redis and nodes: no --url".into())
+        }
+        "cluster-fanout" => Command::ClusterFanout(cluster_fanout_plan(&flags, timeout)?),
         other => return Err(format!("unknown subcommand {other:?}")),
     };
     Ok(Options { command, server })
@@ -284,6 +295,22 @@ fn connect_plans(flags: &Flags, timeout: Duration) -> Result<Vec<Workload>, Stri
         .map(plan)
         .map(Workload::Connect)
         .collect())
+}
+
+fn cluster_fanout_plan(flags: &Flags, timeout: Duration) -> Result<ClusterFanoutPlan, String> {
+    let receivers = flags.clients.unwrap_or(200).max(2);
+    let messages = flags.messages.unwrap_or(1_000);
+    if receivers * messages > 10_000_000 {
+        return Err("cluster-fanout: receivers × messages is capped at 10 million".into());
+    }
+    Ok(ClusterFanoutPlan {
+        receivers: receivers as usize,
+        messages,
+        interval: Duration::from_micros(flags.interval_us.unwrap_or(2_000)),
+        size: flags.size.unwrap_or(64) as usize,
+        timeout,
+        concurrency: flags.concurrency.unwrap_or(32) as usize,
+    })
 }
 
 /// `--url` and `--pid`, or our own child server.

@@ -8,6 +8,7 @@
 //! cargo run --release --example bench -- fanout --transport ws -c 500 -n 1000 -i 1000 --room
 //! cargo run --release --example bench -- connect --transport sio-polling -c 1000 --hold 5
 //! cargo run --release --example bench -- transports -n 2000 --no-strace
+//! cargo run --release --example bench -- cluster-fanout -c 200 -n 1000 -i 2000
 //! cargo run --release --example bench -- --help
 //! cargo test --example bench                                # its own unit tests
 //! ```
@@ -19,12 +20,16 @@
 //! - `connect.rs`: C connections opened K at a time and held for T seconds;
 //! - `transports.rs`: one tiny message as an HTTP request on a new connection, on a
 //!   keep-alive connection, over long-polling and over WebSocket: latency, bytes on the
-//!   wire and (with `strace` on PATH) the server's system calls per message.
+//!   wire and (with `strace` on PATH) the server's system calls per message;
+//! - `cluster_fanout.rs`: the fanout across two nodes of a Redis cluster, receivers on
+//!   both: what the trip through Redis adds (same-node against cross-node latency).
 //!
 //! The server is this same executable run again with `--serve 0` (`server.rs`), a fresh
 //! child process per row, serving `examples/bench_server.rs`; its memory and threads come
 //! from `/proc/<pid>/status`, and in `transports` its system calls from `strace -p`.
-//! `--url ws://127.0.0.1:PORT --pid PID` measures a running one.
+//! `--url ws://127.0.0.1:PORT --pid PID` measures a running one. The cluster workloads
+//! start a `redis-server` (`redis_server.rs`) and several such servers, each with
+//! `--redis URL` (`cluster.rs`).
 //! The table goes to stdout as markdown, the progress line to stderr.
 //!
 //! How the clients speak each transport: `transport.rs` (the common handles),
@@ -39,6 +44,8 @@
 mod args;
 #[path = "../bench_server.rs"]
 mod bench_server;
+mod cluster;
+mod cluster_fanout;
 mod connect;
 mod counting;
 mod echo;
@@ -48,6 +55,7 @@ mod http_client;
 mod proc_stats;
 mod progress;
 mod raw_websocket;
+mod redis_server;
 mod report;
 mod round_trip;
 mod server;
@@ -97,6 +105,7 @@ fn main() {
     };
     match options.command {
         Command::Serve(options) => server::serve(&options),
+        Command::ClusterFanout(plan) => cluster_fanout::run(&plan),
         Command::Help => print!("{USAGE}"),
         Command::Run {
             workloads,

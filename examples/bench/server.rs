@@ -4,6 +4,9 @@
 //! memory, threads and system calls and nothing of the clients'; a fresh one for each
 //! table row, so that no row inherits another's sessions. `--url` (and `--pid`) point the
 //! bench at a server that is already running instead.
+//!
+//! The cluster workloads start several: `--serve 0 --redis URL --max-connections N` makes
+//! the child a node of the cluster on that Redis ([`Server::start_node`]).
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -48,6 +51,16 @@ impl Server {
             }),
             ServerChoice::OwnChild => start_child(&[]),
         }
+    }
+
+    /// Starts a child server that is a node of the cluster on the Redis at `redis_url`,
+    /// taking up to `max_connections`.
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_node(redis_url: &str, max_connections: usize) -> Result<Server, String> {
+        let cap = max_connections.to_string();
+        start_child(&["--redis", redis_url, "--max-connections", &cap])
     }
 }
 
