@@ -9,6 +9,7 @@
 //! cargo run --release --example bench -- connect --transport sio-polling -c 1000 --hold 5
 //! cargo run --release --example bench -- transports -n 2000 --no-strace
 //! cargo run --release --example bench -- cluster-fanout -c 200 -n 1000 -i 2000
+//! cargo run --release --example bench -- cluster-scale --nodes 4 --per-node 12000
 //! cargo run --release --example bench -- --help
 //! cargo test --example bench                                # its own unit tests
 //! ```
@@ -22,7 +23,10 @@
 //!   keep-alive connection, over long-polling and over WebSocket: latency, bytes on the
 //!   wire and (with `strace` on PATH) the server's system calls per message;
 //! - `cluster_fanout.rs`: the fanout across two nodes of a Redis cluster, receivers on
-//!   both: what the trip through Redis adds (same-node against cross-node latency).
+//!   both: what the trip through Redis adds (same-node against cross-node latency);
+//! - `cluster_scale.rs`: N nodes holding C connections each, from N client processes
+//!   (`client_process.rs`), then one emit that must reach them all; `limits.rs` says which
+//!   of the kernel's limits that meets.
 //!
 //! The server is this same executable run again with `--serve 0` (`server.rs`), a fresh
 //! child process per row, serving `examples/bench_server.rs`; its memory and threads come
@@ -44,14 +48,17 @@
 mod args;
 #[path = "../bench_server.rs"]
 mod bench_server;
+mod client_process;
 mod cluster;
 mod cluster_fanout;
+mod cluster_scale;
 mod connect;
 mod counting;
 mod echo;
 mod error;
 mod fanout;
 mod http_client;
+mod limits;
 mod proc_stats;
 mod progress;
 mod raw_websocket;
@@ -105,7 +112,9 @@ fn main() {
     };
     match options.command {
         Command::Serve(options) => server::serve(&options),
+        Command::ClientProcess(plan) => client_process::run(&plan),
         Command::ClusterFanout(plan) => cluster_fanout::run(&plan),
+        Command::ClusterScale(plan) => cluster_scale::run(&plan),
         Command::Help => print!("{USAGE}"),
         Command::Run {
             workloads,
