@@ -21,15 +21,18 @@
 //! `perf.sh --extra-url ws://127.0.0.1:3000 --extra-socketio --extra-label threadio
 //! --extra-cmd "/abs/path/target/release/examples/bench_server 3000"`. Port 0 picks a free
 //! port; the first line printed says which. A second argument sets the connection cap
-//! (12,000 by default). Logging is off unless `THREADIO_LOG` says otherwise: a log line per
+//! (12,000 by default), and the cap on Engine.IO sessions with it. Logging is off unless `THREADIO_LOG` says otherwise: a log line per
 //! connection would be measured too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use threadio::engineio::EngineConfig;
 use threadio::http::{Response, Router, Server, ServerConfig, Status, Upgrade};
 use threadio::json::Value;
-use threadio::socketio::Io;
+use threadio::redis::RedisUrl;
+use threadio::redis_adapter::{RedisAdapter, RedisAdapterConfig};
+use threadio::socketio::{Io, IoConfig};
 use threadio::websocket::{Message, WebSocket};
 use threadio::Hub;
 
@@ -40,8 +43,9 @@ mod flags;
 /// `../shared/bench/perf.sh` starts it.
 #[allow(dead_code)] // examples/bench/ borrows this file for `run` and has its own main.
 const SPEC: flags::Spec = flags::Spec {
-    usage: "bench_server [--port N] [--max-connections N]   (or: bench_server [PORT [CAP]])",
-    flags: &["--port", "--max-connections"],
+    usage: "bench_server [--port N] [--max-connections N] [--redis redis://HOST:PORT]   \
+            (or: bench_server [PORT [CAP]])",
+    flags: &["--port", "--max-connections", "--redis"],
     positional: 2,
 };
 
@@ -54,11 +58,26 @@ fn main() {
         .unwrap_or(3000);
     // A lower connection cap shows what happens past it: the 503s, and a process that
     // carries on (`bench_server --max-connections 5000`).
-    let cap: usize = flags
+    let max_connections: usize = flags
         .value("--max-connections", SPEC)
         .or_else(|| bare(&flags, 1, "CAP"))
         .unwrap_or(12_000);
-    run(port, cap);
+    run(&Options {
+        port,
+        max_connections,
+        redis: flags.values("--redis").pop(),
+    });
+}
+
+/// How to run the bench server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The most connections open at once, and the most Engine.IO sessions.
+    pub max_connections: usize,
+    /// The Redis that makes this server one node of a cluster, if any.
+    pub redis: Option<String>,
 }
 
 /// Bare argument `i`, parsed; one that does not parse ends the process with the usage line.
@@ -71,13 +90,18 @@ fn bare<T: std::str::FromStr>(flags: &flags::Flags, i: usize, name: &str) -> Opt
     }))
 }
 
-/// Listens on 127.0.0.1:`port`, with at most `max_connections` open, and serves [`app`]
-/// until the process ends. Prints one line first, `bench_server: listening on
-/// 127.0.0.1:PORT …`, with the port actually bound.
-pub fn run(port: u16, max_connections: usize) {
+/// Listens on 127.0.0.1:`options.port` and serves [`app`] until the process ends. Prints
+/// one line first, `bench_server: listening on 127.0.0.1:PORT …`, with the port actually
+/// bound (and, in a cluster, this node's id), which `examples/bench/server.rs` reads.
+pub fn run(options: &Options) {
     if std::env::var_os("THREADIO_LOG").is_none() {
         std::env::set_var("THREADIO_LOG", "off");
     }
+    let Options {
+        port,
+        max_connections,
+        ..
+    } = *options;
     let config = ServerConfig {
         max_connections,
         ..ServerConfig::default()
@@ -87,17 +111,48 @@ pub fn run(port: u16, max_connections: usize) {
         std::process::exit(1);
     });
     let bound = server.local_addr().map_or(port, |addr| addr.port());
+    // Engine.IO caps its sessions apart from the server's connections (10,000 each by
+    // default): a cap raised on one alone would still refuse at the other.
+    let io = Io::with_config(IoConfig {
+        engine: EngineConfig {
+            max_sessions: max_connections,
+            ..EngineConfig::default()
+        },
+        ..IoConfig::default()
+    });
+    let cluster = options.redis.as_deref().map(|url| join_cluster(&io, url));
+    let node = match &cluster {
+        Some(adapter) => format!("; node {} of a cluster", adapter.uid()),
+        None => String::new(),
+    };
     println!(
         "bench_server: listening on 127.0.0.1:{bound}: ws://127.0.0.1:{bound}/echo, /broadcast, \
-         /room/NAME, /socket.io/, POST /echo-http"
+         /room/NAME, /socket.io/, POST /echo-http{node}"
     );
-    if let Err(e) = server.serve(app()) {
+    if let Err(e) = server.serve(app(&io, cluster)) {
         eprintln!("server stopped: {e}");
     }
 }
 
-/// Every route and event of the bench server.
-pub fn app() -> Router {
+/// Makes `io` a node of the cluster on the Redis at `url`, or ends the process with why
+/// not. Returns the adapter, for its counters.
+fn join_cluster(io: &Io, url: &str) -> RedisAdapter {
+    let adapter = RedisUrl::parse(url)
+        .map_err(|e| e.to_string())
+        .and_then(|url| {
+            RedisAdapter::new(&url, RedisAdapterConfig::default()).map_err(|e| e.to_string())
+        })
+        .unwrap_or_else(|e| {
+            eprintln!("--redis {url}: {e}");
+            std::process::exit(2);
+        });
+    io.set_adapter(adapter.clone());
+    adapter
+}
+
+/// Every route and event of the bench server; `cluster`, the Redis adapter of a node,
+/// adds `GET /cluster-counts`.
+pub fn app(io: &Io, cluster: Option<RedisAdapter>) -> Router {
     let mut app = Router::new();
     // Nothing between two `recv`s blocks here, so these routes let their threads hold
     // writes while more input waits (`WebSocket::hold_writes`, NOTES.md chapter 14), as
@@ -125,7 +180,17 @@ pub fn app() -> Router {
     app.post("/echo-http", |request| {
         Response::bytes(Status::OK, "text/plain", request.body.clone())
     });
-    socketio(&mut app);
+    socketio(&mut app, io);
+    if let Some(adapter) = cluster {
+        app.get("/cluster-counts", move |_| {
+            let c = adapter.counts();
+            let line = format!(
+                "published={} dropped={} received={} malformed={} subscriber_losses={}",
+                c.published, c.dropped_publishes, c.received, c.malformed, c.subscriber_losses
+            );
+            Response::text(Status::OK, line)
+        });
+    }
     app
 }
 
@@ -160,8 +225,7 @@ fn relay_to_room(mut ws: WebSocket, room: &Hub) {
 }
 
 /// The Socket.IO events: `echo` and `chat` (perf.sh's), `join` and `room-chat` (ours).
-fn socketio(app: &mut Router) {
-    let io = Io::new();
+fn socketio(app: &mut Router, io: &Io) {
     let everyone = io.clone();
     io.of("/").on_connection(move |socket| {
         socket.on("echo", |socket, args, _ack| socket.emit("echo", args));

@@ -4,6 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::bench_server::Options as ServeOptions;
+use crate::client_process::ClientProcessPlan;
+use crate::cluster_fanout::ClusterFanoutPlan;
+use crate::cluster_scale::ClusterScalePlan;
 use crate::connect::ConnectPlan;
 use crate::echo::EchoPlan;
 use crate::fanout::FanoutPlan;
@@ -23,10 +27,18 @@ usage:
   bench fanout     [--transport T] [-c RECEIVERS] [-n MESSAGES] [-i MICROS] [-s BYTES] [--room]
   bench connect    [--transport T] [-c CLIENTS] [--hold SECONDS] [--concurrency K]
   bench transports [-n ROUND_TRIPS] [--no-strace]
+  bench cluster-fanout [-c RECEIVERS] [-n MESSAGES] [-i MICROS] [-s BYTES]
+                             a redis-server and two nodes; receivers split across them: same-node
+                             and cross-node latency (Socket.IO over WebSocket)
+  bench cluster-scale  [--nodes N] [--per-node C] [--emits E] [--concurrency K]
+                             a redis-server, N nodes holding C connections each (from N client
+                             processes), then E single emits on node 1 that must reach all
   (through cargo: cargo run --release --example bench -- echo -c 100)
 
   defaults: echo -c 50 -m 1000 -s 64 -w 1 --warmup 20; fanout -c 100 -n 500 -i 2000 -s 64;
-            connect -c 1000 --hold 5 --concurrency 50; transports -n 2000 --warmup 50
+            connect -c 1000 --hold 5 --concurrency 50; transports -n 2000 --warmup 50;
+            cluster-fanout -c 200 -n 1000 -i 2000 -s 64; cluster-scale --nodes 4
+            --per-node 12000 --emits 3 --concurrency 25 --timeout 30
 
   --transport T   ws, sio-ws, sio-polling or all (default all)
   --url URL       measure a running server instead (ws://127.0.0.1:PORT; loopback only);
@@ -45,8 +57,15 @@ pub enum Command {
         workloads: Vec<Workload>,
         transports: Option<TransportsPlan>,
     },
+    /// Same-node against cross-node latency through Redis (`cluster_fanout.rs`).
+    ClusterFanout(ClusterFanoutPlan),
+    /// Many connections on several nodes, and one emit to all (`cluster_scale.rs`).
+    ClusterScale(ClusterScalePlan),
     /// The hidden `--serve PORT`: be the server (see `server.rs`).
-    Serve(u16),
+    Serve(ServeOptions),
+    /// The hidden `--client-process ADDR`: be one client process of `cluster-scale`
+    /// (`client_process.rs`).
+    ClientProcess(ClientProcessPlan),
     Help,
 }
 
@@ -74,6 +93,13 @@ struct Flags {
     no_strace: bool,
     url: Option<String>,
     pid: Option<u64>,
+    nodes: Option<u64>,
+    per_node: Option<u64>,
+    emits: Option<u64>,
+    serve: Option<u16>,
+    redis: Option<String>,
+    max_connections: Option<u64>,
+    client_process: Option<String>,
 }
 
 /// Parses `args` (without the program name).
@@ -88,9 +114,13 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         let mut value = |name: &str| words.next().ok_or(format!("{name} needs a value"));
         match word {
             "--serve" => {
-                let port = value(word)?.parse().map_err(|_| "--serve needs a port")?;
-                return Ok(serve(port));
+                flags.serve = Some(value(word)?.parse().map_err(|_| "--serve needs a port")?)
             }
+            "--redis" => flags.redis = Some(value(word)?.to_string()),
+            "--max-connections" => {
+                flags.max_connections = Some(number(word, value(word)?, 1, 100_000)?)
+            }
+            "--client-process" => flags.client_process = Some(value(word)?.to_string()),
             "-h" | "--help" => subcommand = Some("help"),
             "--transport" | "-t" => flags.transport = Some(value(word)?.to_string()),
             "-c" | "--clients" => flags.clients = Some(number(word, value(word)?, 1, 10_000)?),
@@ -111,10 +141,21 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--no-strace" => flags.no_strace = true,
             "--url" => flags.url = Some(value(word)?.to_string()),
             "--pid" => flags.pid = Some(number(word, value(word)?, 1, u32::MAX as u64)?),
+            "--nodes" => flags.nodes = Some(number(word, value(word)?, 1, 8)?),
+            // Past ~16,000 a process runs out of memory maps (NOTES.md chapter 6); the
+            // bound leaves room to watch that happen.
+            "--per-node" => flags.per_node = Some(number(word, value(word)?, 1, 30_000)?),
+            "--emits" => flags.emits = Some(number(word, value(word)?, 1, 20)?),
             flag if flag.starts_with('-') => return Err(format!("unknown flag {flag}")),
             name if subcommand.is_none() => subcommand = Some(name),
             extra => return Err(format!("unexpected {extra:?}")),
         }
+    }
+    if let Some(port) = flags.serve {
+        return Ok(serve(port, &flags));
+    }
+    if let Some(addr) = &flags.client_process {
+        return client_process(addr, &flags);
     }
     let server = server_choice(&flags)?;
     let timeout = Duration::from_secs(flags.timeout_s.unwrap_or(5));
@@ -137,15 +178,68 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 timeout,
             }),
         },
+        "cluster-fanout" | "cluster-scale" if flags.url.is_some() => {
+            return Err("the cluster workloads start their own Redis and nodes: no --url".into())
+        }
+        "cluster-fanout" => Command::ClusterFanout(cluster_fanout_plan(&flags, timeout)?),
+        "cluster-scale" => Command::ClusterScale(cluster_scale_plan(&flags)),
         other => return Err(format!("unknown subcommand {other:?}")),
     };
     Ok(Options { command, server })
 }
 
-fn serve(port: u16) -> Options {
+/// `--serve PORT [--redis URL] [--max-connections N]`: a child server's own arguments.
+fn serve(port: u16, flags: &Flags) -> Options {
+    let options = ServeOptions {
+        port,
+        max_connections: flags.max_connections.unwrap_or(12_000) as usize,
+        redis: flags.redis.clone(),
+    };
     Options {
-        command: Command::Serve(port),
+        command: Command::Serve(options),
         server: ServerChoice::OwnChild,
+    }
+}
+
+/// `--client-process ADDR --per-node C --concurrency K --timeout S`: a client process's
+/// own arguments.
+fn client_process(addr: &str, flags: &Flags) -> Result<Options, String> {
+    let plan = ClientProcessPlan {
+        server: loopback_addr(addr)?,
+        clients: flags.per_node.unwrap_or(1) as usize,
+        concurrency: flags.concurrency.unwrap_or(25) as usize,
+        timeout: Duration::from_secs(flags.timeout_s.unwrap_or(10)),
+    };
+    Ok(Options {
+        command: Command::ClientProcess(plan),
+        server: ServerChoice::OwnChild,
+    })
+}
+
+fn cluster_fanout_plan(flags: &Flags, timeout: Duration) -> Result<ClusterFanoutPlan, String> {
+    let receivers = flags.clients.unwrap_or(200).max(2);
+    let messages = flags.messages.unwrap_or(1_000);
+    if receivers * messages > 10_000_000 {
+        return Err("cluster-fanout: receivers × messages is capped at 10 million".into());
+    }
+    Ok(ClusterFanoutPlan {
+        receivers: receivers as usize,
+        messages,
+        interval: Duration::from_micros(flags.interval_us.unwrap_or(2_000)),
+        size: flags.size.unwrap_or(64) as usize,
+        timeout,
+        concurrency: flags.concurrency.unwrap_or(32) as usize,
+    })
+}
+
+fn cluster_scale_plan(flags: &Flags) -> ClusterScalePlan {
+    ClusterScalePlan {
+        nodes: flags.nodes.unwrap_or(4) as usize,
+        per_node: flags.per_node.unwrap_or(12_000) as usize,
+        emits: flags.emits.unwrap_or(3),
+        concurrency: flags.concurrency.unwrap_or(25) as usize,
+        // A delivery to tens of thousands may take seconds on two busy cores.
+        timeout: Duration::from_secs(flags.timeout_s.unwrap_or(30)),
     }
 }
 
@@ -324,6 +418,24 @@ mod tests {
         assert_eq!(loopback_addr("ws://127.0.0.1:3000/echo"), Ok(local));
         assert_eq!(loopback_addr("localhost:3000"), Ok(local));
         assert!(loopback_addr("ws://10.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn a_child_server_takes_its_redis_and_its_cap_after_serve() {
+        let args: Vec<String> = ["--serve", "0", "--redis", "redis://127.0.0.1:7000"]
+            .into_iter()
+            .chain(["--max-connections", "12016"])
+            .map(String::from)
+            .collect();
+        let expected = ServeOptions {
+            port: 0,
+            max_connections: 12_016,
+            redis: Some("redis://127.0.0.1:7000".into()),
+        };
+        match parse(&args).expect("a valid command line").command {
+            Command::Serve(options) => assert_eq!(options, expected),
+            other => panic!("not a child server: {other:?}"),
+        }
     }
 
     #[test]

@@ -102,40 +102,63 @@ pub fn run(plan: &FanoutPlan, server: &Server) -> Row {
     });
     let every = plan.interval.as_micros();
     row.notes.push(format!("1 publisher, every {every} µs"));
-    let shared = Shared::default();
     let label = format!("{workload} {name}");
     let progress = Progress::start(label, members * plan.messages, "deliveries", server.pid);
-    let outcomes = deliver(
-        plan,
-        server,
-        publisher,
-        &mut receivers,
-        &shared,
-        &progress,
-        &mut row,
-    );
+    let delivery = deliver(plan, publisher, &mut receivers, &progress, server.pid);
     // Closed only now, all together: until the last receiver is done, the server holds
     // every connection, as it would with a real audience.
     receivers.into_iter().for_each(|(_, client)| client.close());
-    row.server = Some(progress.finish()).filter(|_| server.pid.is_some());
-    row.add_outcomes(outcomes, *shared.started.get_or_init(Instant::now));
-    if let Some(note) = publisher_behind(plan, &shared) {
-        row.notes.push(note);
+    if let Some(e) = &delivery.publisher_error {
+        row.error(e);
     }
+    row.server = Some(progress.finish()).filter(|_| server.pid.is_some());
+    row.add_outcomes(delivery.outcomes, delivery.started);
+    row.notes.extend(delivery.behind);
     row
 }
 
-/// The run itself: a thread per receiver, one reading the publisher's own connection, and
-/// the publisher on this thread.
-fn deliver(
+/// What the delivery phase found.
+pub struct Delivery {
+    /// Each receiver's outcome, in the order of the receivers given.
+    pub outcomes: Vec<Outcome>,
+    /// When measuring began (after the warm-up).
+    pub started: Instant,
+    /// Why the publisher stopped early, if it did.
+    pub publisher_error: Option<BenchError>,
+    /// A note if the publisher could not keep its schedule.
+    pub behind: Option<String>,
+}
+
+/// The run itself, once everyone is connected: a thread per receiver (`true`: a member,
+/// who must get every message), one reading the publisher's own connection, and the
+/// publisher on this thread. The server at `pid` is sampled once more while all are
+/// connected. `cluster_fanout.rs` runs it too, with receivers on two nodes.
+pub fn deliver(
     plan: &FanoutPlan,
-    server: &Server,
+    publisher: Client,
+    receivers: &mut [(bool, Client)],
+    progress: &Progress,
+    pid: Option<u32>,
+) -> Delivery {
+    let shared = Shared::default();
+    let (outcomes, publisher_error) =
+        deliver_shared(plan, publisher, receivers, &shared, progress, pid);
+    Delivery {
+        outcomes,
+        started: *shared.started.get_or_init(Instant::now),
+        publisher_error,
+        behind: publisher_behind(plan, &shared),
+    }
+}
+
+fn deliver_shared(
+    plan: &FanoutPlan,
     publisher: Client,
     receivers: &mut [(bool, Client)],
     shared: &Shared,
     progress: &Progress,
-    row: &mut Row,
-) -> Vec<Outcome> {
+    pid: Option<u32>,
+) -> (Vec<Outcome>, Option<BenchError>) {
     let members = receivers.iter().filter(|(member, _)| *member).count() as u64;
     std::thread::scope(|scope| {
         let threads: Vec<_> = receivers
@@ -151,15 +174,20 @@ fn deliver(
             .collect();
         let Client { outgoing, incoming } = publisher;
         let reader = scope.spawn(|| read_and_ignore(incoming, shared));
-        if let Err(e) = publish(&outgoing, plan, shared, members) {
-            row.error(&e);
-        }
-        progress.sample_now(server.pid); // every client still connected
-        let outcomes = threads.into_iter().filter_map(|t| t.join().ok()).collect();
+        let publisher_error = publish(&outgoing, plan, shared, members).err();
+        progress.sample_now(pid); // every client still connected
+                                  // In order, one per receiver, so that a caller can tell whose outcome is whose.
+        let outcomes = threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .expect("a receiver reports errors, it does not panic")
+            })
+            .collect();
         shared.stop_publisher_reader.store(true, Ordering::Relaxed);
         outgoing.close();
         let _ = reader.join();
-        outcomes
+        (outcomes, publisher_error)
     })
 }
 

@@ -8,6 +8,8 @@
 //! cargo run --release --example bench -- fanout --transport ws -c 500 -n 1000 -i 1000 --room
 //! cargo run --release --example bench -- connect --transport sio-polling -c 1000 --hold 5
 //! cargo run --release --example bench -- transports -n 2000 --no-strace
+//! cargo run --release --example bench -- cluster-fanout -c 200 -n 1000 -i 2000
+//! cargo run --release --example bench -- cluster-scale --nodes 4 --per-node 12000
 //! cargo run --release --example bench -- --help
 //! cargo test --example bench                                # its own unit tests
 //! ```
@@ -19,12 +21,19 @@
 //! - `connect.rs`: C connections opened K at a time and held for T seconds;
 //! - `transports.rs`: one tiny message as an HTTP request on a new connection, on a
 //!   keep-alive connection, over long-polling and over WebSocket: latency, bytes on the
-//!   wire and (with `strace` on PATH) the server's system calls per message.
+//!   wire and (with `strace` on PATH) the server's system calls per message;
+//! - `cluster_fanout.rs`: the fanout across two nodes of a Redis cluster, receivers on
+//!   both: what the trip through Redis adds (same-node against cross-node latency);
+//! - `cluster_scale.rs`: N nodes holding C connections each, from N client processes
+//!   (`client_process.rs`), then one emit that must reach them all; `limits.rs` says which
+//!   of the kernel's limits that meets.
 //!
 //! The server is this same executable run again with `--serve 0` (`server.rs`), a fresh
 //! child process per row, serving `examples/bench_server.rs`; its memory and threads come
 //! from `/proc/<pid>/status`, and in `transports` its system calls from `strace -p`.
-//! `--url ws://127.0.0.1:PORT --pid PID` measures a running one.
+//! `--url ws://127.0.0.1:PORT --pid PID` measures a running one. The cluster workloads
+//! start a `redis-server` (`redis_server.rs`) and several such servers, each with
+//! `--redis URL` (`cluster.rs`).
 //! The table goes to stdout as markdown, the progress line to stderr.
 //!
 //! How the clients speak each transport: `transport.rs` (the common handles),
@@ -39,15 +48,21 @@
 mod args;
 #[path = "../bench_server.rs"]
 mod bench_server;
+mod client_process;
+mod cluster;
+mod cluster_fanout;
+mod cluster_scale;
 mod connect;
 mod counting;
 mod echo;
 mod error;
 mod fanout;
 mod http_client;
+mod limits;
 mod proc_stats;
 mod progress;
 mod raw_websocket;
+mod redis_server;
 mod report;
 mod round_trip;
 mod server;
@@ -96,7 +111,10 @@ fn main() {
         }
     };
     match options.command {
-        Command::Serve(port) => server::serve(port),
+        Command::Serve(options) => server::serve(&options),
+        Command::ClientProcess(plan) => client_process::run(&plan),
+        Command::ClusterFanout(plan) => cluster_fanout::run(&plan),
+        Command::ClusterScale(plan) => cluster_scale::run(&plan),
         Command::Help => print!("{USAGE}"),
         Command::Run {
             workloads,

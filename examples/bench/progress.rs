@@ -24,13 +24,18 @@ pub struct Progress {
     ticker: Option<JoinHandle<()>>,
 }
 
-/// What workers count: messages, deliveries or connections.
-#[derive(Clone)]
+/// What workers count: messages, deliveries or connections. One without a [`Progress`]
+/// (`Counter::default()`) counts for whoever reads it: `crowd.rs` reports it to its parent.
+#[derive(Clone, Default)]
 pub struct Counter(Arc<AtomicU64>);
 
 impl Counter {
     pub fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
     }
 }
 

@@ -4,12 +4,17 @@
 //! memory, threads and system calls and nothing of the clients'; a fresh one for each
 //! table row, so that no row inherits another's sessions. `--url` (and `--pid`) point the
 //! bench at a server that is already running instead.
+//!
+//! The cluster workloads start several: `--serve 0 --redis URL --max-connections N` makes
+//! the child a node of the cluster on that Redis ([`Server::start_node`]).
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+use crate::bench_server::Options;
 
 /// How long a child server may take to print its port.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,8 +49,18 @@ impl Server {
                 pid: *pid,
                 child: None,
             }),
-            ServerChoice::OwnChild => start_child(),
+            ServerChoice::OwnChild => start_child(&[]),
         }
+    }
+
+    /// Starts a child server that is a node of the cluster on the Redis at `redis_url`,
+    /// taking up to `max_connections`.
+    ///
+    /// # Errors
+    /// As [`Server::start`].
+    pub fn start_node(redis_url: &str, max_connections: usize) -> Result<Server, String> {
+        let cap = max_connections.to_string();
+        start_child(&["--redis", redis_url, "--max-connections", &cap])
     }
 }
 
@@ -58,10 +73,11 @@ impl Drop for Server {
     }
 }
 
-fn start_child() -> Result<Server, String> {
+fn start_child(extra: &[&str]) -> Result<Server, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find our executable: {e}"))?;
     let mut child = Command::new(exe)
         .args(["--serve", "0"])
+        .args(extra)
         .stdin(Stdio::piped()) // see `serve`: the child exits when this pipe closes
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -106,15 +122,19 @@ fn read_port(stdout: ChildStdout) -> Result<(u16, ChildStdout), String> {
     Ok((port, stdout))
 }
 
-/// The child's side (`bench --serve PORT`): serve until the bench goes away. The bench holds
-/// our stdin open; when it exits, even killed, the kernel closes the pipe, our read sees
-/// end of file, and we exit too — no server outlives its bench.
-pub fn serve(port: u16) {
+/// The child's side (`bench --serve PORT`): serve until the bench goes away.
+pub fn serve(options: &Options) {
+    exit_when_stdin_closes();
+    crate::bench_server::run(options);
+}
+
+/// The bench holds our stdin open; when it exits, even killed, the kernel closes the pipe,
+/// our read sees end of file, and we exit too — no server outlives its bench.
+fn exit_when_stdin_closes() {
     std::thread::spawn(|| {
         let mut sink = [0u8; 64];
         let mut stdin = std::io::stdin();
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
         std::process::exit(0);
     });
-    crate::bench_server::run(port, 12_000);
 }

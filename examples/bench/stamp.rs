@@ -5,10 +5,12 @@
 //!
 //! The send time is read from one clock shared by the whole bench process ([`now_ns`]): the
 //! publisher and its receivers are threads of the same process, so a receiver can subtract
-//! a publisher's time from its own.
+//! a publisher's time from its own. When they are different processes (`cluster-scale`'s
+//! client crowds), the stamp carries [`wall_ns`] instead: the system clock, which every
+//! process on the machine reads alike.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// One message's identity: who sent it, its sequence number, when it left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,4 +75,13 @@ pub fn now_ns() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = START.get_or_init(Instant::now);
     start.elapsed().as_nanos() as u64
+}
+
+/// Nanoseconds since the Unix epoch by the system clock (`CLOCK_REALTIME`): one time base
+/// for every process on this machine. Only for stamps that cross processes: the system
+/// clock can be stepped (NTP, an administrator), which [`now_ns`]'s monotonic clock cannot.
+pub fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
 }
