@@ -15,9 +15,10 @@
 //!
 //! In a cluster every operation here has two halves: this node's sockets, chosen and sent
 //! to here, and the other nodes', handed to the namespace's adapter (`adapter.rs`) with the
-//! same rooms, exceptions and flags as [`BroadcastOptions`]. This node's half comes first
-//! for a broadcast, so a local recipient never waits on Redis; the returned counts are this
-//! node's, since the others do not report theirs for a plain broadcast.
+//! same rooms, exceptions and flags as [`BroadcastOptions`]. For a broadcast the other
+//! nodes' half is handed over first — the adapter only queues it, so a local recipient
+//! never waits on Redis, and the others do not wait for this node's writes; the returned
+//! counts are this node's, since the others do not report theirs for a plain broadcast.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -177,19 +178,21 @@ impl BroadcastOperator {
                 socket.notify_outgoing(event, &data[1..]);
             }
         }
-        // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
-        let reached = crate::websocket::cork::batch(|| {
-            targets
-                .iter()
-                .filter(|socket| self.deliver(socket, &outgoing))
-                .count()
-        });
         if !self.local {
+            // The other nodes' share first: handing it to the adapter only queues it (the
+            // Redis adapter's publisher thread sends it), and it has further to go — after
+            // 12,000 local writes it would leave up to half a second late (chapter 14).
             // Without this node's offset: each node that keeps events for recovery gives
             // them offsets of its own.
             self.namespace.adapter().broadcast(&packet, &self.options());
         }
-        reached
+        // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
+        crate::websocket::cork::batch(|| {
+            targets
+                .iter()
+                .filter(|socket| self.deliver(socket, &outgoing))
+                .count()
+        })
     }
 
     /// The chosen sockets, and the packet's bytes for them. With connection state recovery
