@@ -208,6 +208,7 @@ fn a_forged_pid_or_offset_gets_a_fresh_session_and_nothing_of_another() {
     let (server, io, _) = serve(ConnectionStateRecovery::default());
     let (victim, offset) = connected_with_offset(server.addr());
     let victim_pid = victim.pid.clone().unwrap();
+    let victim_sid = victim.sid.clone();
     drop(victim); // its TCP connection closes: a recoverable drop
     assert!(wait_until(READ_TIMEOUT, || io.sockets().is_empty()));
 
@@ -217,7 +218,8 @@ fn a_forged_pid_or_offset_gets_a_fresh_session_and_nothing_of_another() {
         recovery_auth(&victim_pid, "12"),
     ] {
         let mut raw = connect(server.addr(), &auth);
-        assert_ne!(Some(raw.sid.clone()), None);
+        assert_ne!(raw.sid, victim_sid, "not the victim's socket ({auth})");
+        assert_ne!(raw.pid.as_deref(), Some(victim_pid.as_str()));
         let (name, _) = event(&mut raw.ws);
         assert_eq!(
             name, "welcome",
@@ -226,6 +228,7 @@ fn a_forged_pid_or_offset_gets_a_fresh_session_and_nothing_of_another() {
     }
     // The forged offsets spent the victim's pid: it is good for one return only.
     let mut raw = connect(server.addr(), &recovery_auth(&victim_pid, &offset));
+    assert_ne!(raw.sid, victim_sid);
     assert_eq!(event(&mut raw.ws).0, "welcome");
 }
 

@@ -12,7 +12,7 @@
 //! queue is bounded (`RedisAdapterConfig::max_queued_publishes`); past it, new messages are
 //! dropped the same way rather than held without limit.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread;
@@ -81,7 +81,7 @@ impl Publisher {
 
 /// The thread: publish each message in turn; count and drop those Redis cannot take.
 fn publish_all(client: &RedisClient, messages: &Receiver<Publish>, stats: &AdapterStats) {
-    let outage = Outage::default();
+    let mut outage = Outage::default();
     for message in messages {
         match client.publish(message.channel.as_bytes(), &message.payload) {
             Ok(_) => {
@@ -100,12 +100,13 @@ fn publish_all(client: &RedisClient, messages: &Receiver<Publish>, stats: &Adapt
 /// it ends, rather than one per message.
 #[derive(Default)]
 struct Outage {
-    dropped: AtomicU64,
+    dropped: u64,
 }
 
 impl Outage {
-    fn dropped(&self, error: &RedisError, channel: &str) {
-        if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+    fn dropped(&mut self, error: &RedisError, channel: &str) {
+        self.dropped += 1;
+        if self.dropped == 1 {
             crate::log!(
                 "redis adapter: cannot publish on {channel} ({error}); messages for the other \
                  nodes are dropped until Redis is back"
@@ -113,8 +114,8 @@ impl Outage {
         }
     }
 
-    fn ended(&self) {
-        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+    fn ended(&mut self) {
+        let dropped = std::mem::take(&mut self.dropped);
         if dropped > 0 {
             crate::log!("redis adapter: publishing again; {dropped} message(s) were dropped");
         }

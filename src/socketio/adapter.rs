@@ -22,10 +22,9 @@
 //! created (`Io::set_adapter`, Node's `io.adapter(createAdapter(…))`), and closes it when
 //! it goes (a dynamic namespace emptied) or the server closes.
 //!
-//! What arrives from the other nodes is done through the namespace's public API with
-//! `.local()`: a broadcast they publish is `namespace.all()` narrowed by
-//! [`BroadcastOptions`] and emitted locally; their requests for sockets, joins and so on
-//! likewise. An adapter holds its namespace by a [`WeakNamespace`], so that a forgotten
+//! What arrives from the other nodes is done through a broadcast operator with `.local()`:
+//! a broadcast they publish is [`BroadcastOperator::with_options`](super::BroadcastOperator::with_options) and emitted on this node
+//! only; their requests for sockets, joins and so on likewise. An adapter holds its namespace by a [`WeakNamespace`](super::WeakNamespace), so that a forgotten
 //! namespace is not kept alive by its own adapter.
 
 use std::collections::BTreeSet;

@@ -109,7 +109,7 @@ pub type BroadcastAckCallback = Box<dyn FnOnce(BroadcastAckResult) + Send>;
 /// `BROADCAST_CLIENT_COUNT`), which comes before that node's answers. The callback runs
 /// once every other node has given its count and every owed answer has settled, or at the
 /// deadline (`time_out`), whichever is first. Until the broadcast has been handed to every
-/// node ([`AckTally::seal`]) it cannot finish: a quick answer must not end it while other
+/// node (`AckTally::seal`) it cannot finish: a quick answer must not end it while other
 /// nodes are still being asked.
 pub struct AckTally {
     state: Mutex<TallyState>,

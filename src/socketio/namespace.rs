@@ -20,7 +20,10 @@
 //! broadcast takes it for reading only to pick its targets, then lets go before sending;
 //! join, leave, connect and disconnect take it for writing, briefly. Asking whether a socket
 //! is in a room takes it for reading for two hash lookups; listing a socket's rooms, for
-//! a copy of their names (sorting them waits until the lock is let go).
+//! a copy of their names (sorting them waits until the lock is let go). With connection
+//! state recovery on, a second lock, the recovery store's (`recovery.rs`), is always taken
+//! before the members' one: by a broadcast from recording its event to choosing its
+//! targets, and by a returning socket from computing its replay to joining its rooms.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
