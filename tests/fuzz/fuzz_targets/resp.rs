@@ -42,7 +42,10 @@ fuzz_target!(|input: &[u8]| {
     }
     if let Ok(Some((reply, used))) = whole {
         assert!(used <= wire.len());
-        assert_eq!(decode(&wire[..used], &limits), Ok(Some((reply.clone(), used))));
+        assert_eq!(
+            decode(&wire[..used], &limits),
+            Ok(Some((reply.clone(), used)))
+        );
         let again = encode(&reply);
         assert_eq!(
             decode(&again, &limits),
