@@ -1,5 +1,6 @@
-//! The demo's chat server: nicknames, rooms, "x is typing…", and two ticks per message —
-//! Socket.IO's events, acknowledgements, rooms and broadcasts in one screen of handlers.
+//! The demo's chat server: nicknames, rooms, "x is typing…", two ticks per message, and
+//! nothing missed over a dropped connection — Socket.IO's events, acknowledgements, rooms,
+//! broadcasts and connection state recovery in one screen of handlers.
 //! `cargo run` (src/main.rs) runs exactly this, with the page embedded in the binary.
 //!
 //! Try it: `cargo run --example chat`, open http://127.0.0.1:3002 in two tabs (the page is
@@ -8,8 +9,8 @@
 //! ```js
 //! const { io } = require("socket.io-client");
 //! const socket = io("http://127.0.0.1:3002");
-//! socket.on("chat", (m, shown) => { console.log(m); shown(); }); // the second tick
-//! socket.on("delivered", (d) => console.log(`shown to ${d.to} of ${d.of}`));
+//! socket.on("chat", (m) => { console.log(m); socket.emit("shown", m.room, m.sender, m.id); });
+//! socket.on("seen", (s) => console.log(`${s.by} has seen message ${s.id}`)); // second tick
 //! socket.emit("join", "ann", "lobby", (r) => console.log("members", r.members));
 //! socket.emit("chat", { room: "lobby", text: "hello" }, (r) => console.log("acked", r.id));
 //! ```
@@ -19,13 +20,23 @@
 //! → join (nick, room, ack)     ack { room, members }; the room ← presence, notice "ann joined"
 //!                              refused (past max_rooms_per_socket): ack { room, error } only
 //! → leave (room)               the room ← presence, notice "ann left"
-//! → chat ({ room, text }, ack) ack { id } (first tick); the others ← chat { id, room, from, text, at }
-//!                              with an ack each page sends once it shows the message; when all
-//!                              have, or after 5 s, the sender ← delivered { id, to, of } (second tick)
+//! → chat ({ room, text }, ack) ack { id } (first tick); the others ← chat { id, room, from, sender,
+//!                              text, at }, `sender` being the author's socket id
+//! → shown (room, sender, id)   a page has the message on screen: the author ← seen { id, room, by };
+//!                              the author's page counts them against the room's other members
+//!                              (the second tick: ✓✓ when all have, ✓✓ 2/3 for some)
 //! → typing (room)              the others ← typing { room, from }
 //! → rtt (ack)                  ack at once: the page times the round trip
 //! disconnect                   each of its rooms ← presence, notice "ann left"
 //! ```
+//! The demo turns on connection state recovery ([`io_config`]): a page whose connection
+//! drops for less than two minutes comes back with its socket id and rooms, and the server
+//! sends it every `chat`, `presence` and `notice` it missed, in order. That is why `chat` is
+//! a plain broadcast and the second tick a separate `shown` → `seen` receipt rather than an
+//! acknowledgement asked of each reader: an event that asks for an ack is never kept for
+//! a member who is away (Socket.IO's rule: an ack cannot outlive the session that owed it),
+//! so a broadcast with acks would skip exactly the members recovery is for.
+//!
 //! `/admin` is a second namespace on the same connection, for clients whose auth is
 //! `{ token: "secret" }`: `members` acks the nicknames of everyone connected.
 //!
@@ -33,14 +44,12 @@
 //! address and its browser.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use threadio::http::{Router, Server, ServerConfig, StaticFiles};
 use threadio::json::Value;
-use threadio::socketio::{
-    ArgsError, BroadcastAckError, BroadcastAckResult, ConnectError, Io, Socket,
-};
+use threadio::socketio::{ArgsError, ConnectError, ConnectionStateRecovery, Io, IoConfig, Socket};
 
 // `pub`: src/main.rs, which borrows this file, takes its command line from here too.
 #[path = "cli/flags.rs"]
@@ -49,7 +58,7 @@ pub mod flags;
 #[allow(dead_code)] // src/main.rs borrows this file for `attach` and has its own main.
 fn main() {
     let port = flags::port_flag("cargo run --example chat -- [--port N]", 3002);
-    let io = Io::new();
+    let io = Io::with_config(io_config());
     attach(&io);
     let mut app = Router::new();
     io.attach(&mut app);
@@ -65,14 +74,21 @@ fn main() {
     }
 }
 
-/// How long the other members' pages have to say they showed a message before its sender
-/// hears how many did (the second tick).
-const DELIVERY_WAIT: Duration = Duration::from_secs(5);
 /// The longest room name and nickname, in characters: the page's own `maxlength`s, enforced
 /// here too, since a client need not be our page. Rooms per socket are capped by the server
 /// (`IoConfig::max_rooms_per_socket`); these cap what each of them costs.
 const MAX_ROOM_NAME: usize = 32;
 const MAX_NICK: usize = 24;
+
+/// The demo's settings: the defaults, with connection state recovery on, at its own defaults
+/// (a session kept two minutes; a recovered socket skips `/admin`'s middleware, which let it
+/// in the first time).
+pub fn io_config() -> IoConfig {
+    IoConfig {
+        connection_state_recovery: Some(ConnectionStateRecovery::default()),
+        ..IoConfig::default()
+    }
+}
 
 /// Adds the chat's handlers to `io`'s main namespace and the `/admin` namespace.
 pub fn attach(io: &Io) {
@@ -133,8 +149,9 @@ fn member(socket: &Socket, message_ids: &Arc<AtomicU64>) {
     });
 
     // The first tick: the ack says the server has the message. The second comes from the
-    // other members' pages, never on the server's word: the message goes to them as a
-    // broadcast asking each to acknowledge it once shown, and the sender hears how many did.
+    // other members' pages, never on the server's word: each page that shows the message
+    // says so (`shown`), and the author's page counts the receipts (`seen`). A plain
+    // broadcast, so that a member who is away gets it when it comes back (module doc).
     let ids = Arc::clone(message_ids);
     socket.on("chat", move |socket, args, ack| {
         let message = args.first().cloned().unwrap_or(Value::Null);
@@ -152,27 +169,30 @@ fn member(socket: &Socket, message_ids: &Arc<AtomicU64>) {
             ("id", Value::from(id)),
             ("room", room.into()),
             ("from", nick(socket).into()),
+            ("sender", socket.id().into()),
             ("text", text.into()),
             ("at", at.into()),
         ]);
         ack.send((Value::object([("id", id)]),));
-        // How many were asked is known once `emit_with_ack` returns; the answers come later
-        // (a timeout needs it; when every page answers, the answers say it themselves).
-        let asked = Arc::new(OnceLock::new());
-        let (sender, total) = (socket.clone(), Arc::clone(&asked));
-        let readers =
-            socket
-                .to(room)
-                .timeout(DELIVERY_WAIT)
-                .emit_with_ack("chat", (out,), move |answers| {
-                    let (to, of) = shown_to(&answers, total.get().copied());
-                    if of > 0 {
-                        let delivered =
-                            Value::object([("id", id), ("to", to as u64), ("of", of as u64)]);
-                        sender.emit("delivered", (delivered,));
-                    }
-                });
-        let _ = asked.set(readers);
+        socket.to(room).emit("chat", (out,));
+    });
+
+    // A receipt goes to the author's own room (its socket id), on whichever node it is.
+    // Only a member of the room may send one; what it names is otherwise taken on trust,
+    // as with `typing`: a receipt carries nothing but an id, and a page ignores the ids of
+    // messages it did not send.
+    socket.on("shown", |socket, args, _ack| -> Result<(), ArgsError> {
+        let (room, sender, id): (String, String, u64) = args.parse()?;
+        if !socket.in_room(&room) || sender == socket.id() {
+            return Ok(());
+        }
+        let seen = Value::object([
+            ("id", Value::from(id)),
+            ("room", room.into()),
+            ("by", nick(socket).into()),
+        ]);
+        socket.namespace().to(sender).emit("seen", (seen,));
+        Ok(())
     });
 
     socket.on("typing", |socket, args, _ack| -> Result<(), ArgsError> {
@@ -193,22 +213,6 @@ fn member(socket: &Socket, message_ids: &Arc<AtomicU64>) {
             }
         }
     });
-}
-
-/// How many of the asked pages showed a message, out of how many: every one that answered,
-/// out of those asked (`asked`, or when it is not known yet, those that answered or left).
-fn shown_to(answers: &BroadcastAckResult, asked: Option<usize>) -> (usize, usize) {
-    match answers {
-        Ok(all) => (all.len(), all.len()),
-        Err(incomplete) => {
-            let shown = incomplete.responses().len();
-            let known = match incomplete {
-                BroadcastAckError::Disconnected { disconnected, .. } => shown + disconnected,
-                _ => shown,
-            };
-            (shown, asked.unwrap_or(known).max(known))
-        }
-    }
 }
 
 /// Tells everyone in `room` who is there now, and that `socket`'s member joined or left.

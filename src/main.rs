@@ -84,7 +84,7 @@ fn main() {
         threadio::signal::shutdown_on_signal(handle);
     }
 
-    let io = Io::new();
+    let io = Io::with_config(chat::io_config());
     let cluster = flags
         .values("--redis")
         .first()

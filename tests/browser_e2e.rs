@@ -53,6 +53,12 @@ fn the_page_shows_the_outage_reconnects_by_itself_and_chats_again() {
     assert_eq!(seen["during_outage"]["state"], "disconnected", "{seen}");
     assert_eq!(seen["during_outage"]["banner_hidden"], false, "{seen}");
     assert!(seen["after"]["reconnects"].as_u64() > Some(0), "{seen}");
+    assert!(
+        seen["after"]["banner"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("reconnected — new session")),
+        "{seen}"
+    );
     assert_eq!(seen["after"]["received"]["text"], "back again", "{seen}");
 }
 
@@ -70,6 +76,8 @@ fn the_official_socket_io_browser_bundle_chats_with_the_threadio_js_page() {
         "{seen}"
     );
     assert_eq!(seen["demo"]["sent"]["ticks"], "✓✓", "{seen}");
+    // The demo page's receipt for the official page's message, relayed by the server.
+    assert_eq!(seen["official"]["receipt"]["by"], "alice", "{seen}");
 }
 
 #[test]
@@ -95,11 +103,10 @@ fn a_slow_post_during_the_upgrade_loses_nothing() {
     assert_eq!(seen["reconnects"], "0", "{seen}");
 }
 
-/// Issue 5: the same two-pages scenario, with the same page and threadio.js, against the Node
-/// socket.io 4.8 server (tests/browser/reference_server.js: chat.rs's events on the reference
-/// implementation) instead of the threadio binary: threadio.js speaks real Socket.IO.
-#[test]
-fn the_same_two_pages_chat_runs_against_the_node_socket_io_reference_server() {
+/// Runs one scenario of tests/browser against the Node socket.io 4.8 server
+/// (tests/browser/reference_server.js: chat.rs's events on the reference implementation,
+/// serving the same page and threadio.js) instead of the threadio binary.
+fn reference_scenario(name: &str) -> Option<serde_json::Value> {
     use std::io::{BufRead, Read};
     use std::process::{Child, Command, Stdio};
     let _one_at_a_time = common::one_browser_at_a_time();
@@ -113,15 +120,13 @@ fn the_same_two_pages_chat_runs_against_the_node_socket_io_reference_server() {
         }
     }
 
-    let Some(_browser) = browser_peer() else {
-        return;
-    };
+    let _browser = browser_peer()?;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if !dir.join("node_modules/socket.io").is_dir() {
         common::peer_missing(
             "tests/browser/node_modules/socket.io is missing (run `npm ci` in tests/browser)",
         );
-        return;
+        return None;
     }
     // Its stdin stays open while this test runs: the server exits once it closes.
     let mut server = Killed(
@@ -143,15 +148,16 @@ fn the_same_two_pages_chat_runs_against_the_node_socket_io_reference_server() {
         .unwrap_or_else(|| panic!("reference_server.js printed no URL: {first:?}"))
         .to_string();
 
+    let script = format!("{name}.js");
     let mut scenario = Killed(
         Command::new("node")
-            .args(["two_pages.js", &url])
+            .args([script.as_str(), &url])
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("node two_pages.js starts"),
+            .unwrap_or_else(|e| panic!("node {script} starts: {e}")),
     );
     let pipes = [
         Box::new(scenario.0.stdout.take().expect("stdout is piped")) as Box<dyn Read + Send>,
@@ -168,22 +174,32 @@ fn the_same_two_pages_chat_runs_against_the_node_socket_io_reference_server() {
         scenario.0.try_wait().is_ok_and(|s| s.is_some())
     });
     let _ = scenario.0.kill();
-    let status = scenario.0.wait().expect("wait for node two_pages.js");
+    let status = scenario.0.wait().expect("wait for the scenario");
     let [out, err] = pipes.map(|t| t.join().unwrap_or_default());
     let report = format!("against {url}\n--- stderr:\n{err}\n--- stdout:\n{out}");
     assert!(
         exited,
-        "two_pages.js ran over {:?} {report}",
+        "{script} ran over {:?} {report}",
         common::BROWSER_TIMEOUT
     );
-    assert!(status.success(), "two_pages.js failed ({status}) {report}");
+    assert!(status.success(), "{script} failed ({status}) {report}");
     let seen: serde_json::Value = out
         .lines()
         .last()
         .and_then(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("two_pages.js printed no JSON line last {report}"));
-    println!("two_pages against the reference: {seen}");
+        .unwrap_or_else(|| panic!("{script} printed no JSON line last {report}"));
+    println!("{name} against the reference: {seen}");
     assert_eq!(seen["ok"], true, "{seen}");
+    Some(seen)
+}
+
+/// Issue 5: the same two-pages scenario, with the same page and threadio.js, against the Node
+/// socket.io server: threadio.js speaks real Socket.IO.
+#[test]
+fn the_same_two_pages_chat_runs_against_the_node_socket_io_reference_server() {
+    let Some(seen) = reference_scenario("two_pages") else {
+        return;
+    };
     assert_eq!(seen["alice"]["received"]["from"], "bob", "{seen}");
     assert_eq!(seen["alice"]["received"]["text"], "hi alice", "{seen}");
     assert_eq!(seen["bob"]["received"]["from"], "alice", "{seen}");
@@ -198,4 +214,47 @@ fn the_same_two_pages_chat_runs_against_the_node_socket_io_reference_server() {
             "{seen}"
         );
     }
+}
+
+/// What a page that dropped its connection shows when it is back (tests/browser/recovery.js):
+/// its own id, a banner that counts the three missed messages, and them in order.
+fn assert_recovered(seen: &serde_json::Value) {
+    assert_eq!(seen["after"]["recovered"], true, "{seen}");
+    assert_eq!(seen["after"]["id"], seen["before"]["id"], "{seen}");
+    assert_eq!(
+        seen["banner"], "reconnected — recovered 3 missed messages",
+        "{seen}"
+    );
+    assert_eq!(
+        seen["bob_messages"],
+        serde_json::json!([
+            "before the tunnel",
+            "while you were away 1",
+            "while you were away 2",
+            "while you were away 3",
+            "welcome back"
+        ]),
+        "{seen}"
+    );
+    assert_eq!(seen["alice_ticks"], serde_json::json!(["✓✓", "✓✓", "✓✓"]), "{seen}");
+}
+
+/// Issue 13: the demo page survives a dropped connection and shows what it missed.
+#[test]
+fn a_page_that_drops_its_connection_comes_back_with_the_messages_it_missed() {
+    let Some(seen) = scenario("recovery") else {
+        return;
+    };
+    assert_recovered(&seen);
+}
+
+/// Issue 13, the reference: the same page and scenario against Node's socket.io with
+/// connection state recovery on, which sends the missed events before its CONNECT answer
+/// where threadio sends them after it; the page shows the same either way.
+#[test]
+fn the_same_recovery_runs_against_the_node_socket_io_reference_server() {
+    let Some(seen) = reference_scenario("recovery") else {
+        return;
+    };
+    assert_recovered(&seen);
 }

@@ -1,9 +1,11 @@
 // The demo chat, on threadio.js (our Socket.IO client). The server is examples/chat.rs;
 // its doc comment lists the events this page speaks:
 //   → join (nick, room, ack)   → leave (room)   → chat ({room, text}, ack)
-//   → typing (room)            → rtt (ack)
-//   ← presence {room, members} ← notice {room, text}  ← chat {id, room, from, text, at} (ack it once shown)
-//   ← delivered {id, to, of}   ← typing {room, from}
+//   → typing (room)            → rtt (ack)      → shown (room, sender, id): a chat is on screen
+//   ← presence {room, members} ← notice {room, text}  ← chat {id, room, from, sender, text, at}
+//   ← seen {id, room, by}: a reader's receipt for one of ours   ← typing {room, from}
+// The server keeps our session for two minutes if the connection drops (connection state
+// recovery): coming back, we get what we missed, and the banner says how many messages.
 // Everything from the wire is shown with textContent, never as HTML: a page must never
 // trust what another client sent.
 'use strict';
@@ -13,17 +15,20 @@ const NICK_KEY = 'threadio.nick';
 const RTT_EVERY_MS = 3000;
 const TYPING_SEND_EVERY_MS = 2000; // at most one "typing" per 2 s while keys are pressed…
 const TYPING_SHOW_MS = 3000;       // …and a "x is typing…" line fades 3 s after the last one
+const SEEN_WAIT_MS = 5000;         // a message nobody has seen by then shows "✓ 0/n"
+const BANNER_SHOW_MS = 6000;       // how long "reconnected — …" stays up
 
 const state = {
   socket: null,
   nick: '',
   rooms: new Map(), // room → { members: [], log: [{kind, ...}], unread }
   selected: null,
-  mine: new Map(),   // message id → our message, waiting for its "delivered"
-  early: new Map(),  // id → a "delivered" that overtook our ack (it cannot, but be safe)
+  mine: new Map(),   // message id → our message, counting its readers' "seen"
+  early: new Map(),  // id → "seen"s that overtook our ack (they cannot, but be safe)
   typing: new Map(), // room → Map(nick → timer)
   reconnects: 0,
   lastTypingSent: 0,
+  away: null,        // while disconnected: { missed } counts the messages that come back
 };
 
 // ---- The connection ------------------------------------------------------------------------
@@ -34,6 +39,7 @@ forcePolling.addEventListener('change', () => connect());
 
 function connect() {
   if (state.socket) state.socket.disconnect();
+  state.away = null; // leaving on purpose: the next connect is a start, not a return
   const transports = forcePolling.checked ? ['polling'] : ['polling', 'websocket'];
   const socket = threadio.io({ transports, forceNew: true });
   state.socket = socket;
@@ -48,28 +54,37 @@ function connect() {
   on('connect', () => {
     setStatus('connected');
     $('transport').textContent = socket.io.engine.transport.name;
-    // A new session knows nothing of us (the server may have restarted): join our rooms
-    // again. These go out before the emits buffered while we were away, so those land.
+    // Join our rooms again. A new session knows nothing of us (the server may have
+    // restarted); a recovered one is in its rooms already, but the others were told we
+    // left, and a join tells them we are back. These go out before the emits buffered
+    // while we were away, so those land.
     for (const room of state.rooms.keys()) socket.emit('join', state.nick, room, joined);
+    if (state.away) welcomeBack(socket);
     measureRtt();
   });
-  on('disconnect', () => setStatus('disconnected'));
+  on('disconnect', () => {
+    state.away = state.away || { missed: 0 };
+    setStatus('disconnected');
+  });
   on('connect_error', () => setStatus('disconnected'));
 
   on('presence', ({ room, members }) => setMembers(room, members));
   on('notice', ({ room, text }) => addEntry(room, { kind: 'notice', text }));
-  on('chat', (message, shown) => {
+  // With recovery on, each chat ends with one more argument, its offset (a string the
+  // client keeps for the next reconnect): we take the message and leave the rest.
+  on('chat', (message) => {
     stopTyping(message.room, message.from);
+    if (!state.rooms.has(message.room)) return;
     addEntry(message.room, { kind: 'message', ...message });
-    // Honest: this browser has it on screen now. The server gathers every member's answer
-    // (a broadcast with acknowledgements) and tells the sender how many it reached.
-    if (typeof shown === 'function') shown();
+    if (state.away) state.away.missed++;
+    // Honest: this browser has it on screen now. The author's page counts these receipts.
+    socket.emit('shown', message.room, message.sender, message.id);
   });
-  on('delivered', (delivery) => {
-    const entry = state.mine.get(delivery.id);
-    if (!entry) return state.early.set(delivery.id, delivery);
-    state.mine.delete(delivery.id);
-    setDelivered(entry, delivery);
+  on('seen', ({ id }) => {
+    const entry = state.mine.get(id);
+    if (!entry) return state.early.set(id, (state.early.get(id) || 0) + 1);
+    entry.seen++;
+    showSeen(entry);
   });
   on('typing', ({ room, from }) => startTyping(room, from));
 }
@@ -78,8 +93,37 @@ function setStatus(value) {
   const status = $('status');
   status.dataset.state = document.body.dataset.state = value;
   $('status-label').textContent = value;
-  $('banner').hidden = value !== 'disconnected';
+  if (value === 'disconnected') {
+    showBanner('away', 'Disconnected from the server. Reconnecting by itself; messages you send now wait and go out then.');
+  } else if ($('banner').dataset.kind === 'away') {
+    $('banner').hidden = true;
+  }
   if (value !== 'connected') $('rtt').textContent = '–';
+}
+
+function showBanner(kind, text) {
+  const banner = $('banner');
+  clearTimeout(banner.hideTimer);
+  banner.dataset.kind = kind;
+  banner.textContent = text;
+  banner.hidden = false;
+  if (kind !== 'away') banner.hideTimer = setTimeout(() => { banner.hidden = true; }, BANNER_SHOW_MS);
+}
+
+// Back after a drop. A recovered session sends what we missed right after its CONNECT
+// answer (threadio) or just before it (Node), and either way before the answer to anything
+// we send now: so once this ack is here, every missed message has been counted.
+function welcomeBack(socket) {
+  if (!socket.recovered) {
+    state.away = null;
+    return showBanner('back', 'reconnected — new session (messages sent while you were away are not here)');
+  }
+  socket.emit('rtt', () => {
+    if (socket !== state.socket || !state.away) return;
+    const { missed } = state.away;
+    state.away = null;
+    showBanner('back', `reconnected — recovered ${missed} missed message${missed === 1 ? '' : 's'}`);
+  });
 }
 
 // The round-trip time: an event with an ack, timed. Everything a chat message goes
@@ -186,24 +230,29 @@ $('composer').addEventListener('submit', (event) => {
   const room = state.selected;
   if (!text || !room) return;
   $('text').value = '';
-  const entry = { kind: 'message', mine: true, from: state.nick, text, at: Date.now(), ticks: '' };
+  // The readers to expect: the room's other members as the page knows them now.
+  const of = state.rooms.get(room).members.filter((m) => m !== state.nick).length;
+  const entry = { kind: 'message', mine: true, from: state.nick, text, at: Date.now(), ticks: '', of, seen: 0 };
   addEntry(room, entry);
   // First tick: the server's ack says it has the message (and gives it an id). While we
   // are disconnected the emit waits in the socket's buffer, and so does the tick.
   state.socket.emit('chat', { room, text }, ({ id }) => {
-    const early = state.early.get(id);
+    entry.seen = state.early.get(id) || 0;
     state.early.delete(id);
-    if (early) return setDelivered(entry, early);
     state.mine.set(id, entry);
+    if (entry.seen > 0) return showSeen(entry);
     setTicks(entry, '✓', 'the server has it');
+    if (of > 0) setTimeout(() => entry.seen === 0 && showSeen(entry), SEEN_WAIT_MS);
   });
 });
 
-/** Second tick: the other members' pages have shown it — all of them (✓✓), or some (✓✓ 2/3). */
-function setDelivered(entry, { to, of }) {
-  if (to === 0) return setTicks(entry, `✓ 0/${of}`, `shown to none of the ${of} other members in time`);
-  const ticks = to === of ? '✓✓' : `✓✓ ${to}/${of}`;
-  setTicks(entry, ticks, `shown to ${to} of the ${of} other members`);
+/** Second tick: the other members' pages have shown it — all of them (✓✓), or some (✓✓ 2/3).
+ *  A reader who was away sends its receipt when it is back, so the count may still grow. */
+function showSeen(entry) {
+  const { seen, of } = entry;
+  if (seen === 0) return setTicks(entry, `✓ 0/${of}`, `shown to none of the ${of} other members yet`);
+  const ticks = seen >= of ? '✓✓' : `✓✓ ${seen}/${of}`;
+  setTicks(entry, ticks, `shown to ${seen} of the ${of} other members`);
 }
 
 function setTicks(entry, ticks, title) {

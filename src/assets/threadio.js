@@ -10,6 +10,10 @@
 //   Manager       one Engine.IO session per server, shared by every namespace's Socket,
 //                 and reconnection with exponential backoff when the session dies.
 //
+// Connection state recovery (Socket.IO 4.6+): when the server offers it, a Socket that
+// lost its session comes back with its id, rooms and the events it missed, and
+// `socket.recovered` says whether it did (see `sendConnectPacket` and `fireEvent`).
+//
 // Usage, the same shape as the official client:
 //   const socket = threadio.io();                      // same origin, namespace "/"
 //   socket.on("chat", (msg) => ...);
@@ -663,6 +667,10 @@
       this.sendBuffer = [];    // emits made while disconnected, sent on the next CONNECT
       this.acks = new Map();   // ack id → callback
       this.nextAckId = 0;
+      this.receiveBuffer = []; // events that came before the CONNECT answer (see onPacket)
+      this.recovered = false;  // this connection restored the previous one's session
+      this.pid = null;         // the session's private id, if the server recovers sessions
+      this.lastOffset = null;  // the offset of the last event we heard, sent with the pid
       this.outgoing = Promise.resolve(); // keeps packets in order while Blobs are read
       this.blobsInFlight = 0;
       io.on('open', () => { if (this.active) this.sendConnect(); });
@@ -683,19 +691,35 @@
     // Socket.IO v5 "Connection to a namespace": 0/admin,{"token":"…"}, answered by
     // 0/admin,{"sid":"…"} or a CONNECT_ERROR.
     sendConnect() {
-      const auth = typeof this.auth === 'function' ? undefined : this.auth;
-      if (typeof this.auth === 'function') this.auth((data) => this.io.packet({ type: CONNECT, nsp: this.nsp, data }));
-      else this.io.packet({ type: CONNECT, nsp: this.nsp, data: auth });
+      if (typeof this.auth === 'function') this.auth((data) => this.sendConnectPacket(data));
+      else this.sendConnectPacket(this.auth);
+    }
+
+    // Connection state recovery: the CONNECT answer gave us a private session id (`pid`),
+    // and each event the server may replay ended with its offset. Coming back, we send both
+    // beside the auth payload, {…auth, pid, offset}; a server that still has the session
+    // restores it and sends what came after that offset, one that has not starts afresh.
+    sendConnectPacket(auth) {
+      const data = this.pid ? Object.assign({ pid: this.pid, offset: this.lastOffset }, auth) : auth;
+      this.io.packet({ type: CONNECT, nsp: this.nsp, data });
     }
 
     onPacket(packet) {
       switch (packet.type) {
-        case CONNECT:
-          this.id = packet.data && packet.data.sid;
+        case CONNECT: {
+          const { sid, pid } = packet.data || {};
+          this.id = sid;
+          // Recovered: the server gave back the pid we sent. A new pid (or none) is a new
+          // session, even if the server kept our old one for someone else's sake.
+          this.recovered = Boolean(pid) && pid === this.pid;
+          this.pid = pid || null;
           this.connected = true;
+          // As the official client: what arrived before the answer first, then "connect".
+          for (const args of this.receiveBuffer.splice(0)) this.fireEvent(args);
           this.fire('connect');
           for (const buffered of this.sendBuffer.splice(0)) this.packet(buffered);
           return;
+        }
         case CONNECT_ERROR: {
           // Refused by a middleware: we do not retry on our own (call connect() again).
           this.active = false;
@@ -706,9 +730,13 @@
         }
         case EVENT:
         case BINARY_EVENT: {
-          const [event, ...args] = packet.data;
+          const args = [...packet.data];
           if (packet.id !== undefined) args.push(this.ackFunction(packet.id));
-          return this.fire(event, ...args);
+          // A server may send a recovered session's missed events before its CONNECT
+          // answer (Node's does): hold them until we are connected, and keep their order.
+          if (this.connected) this.fireEvent(args);
+          else this.receiveBuffer.push(args);
+          return;
         }
         case ACK:
         case BINARY_ACK: {
@@ -722,6 +750,16 @@
           this.onClose('io server disconnect');
           return this.io.socketDone();
       }
+    }
+
+    // Connection state recovery: an event the server may replay carries its offset as the
+    // last argument, a string. Like the official client we leave it there for the listener
+    // (so the same handlers work with both clients) and remember it for the next CONNECT.
+    // An event that asks for an ack never has one: its last argument is the ack function.
+    fireEvent([event, ...args]) {
+      this.fire(event, ...args);
+      const last = args[args.length - 1];
+      if (this.pid && typeof last === 'string') this.lastOffset = last;
     }
 
     // Socket.IO v5 "Acknowledgement": the server asked for an answer to event N; the
@@ -793,6 +831,7 @@
     onClose(reason) {
       this.connected = false;
       this.id = null;
+      this.receiveBuffer = []; // a CONNECT that never came: they belong to no session now
       // Acks of packets already sent will never come back on a new session: fail those
       // that wait with a timeout, drop the rest. Buffered packets keep theirs.
       for (const [id, callback] of [...this.acks]) {

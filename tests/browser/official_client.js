@@ -30,21 +30,21 @@ const PAGE = `<!doctype html>
     li.textContent = line;
     messages.append(li);
   };
-  window.seen = { chats: [], delivered: [], presence: [] };
+  window.seen = { chats: [], receipts: [], presence: [] };
   socket.on("connect", () => {
     document.querySelector("#state").textContent = "connected";
   });
-  socket.on("chat", (m, shown) => {
+  socket.on("chat", (m) => {
     window.seen.chats.push(m);
     show("chat", m.from + ": " + m.text);
-    shown(); // as the demo page does: the sender's second tick is every reader's ack
+    socket.emit("shown", m.room, m.sender, m.id); // as the demo page does: the second tick
   });
   socket.on("notice", (n) => show("notice", n.text));
   socket.on("presence", (p) => window.seen.presence.push(p));
   socket.on("typing", (t) => {
     document.querySelector("#typing").textContent = t.from + " is typing…";
   });
-  socket.on("delivered", (d) => window.seen.delivered.push(d));
+  socket.on("seen", (s) => window.seen.receipts.push(s));
   window.joinRoom = (nick, room) => new Promise((done) => socket.emit("join", nick, room, done));
   window.send = (room, text) => new Promise((done) => socket.emit("chat", { room, text }, done));
   window.transport = () => socket.io.engine.transport.name;
@@ -96,10 +96,10 @@ run(async ({ person, open, pages, url }) => {
   const ack = await carol.evaluate(() => window.send("interop", "hello threadio.js"));
   if (ack?.id === undefined) throw new Error(`the chat ack is ${JSON.stringify(ack)}; expected {id}`);
   const demoReceived = await untilMessage(alice, { text: "hello threadio.js", from: "carol", mine: false });
-  const delivery = await until(carol, `the official page gets "delivered" for message ${ack.id}`,
-    (id) => window.seen.delivered.find((d) => d.id === id), ack.id);
-  if (delivery.to !== 1 || delivery.of !== 1) {
-    throw new Error(`delivered is ${JSON.stringify(delivery)}; expected to 1 of 1 (alice's page)`);
+  const receipt = await until(carol, `the official page gets "seen" for message ${ack.id}`,
+    (id) => window.seen.receipts.find((r) => r.id === id), ack.id);
+  if (receipt.by !== "alice" || receipt.room !== "interop") {
+    throw new Error(`seen is ${JSON.stringify(receipt)}; expected alice's, in interop`);
   }
 
   await untilState(alice, "connected");
@@ -108,7 +108,7 @@ run(async ({ person, open, pages, url }) => {
   return {
     official: {
       version: VERSION, transport: officialTransport, join_ack: joined, chat_ack: ack,
-      received: officialReceived.split("\n")[0], typing,
+      received: officialReceived.split("\n")[0], typing, receipt,
     },
     demo: { sent: aliceSent, received: demoReceived },
   };

@@ -1,10 +1,11 @@
 // The server goes away (Ctrl-C) and comes back on the same port: while it is gone both pages
 // show the banner and say disconnected; then they reconnect by themselves, count the reconnect,
-// hide the banner, and chat works again in the room they were in.
+// say the session is a new one (a restart forgets the sessions kept for recovery), hide the
+// banner, and chat works again in the room they were in.
 "use strict";
 
 const {
-  run, join, say, until, untilMessage, untilOnline, untilState, server, text, log,
+  run, join, say, until, untilText, untilMessage, untilOnline, untilState, server, text, log,
 } = require("./lib");
 
 run(async ({ person, open }) => {
@@ -30,15 +31,18 @@ run(async ({ person, open }) => {
   await server("start");
   const back = async (page) => {
     await untilState(page, "connected");
+    // A restarted server has none of the sessions it kept for recovery: the page says so,
+    // and the notice goes away by itself.
+    const banner = await untilText(page, "#banner", "reconnected — new session", "#banner says the session is new");
     await until(page, "#banner is hidden again", () => document.querySelector("#banner")?.hidden === true);
     const reconnects = await until(page, "#reconnects counts at least one reconnect", () => {
       const n = Number(document.querySelector("#reconnects")?.textContent.trim());
       return n > 0 ? n : false;
     });
-    return reconnects;
+    return { reconnects, banner };
   };
-  const reconnects = await back(alice);
-  await back(bob);
+  // Both at once: each banner hides itself a few seconds after its page is back.
+  const [{ reconnects, banner }] = await Promise.all([back(alice), back(bob)]);
 
   // The page is back in its room without a person doing anything: both names are online again
   // and a message reaches the other page.
@@ -49,5 +53,5 @@ run(async ({ person, open }) => {
   const sent = await untilMessage(alice, { text: "back again", mine: true, ticks: "✓✓" });
   await say(bob, "welcome back");
   await untilMessage(alice, { text: "welcome back", from: "bob", mine: false });
-  return { during_outage: duringOutage, after: { reconnects, received, sent } };
+  return { during_outage: duringOutage, after: { reconnects, banner, received, sent } };
 });

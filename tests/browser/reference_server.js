@@ -9,12 +9,12 @@
 // The events and their shapes are chat.rs's, handler for handler:
 //   → join (nick, room, ack)     ack { room, members }; the room ← presence, notice "ann joined"
 //   → leave (room)               the room ← presence, notice "ann left"
-//   → chat ({ room, text }, ack) ack { id }; the others ← chat { id, room, from, text, at }, with
-//                                an ack each; once all answered or 5 s passed, the sender ←
-//                                delivered { id, to, of } (Node's broadcast with acknowledgements)
+//   → chat ({ room, text }, ack) ack { id }; the others ← chat { id, room, from, sender, text, at }
+//   → shown (room, sender, id)   from a member of room: the socket `sender` ← seen { id, room, by }
 //   → typing (room)              the others ← typing { room, from }
 //   → rtt (ack)                  ack at once
 //   disconnect                   each of its rooms ← presence, notice "ann left"
+// and, as the demo, connection state recovery on (Socket.IO 4.6+, its defaults: 2 minutes).
 "use strict";
 
 const fs = require("node:fs");
@@ -28,7 +28,6 @@ const TYPES = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
 };
-const DELIVERY_WAIT_MS = 5000;
 
 const port = Number(process.argv[2] ?? 0);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -53,7 +52,7 @@ const httpServer = http.createServer((req, res) => {
   });
 });
 
-const io = new Server(httpServer, { serveClient: false });
+const io = new Server(httpServer, { serveClient: false, connectionStateRecovery: {} });
 const main = io.of("/");
 
 const nick = (socket) => socket.data.nick ?? `guest-${socket.id.slice(0, 4)}`;
@@ -95,12 +94,13 @@ main.on("connection", (socket) => {
     if (!room || !text || !socket.rooms.has(room)) return;
     const id = ++lastId;
     if (typeof ack === "function") ack({ id });
-    const of = (main.adapter.rooms.get(room)?.size ?? 1) - 1;
-    const out = { id, room, from: nick(socket), text, at: Date.now() };
-    socket.to(room).timeout(DELIVERY_WAIT_MS).emit("chat", out, (err, responses) => {
-      // On a timeout Node still passes the answers that came (socket.io ≥ 4.5).
-      if (of > 0) socket.emit("delivered", { id, to: (responses ?? []).length, of });
-    });
+    socket.to(room).emit("chat", { id, room, from: nick(socket), sender: socket.id, text, at: Date.now() });
+  });
+
+  socket.on("shown", (room, sender, id) => {
+    if (!str(room) || !str(sender) || !Number.isInteger(id)) return;
+    if (!socket.rooms.has(room) || sender === socket.id) return;
+    main.to(sender).emit("seen", { id, room, by: nick(socket) });
   });
 
   socket.on("typing", (room) => {
