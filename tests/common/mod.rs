@@ -268,6 +268,105 @@ impl NodeClient {
         env.push(("THREADIO_TRANSPORTS", transports));
         run_node_script(&self.dir, &format!("{scenario}.js"), &[url], &env)
     }
+
+    /// Starts `node <script> <args…>`, a Node socket.io server of `tests/node` (a reference
+    /// for a scenario to run against besides threadio), and waits for its URL. `None`, after
+    /// [`peer_missing`], if `npm ci` has not installed the `socket.io` server package.
+    pub fn start_server(&self, script: &str, args: &[&str]) -> Option<NodeServer> {
+        if !self
+            .dir
+            .join("node_modules/socket.io/package.json")
+            .is_file()
+        {
+            peer_missing(
+                "tests/node/node_modules/socket.io is missing (run `npm ci` in tests/node)",
+            );
+            return None;
+        }
+        Some(NodeServer::start(&self.dir, script, args))
+    }
+}
+
+/// A Node server script running as a child (see [`NodeClient::start_server`]). The script
+/// listens on a free port of 127.0.0.1 and prints `reference: <url>` first on stdout, as
+/// tests/browser/reference_server.js does; each line after that is kept in
+/// [`NodeServer::lines`]. Its stdin stays open while this lives and the script exits when it
+/// closes, so it never outlives the test process; dropping this kills it, on a panic too.
+pub struct NodeServer {
+    child: KillOnDrop,
+    _stdin: std::process::ChildStdin,
+    url: String,
+    lines: std::sync::Arc<Journal>,
+    stderr: std::sync::Arc<Mutex<String>>,
+}
+
+impl NodeServer {
+    fn start(dir: &std::path::Path, script: &str, args: &[&str]) -> NodeServer {
+        use std::io::BufRead;
+        let command = format!("node {script} {}", args.join(" "));
+        let mut child = KillOnDrop(
+            Command::new("node")
+                .arg(script)
+                .args(args)
+                .current_dir(dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {command}: {e}")),
+        );
+        let stdin = child.0.stdin.take().expect("stdin is piped");
+        let stderr = std::sync::Arc::new(Mutex::new(String::new()));
+        append_lines(child.0.stderr.take().expect("stderr is piped"), &stderr);
+        let lines = std::sync::Arc::new(Journal::default());
+        let (first_tx, first) = mpsc::channel();
+        let stdout = std::io::BufReader::new(child.0.stdout.take().expect("stdout is piped"));
+        let later = std::sync::Arc::clone(&lines);
+        std::thread::spawn(move || {
+            let mut read = stdout.lines().map_while(Result::ok);
+            if let Some(line) = read.next() {
+                let _ = first_tx.send(line);
+            }
+            for line in read {
+                later.write(line);
+            }
+        });
+        // A script that exits first ends stdout (the channel disconnects); one that hangs is
+        // given up on after NODE_TIMEOUT. Either way `child` is killed as this panics.
+        let url = first
+            .recv_timeout(NODE_TIMEOUT)
+            .ok()
+            .and_then(|line| Some(line.strip_prefix("reference: ")?.trim().to_string()))
+            .unwrap_or_else(|| {
+                std::thread::sleep(Duration::from_millis(100)); // the rest of its stderr
+                panic!(
+                    "{command} printed no `reference: <url>` first; stderr:\n{}",
+                    stderr.lock().expect("stderr lock")
+                )
+            });
+        NodeServer {
+            child,
+            _stdin: stdin,
+            url,
+            lines,
+            stderr,
+        }
+    }
+
+    /// Where clients connect, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What it printed after its URL, one line each, as they come.
+    pub fn lines(&self) -> &std::sync::Arc<Journal> {
+        &self.lines
+    }
+
+    /// What it wrote on stderr so far, for a failure message.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr lock").clone()
+    }
 }
 
 /// Runs `node <script> <args…>` in `dir` with the extra environment `env`, and returns the

@@ -9,6 +9,10 @@
 //
 // With RECOVERY_EXPECT=fresh (and a server whose max_disconnection_duration has passed by
 // the time the client comes back) it checks the other side: not recovered, a new id.
+//
+// It prints what it saw, the events' names in the order they came (`got`) included, so that
+// tests/recovery.rs can compare a run against threadio with a run against Node's own server
+// (tests/node/recovery_server.js) field by field.
 "use strict";
 
 const { scenario, client, connected, once, ask, check } = require("./scenario");
@@ -54,5 +58,5 @@ scenario("recovery", async (url) => {
     check(got, expected, "every event, once, in order");
   }
   socket.disconnect();
-  return { reason, first, second, received: got.length };
+  return { reason, first, second, received: got.length, got };
 });
