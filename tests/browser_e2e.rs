@@ -236,7 +236,11 @@ fn assert_recovered(seen: &serde_json::Value) {
         ]),
         "{seen}"
     );
-    assert_eq!(seen["alice_ticks"], serde_json::json!(["✓✓", "✓✓", "✓✓"]), "{seen}");
+    assert_eq!(
+        seen["alice_ticks"],
+        serde_json::json!(["✓✓", "✓✓", "✓✓"]),
+        "{seen}"
+    );
 }
 
 /// Issue 13: the demo page survives a dropped connection and shows what it missed.

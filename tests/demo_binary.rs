@@ -163,11 +163,17 @@ fn the_demo_serves_its_page_relays_chat_and_shuts_down_on_sigint() {
     for (field, value) in expected.as_object().unwrap() {
         assert_eq!(&chat[1][field], value, "{relayed}");
     }
-    assert_eq!(chat.as_array().map(Vec::len), Some(2), "no ack asked: {relayed}");
+    assert_eq!(
+        chat.as_array().map(Vec::len),
+        Some(2),
+        "no ack asked: {relayed}"
+    );
     // The receipt names the author by the socket id the message carried: alice hears it.
     let sender = chat[1]["sender"].as_str().expect("the author's socket id");
-    bob.send(TMessage::text(format!(r#"42["shown","lobby","{sender}",1]"#)))
-        .unwrap();
+    bob.send(TMessage::text(format!(
+        r#"42["shown","lobby","{sender}",1]"#
+    )))
+    .unwrap();
     assert_eq!(
         next_text(&mut alice),
         r#"42["seen",{"id":1,"room":"lobby","by":"bob"}]"#

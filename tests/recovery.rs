@@ -470,6 +470,12 @@ fn volatile_and_acked_emits_are_not_replayed_and_rooms_and_data_come_back() {
     assert_eq!(names.iter().filter(|n| *n == "n").count(), 100);
     assert_eq!(names.iter().filter(|n| *n == "direct").count(), 10);
     assert_eq!(names.last().unwrap(), "kept", "{names:?}");
+    // The replay is written before the socket rejoins its namespace (both under the store's
+    // lock, so no broadcast can come between): the client may have it all a moment sooner.
+    assert!(wait_until(READ_TIMEOUT, || io
+        .sockets()
+        .socket(&sid)
+        .is_some()));
     let socket = io.sockets().socket(&sid).expect("back");
     assert!(socket.recovered());
     assert_eq!(socket.data()["nick"], Value::from("ann"));
