@@ -57,3 +57,30 @@ fn the_connection_past_the_cap_gets_503_and_the_others_keep_working() {
     newcomer.send(TMessage::text("hello")).unwrap();
     assert_eq!(newcomer.read().unwrap(), TMessage::text("hello"));
 }
+
+/// A cap set past what the process can hold is lowered to it (src/http/process_ceiling.rs):
+/// past `vm.max_map_count` a new thread aborts the whole process instead of being refused.
+/// On Linux both limits are readable, so a cap of `usize::MAX` always comes down.
+#[test]
+fn a_cap_past_the_processs_memory_maps_and_descriptors_is_lowered_to_them() {
+    use threadio::http::{ProcessCeiling, Server};
+    let ceiling = ProcessCeiling::of_this_process();
+    let Some(most) = ceiling.connections() else {
+        println!("skipped: /proc does not say this process's limits (not Linux?)");
+        return;
+    };
+    assert!(ceiling.max_map_count.is_some(), "{ceiling:?}");
+    let huge = ServerConfig {
+        max_connections: usize::MAX,
+        ..Default::default()
+    };
+    let server = Server::bind("127.0.0.1:0", huge).unwrap();
+    assert_eq!(server.connection_cap(), most);
+    assert!(most < usize::MAX && most > 0, "{ceiling:?}");
+    let modest = ServerConfig {
+        max_connections: 20,
+        ..Default::default()
+    };
+    let server = Server::bind("127.0.0.1:0", modest).unwrap();
+    assert_eq!(server.connection_cap(), 20.min(most), "a lower cap stands");
+}

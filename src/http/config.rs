@@ -12,7 +12,8 @@ use crate::websocket::WebSocketConfig;
 pub struct ServerConfig {
     /// Connections open at once; the next is answered `503` and closed. 10,000 stays well
     /// under this machine's ceilings: about 16,000 threads (4 memory mappings each of the
-    /// 65,530 allowed) and 20,000 file descriptors (one per connection).
+    /// 65,530 allowed) and 20,000 file descriptors (one per connection). A value past the
+    /// ceilings of the process that serves is lowered to them (`ProcessCeiling`).
     pub max_connections: usize,
     /// Stack of each connection thread. The memory is reserved, not used: only the pages a
     /// thread touches cost RAM (about 8–16 KiB here). 128 KiB leaves room for handlers in

@@ -10,8 +10,9 @@
 //! is memory and a ceiling, measured on this machine (NOTES.md, "Where the ceiling is"):
 //! each thread costs 4 memory mappings of the 65,530 a process may have, and each socket one
 //! of its 20,000 file descriptors. So the server caps connections (`max_connections`) well
-//! below both, refuses the next one with a `503`, and a thread that cannot be spawned
-//! refuses that one connection: it never aborts the process.
+//! below both — and lowers a cap set past them, read from the kernel at start
+//! (`process_ceiling.rs`) — refuses the next one with a `503`, and a thread that cannot be
+//! spawned refuses that one connection: it never aborts the process.
 //!
 //! Shutdown: [`ShutdownHandle::shutdown`] stops the accept loop, sends every WebSocket a
 //! close frame with 1001 (going away, RFC 6455 §7.4.1), ends idle keep-alive connections,
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use super::config::ServerConfig;
 use super::connection;
+use super::process_ceiling::ProcessCeiling;
 use super::response::{Response, Status};
 use super::router::Router;
 use crate::websocket::{CloseCode, Sender};
@@ -126,6 +128,15 @@ impl Server {
         change(Arc::make_mut(&mut self.config));
     }
 
+    /// The most connections this server will hold at once: `max_connections`, lowered to
+    /// what the process's memory maps and descriptors allow if it is set past them
+    /// ([`ProcessCeiling`]); `serve` reads it once and logs why when it is lowered.
+    pub fn connection_cap(&self) -> usize {
+        ProcessCeiling::of_this_process()
+            .cap(self.config.max_connections)
+            .0
+    }
+
     /// A handle that stops this server.
     ///
     /// # Errors
@@ -144,12 +155,16 @@ impl Server {
     /// Never for one connection's trouble; only if the process cannot go on accepting.
     pub fn serve(self, router: Router) -> io::Result<()> {
         let router = Arc::new(router);
+        let (cap, lowered) = ProcessCeiling::of_this_process().cap(self.config.max_connections);
+        if let Some(why) = lowered {
+            crate::log!("{why}");
+        }
         for stream in self.listener.incoming() {
             if self.shared.shutting_down.load(Ordering::SeqCst) {
                 break;
             }
             match stream {
-                Ok(stream) => self.admit(stream, &router),
+                Ok(stream) => self.admit(stream, &router, cap),
                 Err(e) => accept_failed(&e),
             }
         }
@@ -179,18 +194,15 @@ impl Server {
         })
     }
 
-    /// Gives `stream` a slot and a thread, or refuses it with a 503.
-    fn admit(&self, stream: TcpStream, router: &Arc<Router>) {
+    /// Gives `stream` a slot and a thread, or refuses it with a 503 if `cap` are open.
+    fn admit(&self, stream: TcpStream, router: &Arc<Router>, cap: usize) {
         let peer = stream
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let live = self.shared.live.fetch_add(1, Ordering::SeqCst);
-        if live >= self.config.max_connections {
+        if live >= cap {
             self.shared.live.fetch_sub(1, Ordering::SeqCst);
-            crate::log!(
-                "{peer} refused: {live} connections open, the cap is {}",
-                self.config.max_connections
-            );
+            crate::log!("{peer} refused: {live} connections open, the cap is {cap}");
             refuse(&stream);
             return;
         }
