@@ -42,6 +42,11 @@ impl ClientShared {
         let _ = self.engine.send_all(outgoing);
     }
 
+    /// The client's Engine.IO session.
+    pub(crate) fn session(&self) -> &engineio::Socket {
+        &self.engine
+    }
+
     /// The request that opened the client's Engine.IO session.
     pub(crate) fn opening_request(&self) -> &engineio::OpeningRequest {
         self.engine.opening_request()

@@ -54,7 +54,7 @@ pub use disconnect_reason::DisconnectReason;
 pub use handshake::Handshake;
 pub use handshake_json::HandshakeShapeError;
 pub use listeners::{EventRefusal, ListenerOutcome};
-pub use namespace::{ConnectError, Namespace, WeakNamespace};
+pub use namespace::{ConnectError, Namespace, RoomChange, WeakNamespace};
 pub use recovery::ConnectionStateRecovery;
 pub use remote_socket::RemoteSocket;
 pub use room::RoomError;

@@ -86,12 +86,15 @@ impl Default for IoConfig {
 pub type NamespaceMatcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
 /// Runs for each namespace created ([`Io::on_new_namespace`]).
 pub type NewNamespaceHandler = Arc<dyn Fn(&Namespace) + Send + Sync>;
+/// Runs for each Engine.IO session opened ([`Io::on_session_open`]).
+pub type SessionOpenHandler = Arc<dyn Fn(&engineio::Socket) + Send + Sync>;
 
 struct Inner {
     config: IoConfig,
     /// The parents of dynamic namespaces, tried in the order they were added.
     matchers: RwLock<Vec<(NamespaceMatcher, Namespace)>>,
     on_new_namespace: RwLock<Vec<NewNamespaceHandler>>,
+    on_session_open: RwLock<Vec<SessionOpenHandler>>,
     namespaces: RwLock<HashMap<String, Namespace>>,
     middlewares: RwLock<Vec<Middleware>>,
     engine: OnceLock<Arc<Engine>>,
@@ -153,6 +156,7 @@ impl Io {
                 namespaces: RwLock::new(HashMap::new()),
                 matchers: RwLock::new(Vec::new()),
                 on_new_namespace: RwLock::new(Vec::new()),
+                on_session_open: RwLock::new(Vec::new()),
                 middlewares: RwLock::new(Vec::new()),
                 engine: OnceLock::new(),
                 adapters: RwLock::new(Arc::new(LocalAdapter)),
@@ -377,7 +381,11 @@ impl Io {
         let on_open: engineio::OnOpen = Arc::new(
             move |session: &engineio::Socket| -> Box<dyn SessionHandler> {
                 match weak.upgrade() {
-                    Some(inner) => Box::new(Client::new(Io { inner }, session)),
+                    Some(inner) => {
+                        let io = Io { inner };
+                        io.tell_session_opened(session);
+                        Box::new(Client::new(io, session))
+                    }
                     None => Box::new(Gone),
                 }
             },
@@ -486,6 +494,37 @@ impl Io {
         for namespace in self.all_namespaces() {
             namespace.install_adapter(Arc::new(LocalAdapter));
         }
+    }
+
+    /// Runs `handler` for each Engine.IO session opened from now on, before any of its
+    /// messages (the reference's `io.engine.on("connection")`): to watch its upgrade and
+    /// end (`engineio::Socket::on_upgrade`, `on_close`), as the Admin UI's counts do.
+    pub fn on_session_open(&self, handler: impl Fn(&engineio::Socket) + Send + Sync + 'static) {
+        self.inner
+            .on_session_open
+            .write()
+            .expect("session-open handler lock poisoned")
+            .push(Arc::new(handler));
+    }
+
+    fn tell_session_opened(&self, session: &engineio::Socket) {
+        let handlers = self
+            .inner
+            .on_session_open
+            .read()
+            .expect("session-open handler lock poisoned")
+            .clone();
+        for handler in handlers {
+            handler(session);
+        }
+    }
+
+    /// How many Engine.IO sessions are still on HTTP long-polling.
+    pub fn polling_session_count(&self) -> usize {
+        self.inner
+            .engine
+            .get()
+            .map_or(0, |engine| engine.polling_session_count())
     }
 
     /// How many Engine.IO sessions are open.
