@@ -47,7 +47,10 @@ fn stand_in(username: &str, password: &str) -> serde_json::Value {
     let mut app = Router::new();
     io.attach(&mut app);
     let server = start(app);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/admin_ui_stand_in.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/admin_ui_stand_in.py"
+    );
     let url = format!("http://{}", server.addr());
     let out = Command::new("python3")
         .args([script, &url, "/admin", username, password])
@@ -57,7 +60,10 @@ fn stand_in(username: &str, password: &str) -> serde_json::Value {
     server.stop();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or_else(|| {
-        panic!("no output; stderr: {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "no output; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
 }
@@ -69,23 +75,59 @@ fn python_socketio_logs_in_and_receives_config_and_server_stats() {
     }
     let seen = stand_in("admin", "s3cret-pass");
     assert_eq!(seen["connected"], true, "{seen}");
-    let features = seen["config"]["supportedFeatures"].as_array().expect("features");
-    for feature in ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "AGGREGATED_EVENTS"] {
+    let features = seen["config"]["supportedFeatures"]
+        .as_array()
+        .expect("features");
+    for feature in [
+        "EMIT",
+        "JOIN",
+        "LEAVE",
+        "DISCONNECT",
+        "MJOIN",
+        "AGGREGATED_EVENTS",
+    ] {
         assert!(features.iter().any(|f| f == feature), "{feature}: {seen}");
     }
     // Production mode: no live feed is offered.
     assert!(!features.iter().any(|f| f == "ALL_EVENTS"), "{seen}");
-    assert!(seen["session"].as_str().is_some_and(|s| !s.is_empty()), "{seen}");
+    assert!(
+        seen["session"].as_str().is_some_and(|s| !s.is_empty()),
+        "{seen}"
+    );
 
     let stats = &seen["server_stats"];
     assert_eq!(stats["serverId"], "node-a", "{seen}");
     assert_eq!(stats["pid"], std::process::id(), "{seen}");
-    assert!(stats["hostname"].as_str().is_some_and(|h| !h.is_empty()), "{seen}");
+    assert!(
+        stats["hostname"].as_str().is_some_and(|h| !h.is_empty()),
+        "{seen}"
+    );
     assert!(stats["uptime"].as_f64().is_some(), "{seen}");
     // The stand-in itself is the one Engine.IO client.
     assert_eq!(stats["clientsCount"], 1, "{seen}");
     assert!(stats["pollingClientsCount"].as_u64() <= Some(1), "{seen}");
-    assert!(stats["aggregatedEvents"].is_array(), "{seen}");
+    // What happened before this report: the stand-in's session opened, and its CONNECT came
+    // in and its answer went out, each counted with its bytes.
+    let events = stats["aggregatedEvents"]
+        .as_array()
+        .expect("aggregatedEvents");
+    let counted = |kind: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .filter_map(|e| e["count"].as_u64())
+            .sum::<u64>()
+    };
+    for kind in [
+        "rawConnection",
+        "packetsIn",
+        "packetsOut",
+        "bytesIn",
+        "bytesOut",
+    ] {
+        assert!(counted(kind) >= 1, "{kind}: {seen}");
+    }
+    assert!(counted("bytesIn") >= "40/admin,".len() as u64, "{seen}");
     let namespaces = stats["namespaces"].as_array().expect("namespaces");
     let count = |name: &str| {
         namespaces
@@ -106,7 +148,9 @@ fn python_socketio_with_a_wrong_password_is_refused_with_invalid_credentials() {
     let seen = stand_in("admin", "s3cret-pasS");
     assert_eq!(seen["connected"], false, "{seen}");
     assert!(
-        seen["error"].as_str().is_some_and(|e| e.contains("invalid credentials")),
+        seen["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("invalid credentials")),
         "{seen}"
     );
 }

@@ -104,8 +104,10 @@ pub fn instrument(io: &Io, options: AdminOptions) -> AdminUi {
     }
 }
 
-/// Each Engine.IO session's opening and end, for the aggregated events.
+/// Each Engine.IO session's opening and end, and each message, for the aggregated events.
 fn count_sessions(io: &Io, tally: &Arc<EventTally>) {
+    let counter = Arc::clone(tally);
+    io.on_message_traffic(move |flow, bytes| counter.count_message(flow, bytes));
     let tally = Arc::clone(tally);
     io.on_session_open(move |session| {
         tally.count("rawConnection", None);

@@ -5,39 +5,64 @@
 //! The aggregated events are kept per second, type and sub-type, as the reference keeps
 //! them (`{timestamp, type, subType?, count}`), and handed over and cleared at each report:
 //! `rawConnection` for each Engine.IO session opened, `rawDisconnection` with its close
-//! reason as sub-type for each that ended. (The reference also counts packets and bytes in
-//! and out; see NOTES chapter 20 for why we do not yet.)
+//! reason as sub-type for each that ended, and `packetsIn`, `packetsOut`, `bytesIn`,
+//! `bytesOut` for the messages. Those four run for every message of every client, so they
+//! are four relaxed atomic adds, not a lock; they are stamped with the second of the report
+//! that takes them (the UI charts them in 10 s bars, so 2 s late changes no bar's height
+//! but at its edges).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::json::{Map, Value};
-use crate::socketio::{Io, Namespace};
+use crate::socketio::{Io, MessageFlow, Namespace};
 
 /// The reference's period: the UI's charts assume it.
 pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(2);
 
-/// Counts of one second, by (second in ms since the epoch, type, sub-type).
+/// Counts of one second, by (second in ms since the epoch, type, sub-type), and the message
+/// counts since the last report.
 #[derive(Default)]
 pub(crate) struct EventTally {
     counts: Mutex<BTreeMap<(u64, &'static str, Option<String>), u64>>,
+    /// `packetsIn`, `packetsOut`, `bytesIn`, `bytesOut`, in the order of [`TRAFFIC`].
+    traffic: [AtomicU64; 4],
 }
+
+/// The reference's names for the message counts.
+const TRAFFIC: [&str; 4] = ["packetsIn", "packetsOut", "bytesIn", "bytesOut"];
 
 impl EventTally {
     /// One more event of `kind` (and `sub_kind`), now.
     pub(crate) fn count(&self, kind: &'static str, sub_kind: Option<String>) {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() * 1000);
+        let ms = unix_second_ms();
         let mut counts = self.counts.lock().expect("event tally lock poisoned");
         *counts.entry((ms, kind, sub_kind)).or_insert(0) += 1;
     }
 
+    /// One message of `bytes`, which way it went.
+    pub(crate) fn count_message(&self, flow: MessageFlow, bytes: usize) {
+        let (packets, size) = match flow {
+            MessageFlow::Received => (0, 2),
+            MessageFlow::Sent => (1, 3),
+        };
+        self.traffic[packets].fetch_add(1, Ordering::Relaxed);
+        self.traffic[size].fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     /// What was counted since the last call, as the UI reads it; the tally starts again.
     pub(crate) fn take(&self) -> Value {
-        let counts = std::mem::take(&mut *self.counts.lock().expect("event tally lock poisoned"));
+        let now = unix_second_ms();
+        let mut counts =
+            std::mem::take(&mut *self.counts.lock().expect("event tally lock poisoned"));
+        for (kind, counter) in TRAFFIC.iter().zip(&self.traffic) {
+            let count = counter.swap(0, Ordering::Relaxed);
+            if count > 0 {
+                *counts.entry((now, kind, None)).or_insert(0) += count;
+            }
+        }
         let events = counts
             .into_iter()
             .map(|((timestamp, kind, sub_kind), count)| {
@@ -100,6 +125,14 @@ impl Reporter {
     }
 }
 
+/// The current second, in milliseconds since the Unix epoch (the reference's
+/// `timestamp.setMilliseconds(0)`).
+fn unix_second_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() * 1000)
+}
+
 /// The machine's name, as Node's `os.hostname()`: the kernel's, else `$HOSTNAME`.
 pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -138,5 +171,37 @@ mod tests {
         );
         assert!(gone.get("timestamp").and_then(Value::as_i64).unwrap_or(1) % 1000 == 0);
         assert_eq!(tally.take(), Value::Array(vec![]));
+    }
+
+    #[test]
+    fn messages_are_counted_as_packets_and_bytes_each_way() {
+        let tally = EventTally::default();
+        tally.count_message(MessageFlow::Received, 10);
+        tally.count_message(MessageFlow::Received, 5);
+        tally.count_message(MessageFlow::Sent, 7);
+        let events = tally.take();
+        let count = |kind: &str| {
+            events
+                .as_array()
+                .and_then(|all| {
+                    all.iter()
+                        .find(|e| e.get("type").and_then(Value::as_str) == Some(kind))
+                })
+                .and_then(|e| e.get("count").and_then(Value::as_i64))
+        };
+        assert_eq!(
+            [
+                count("packetsIn"),
+                count("bytesIn"),
+                count("packetsOut"),
+                count("bytesOut")
+            ],
+            [Some(2), Some(15), Some(1), Some(7)]
+        );
+        assert_eq!(
+            tally.take(),
+            Value::Array(vec![]),
+            "taken: the counts start again"
+        );
     }
 }

@@ -117,6 +117,11 @@ impl Outgoing {
         }
     }
 
+    /// The packets, in order.
+    pub fn packets(&self) -> &[Packet] {
+        &self.packets
+    }
+
     /// Over WebSocket, one Engine.IO packet per frame: text packets as text frames, binary
     /// messages as binary frames with no prefix (Engine.IO v4 "Packet encoding").
     fn websocket_frames(&self) -> &SharedFrame {

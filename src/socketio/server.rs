@@ -31,6 +31,7 @@ use super::packet::Limits;
 use super::recovery::ConnectionStateRecovery;
 use super::remote_socket::RemoteSocket;
 use super::socket::Socket;
+use super::traffic::{MessageFlow, TrafficWatchers};
 use crate::engineio::{self, Engine, EngineConfig, SessionHandler};
 use crate::http::Router;
 use crate::json::Value;
@@ -95,6 +96,8 @@ struct Inner {
     matchers: RwLock<Vec<(NamespaceMatcher, Namespace)>>,
     on_new_namespace: RwLock<Vec<NewNamespaceHandler>>,
     on_session_open: RwLock<Vec<SessionOpenHandler>>,
+    /// Copied by each client as its session opens (`traffic.rs`).
+    traffic: RwLock<TrafficWatchers>,
     namespaces: RwLock<HashMap<String, Namespace>>,
     middlewares: RwLock<Vec<Middleware>>,
     engine: OnceLock<Arc<Engine>>,
@@ -157,6 +160,7 @@ impl Io {
                 matchers: RwLock::new(Vec::new()),
                 on_new_namespace: RwLock::new(Vec::new()),
                 on_session_open: RwLock::new(Vec::new()),
+                traffic: RwLock::new(Arc::new([])),
                 middlewares: RwLock::new(Vec::new()),
                 engine: OnceLock::new(),
                 adapters: RwLock::new(Arc::new(LocalAdapter)),
@@ -505,6 +509,31 @@ impl Io {
             .write()
             .expect("session-open handler lock poisoned")
             .push(Arc::new(handler));
+    }
+
+    /// Runs `watcher` for each Engine.IO message a client sends or is sent, with its size in
+    /// bytes (the reference's `packet` and `packetCreate`), for the sessions opened from
+    /// now on. It runs on the thread that moved the message, for every message: keep it to
+    /// a few atomic adds. See `traffic.rs`.
+    pub fn on_message_traffic(&self, watcher: impl Fn(MessageFlow, usize) + Send + Sync + 'static) {
+        let mut traffic = self
+            .inner
+            .traffic
+            .write()
+            .expect("traffic watcher lock poisoned");
+        let mut watchers: Vec<_> = traffic.iter().cloned().collect();
+        watchers.push(Arc::new(watcher));
+        *traffic = watchers.into();
+    }
+
+    pub(crate) fn traffic_watchers(&self) -> TrafficWatchers {
+        Arc::clone(
+            &self
+                .inner
+                .traffic
+                .read()
+                .expect("traffic watcher lock poisoned"),
+        )
     }
 
     fn tell_session_opened(&self, session: &engineio::Socket) {
