@@ -44,6 +44,13 @@ fn the_official_admin_ui_watches_the_demo_and_disconnects_a_chat_page() {
             && row[3] == "Event name: chat"),
         "{seen}"
     );
+    // The aggregated events reached the UI's charts: connections, messages and bytes.
+    for kind in ["bytesIn", "bytesOut", "packetsIn", "packetsOut", "rawConnection"] {
+        assert!(
+            seen["aggregated"].as_array().is_some_and(|a| a.iter().any(|t| t == kind)),
+            "{kind}: {seen}"
+        );
+    }
     // The UI's disconnect reached the chat page, which will not reconnect by itself.
     assert_eq!(seen["state"], "disconnected", "{seen}");
     assert!(
