@@ -22,11 +22,14 @@ use crate::socketio::{Io, MessageFlow, Namespace};
 /// The reference's period: the UI's charts assume it.
 pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(2);
 
+/// What one count is of: its second (in ms since the epoch), its type and its sub-type.
+type TallyKey = (u64, &'static str, Option<String>);
+
 /// Counts of one second, by (second in ms since the epoch, type, sub-type), and the message
 /// counts since the last report.
 #[derive(Default)]
 pub(crate) struct EventTally {
-    counts: Mutex<BTreeMap<(u64, &'static str, Option<String>), u64>>,
+    counts: Mutex<BTreeMap<TallyKey, u64>>,
     /// `packetsIn`, `packetsOut`, `bytesIn`, `bytesOut`, in the order of [`TRAFFIC`].
     traffic: [AtomicU64; 4],
 }

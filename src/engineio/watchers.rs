@@ -2,9 +2,9 @@
 //! or ends — the reference's `socket.on("upgrade")` and `socket.on("close")` on an
 //! `engine.io` socket, which instruments such as the Admin UI (`crate::admin`) listen to.
 //!
-//! Where it sits: `socket.rs` owns one [`SessionWatchers`] per session and calls
-//! [`SessionWatchers::upgraded`] after the switch to WebSocket (Engine.IO v4 "Upgrade") and
-//! [`SessionWatchers::closed`] once, when the session ends. Both run with no session lock
+//! Where it sits: `socket.rs` owns one `SessionWatchers` per session and calls
+//! `SessionWatchers::upgraded` after the switch to WebSocket (Engine.IO v4 "Upgrade") and
+//! `SessionWatchers::closed` once, when the session ends. Both run with no session lock
 //! held, on the thread that made the change, so a watcher may send to the session.
 //!
 //! Watchers are dropped when the session ends: one that holds a handle to the session (or
@@ -22,7 +22,7 @@ pub type CloseWatcher = Arc<dyn Fn(CloseReason) + Send + Sync>;
 /// The watchers of one session, behind one mutex: added from any thread, taken out whole
 /// to be run, so none runs under the lock.
 #[derive(Default)]
-pub struct SessionWatchers {
+pub(crate) struct SessionWatchers {
     lists: Mutex<Lists>,
 }
 
