@@ -45,9 +45,17 @@ fn the_official_admin_ui_watches_the_demo_and_disconnects_a_chat_page() {
         "{seen}"
     );
     // The aggregated events reached the UI's charts: connections, messages and bytes.
-    for kind in ["bytesIn", "bytesOut", "packetsIn", "packetsOut", "rawConnection"] {
+    for kind in [
+        "bytesIn",
+        "bytesOut",
+        "packetsIn",
+        "packetsOut",
+        "rawConnection",
+    ] {
         assert!(
-            seen["aggregated"].as_array().is_some_and(|a| a.iter().any(|t| t == kind)),
+            seen["aggregated"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|t| t == kind)),
             "{kind}: {seen}"
         );
     }
