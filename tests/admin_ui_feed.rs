@@ -1,6 +1,7 @@
 //! The Admin UI's live feed and commands on the wire, byte by byte where the reference fixes
 //! them (`@socket.io/admin-ui` 0.5's `lib/index.ts` and `typed-events.ts`): in development
-//! mode a UI on `/admin` hears `socket_connected`, `room_joined`, `event_received`,
+//! mode a UI on `/admin` hears `socket_connected`, `socket_updated` (after an upgrade from
+//! polling), `room_joined`, `event_received`,
 //! `event_sent`, `room_left` and `socket_disconnected` for a chat client, and its `join`
 //! and `_disconnect` act on that client; with `readonly` they do not.
 //!
@@ -229,5 +230,36 @@ fn a_readonly_ui_is_offered_no_actions_and_its_commands_do_nothing() {
     assert_eq!(text(&mut chat), r#"42["pong"]"#);
     let socket = io.of("/").socket(&id).expect("still connected");
     assert_eq!(socket.rooms(), vec![id.clone()]);
+    server.stop();
+}
+
+#[test]
+fn a_client_that_upgrades_from_polling_is_shown_on_its_new_transport() {
+    let (server, _io) = server(AdminOptions::default());
+    let (mut ui, _) = connect(&server, "/admin");
+    let (session, id) = common::Polling::joined(server.addr());
+    let connected = loop {
+        let args = next_event(&mut ui, "socket_connected");
+        if args[0]["id"] == id.as_str() {
+            break args;
+        }
+    };
+    assert_eq!(connected[0]["transport"], "polling");
+
+    // Engine.IO v4 "Upgrade": 2probe, 3probe, then 5 makes the WebSocket the transport.
+    let url = format!(
+        "ws://{}/socket.io/?EIO=4&transport=websocket&sid={}",
+        server.addr(),
+        session.sid
+    );
+    let mut ws = client::connect(&url).expect("the WebSocket opens");
+    ws.send("2probe").expect("sent");
+    assert_eq!(text(&mut ws), "3probe");
+    ws.send("5").expect("sent");
+    let updated = next_event(&mut ui, "socket_updated");
+    assert_eq!(
+        updated[0],
+        json!({"id": id, "nsp": "/", "transport": "websocket"})
+    );
     server.stop();
 }
