@@ -5,7 +5,8 @@
 //! `event_sent`, `room_left` and `socket_disconnected` for a chat client, and its `join`
 //! and `_disconnect` act on that client; with `readonly` they do not.
 //!
-//! Both clients speak the protocol's text over a WebSocket, so every packet shows.
+//! The clients speak the protocol's text by hand (over a WebSocket, or polling then the
+//! upgrade), so every packet shows.
 
 mod common;
 

@@ -5,6 +5,9 @@
 //! and in development mode `all_sockets` lists every socket of every namespace, cluster-wide
 //! (`fetch_sockets`). Meanwhile `stats.rs` reports every 2 s and, in development mode,
 //! `feed.rs` tells of every change as it happens.
+//!
+//! It lives as long as the server: the namespace and hooks cannot be taken back, and the
+//! reporting thread holds the server until [`AdminUi::stop`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,6 +27,8 @@ use crate::socketio::{Io, Namespace};
 pub struct AdminUi {
     namespace: Namespace,
     stopped: Arc<AtomicBool>,
+    /// The thread that reports `server_stats`, if it could be started.
+    reporter: Option<std::thread::Thread>,
 }
 
 impl AdminUi {
@@ -32,9 +37,12 @@ impl AdminUi {
         &self.namespace
     }
 
-    /// No more `server_stats`: the timer task ends at its next turn.
+    /// No more `server_stats`: the reporting thread ends now.
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::Relaxed);
+        if let Some(reporter) = &self.reporter {
+            reporter.unpark();
+        }
     }
 }
 
@@ -97,10 +105,17 @@ pub fn instrument(io: &Io, options: AdminOptions) -> AdminUi {
         tally,
         stopped: Arc::clone(&stopped),
     };
-    Arc::new(reporter).run();
+    let reporter = match reporter.spawn() {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            crate::log!("admin: cannot start the stats thread: {e}; no server_stats");
+            None
+        }
+    };
     AdminUi {
         namespace: admin,
         stopped,
+        reporter,
     }
 }
 

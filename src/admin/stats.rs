@@ -117,14 +117,22 @@ impl Reporter {
         self.admin.emit("server_stats", (Value::Object(stats),));
     }
 
-    /// Reports now and every [`REPORT_EVERY`] on the timer thread, until stopped.
-    pub(crate) fn run(self: Arc<Self>) {
-        if self.stopped.load(Ordering::Relaxed) {
-            return;
-        }
+    /// Reports now and every [`REPORT_EVERY`], on a thread of its own, until stopped; returns
+    /// the thread, for `stop` to wake. Not on the timer thread: with the Redis adapter a
+    /// report is a publish, and a slow Redis must not hold up every session's heartbeat.
+    pub(crate) fn spawn(self) -> std::io::Result<std::thread::Thread> {
         self.report();
-        let next = Instant::now() + REPORT_EVERY;
-        crate::timer::schedule(next, move || self.run());
+        let handle = std::thread::Builder::new()
+            .name("threadio-admin-stats".into())
+            .stack_size(256 * 1024)
+            .spawn(move || loop {
+                std::thread::park_timeout(REPORT_EVERY);
+                if self.stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                self.report();
+            })?;
+        Ok(handle.thread().clone())
     }
 }
 
