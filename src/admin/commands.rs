@@ -36,22 +36,22 @@ pub(crate) fn obey(io: &Io, ui: &Socket) {
     let on = io.clone();
     ui.on("emit", move |_, args, _| {
         let args = args.into_vec();
-        let (Some(nsp), Some(event)) = (text(&args, 0), text(&args, 2)) else {
+        let (Some(nsp), Some(event)) = (string_arg(&args, 0), string_arg(&args, 2)) else {
             return;
         };
         if RESERVED_EVENTS.contains(&event) {
             crate::log!("admin: refusing to emit reserved event {event:?}");
             return;
         }
-        if let Some(targets) = targets(&on, nsp, text(&args, 1)) {
+        if let Some(targets) = command_targets(&on, nsp, string_arg(&args, 1)) {
             targets.emit(event, args[3..].to_vec());
         }
     });
     let on = io.clone();
     ui.on("join", move |_, args: Args, _| {
         let args = args.into_vec();
-        if let (Some(nsp), Some(room)) = (text(&args, 0), text(&args, 1)) {
-            if let Some(targets) = targets(&on, nsp, text(&args, 2)) {
+        if let (Some(nsp), Some(room)) = (string_arg(&args, 0), string_arg(&args, 1)) {
+            if let Some(targets) = command_targets(&on, nsp, string_arg(&args, 2)) {
                 targets.sockets_join(room);
             }
         }
@@ -59,8 +59,8 @@ pub(crate) fn obey(io: &Io, ui: &Socket) {
     let on = io.clone();
     ui.on("leave", move |_, args: Args, _| {
         let args = args.into_vec();
-        if let (Some(nsp), Some(room)) = (text(&args, 0), text(&args, 1)) {
-            if let Some(targets) = targets(&on, nsp, text(&args, 2)) {
+        if let (Some(nsp), Some(room)) = (string_arg(&args, 0), string_arg(&args, 1)) {
+            if let Some(targets) = command_targets(&on, nsp, string_arg(&args, 2)) {
                 targets.sockets_leave(room);
             }
         }
@@ -69,8 +69,8 @@ pub(crate) fn obey(io: &Io, ui: &Socket) {
     ui.on("_disconnect", move |_, args: Args, _| {
         let args = args.into_vec();
         let close = args.get(1).and_then(Value::as_bool).unwrap_or(false);
-        if let Some(nsp) = text(&args, 0) {
-            if let Some(targets) = targets(&on, nsp, text(&args, 2)) {
+        if let Some(nsp) = string_arg(&args, 0) {
+            if let Some(targets) = command_targets(&on, nsp, string_arg(&args, 2)) {
                 targets.disconnect_sockets(close);
             }
         }
@@ -79,7 +79,7 @@ pub(crate) fn obey(io: &Io, ui: &Socket) {
 
 /// The sockets a command is for: all of namespace `nsp`, or those in room `filter`. `None`
 /// if there is no such namespace.
-fn targets(io: &Io, nsp: &str, filter: Option<&str>) -> Option<BroadcastOperator> {
+fn command_targets(io: &Io, nsp: &str, filter: Option<&str>) -> Option<BroadcastOperator> {
     if !io.namespace_names().iter().any(|name| name == nsp) {
         crate::log!("admin: no namespace {nsp:?} to act on");
         return None;
@@ -92,6 +92,6 @@ fn targets(io: &Io, nsp: &str, filter: Option<&str>) -> Option<BroadcastOperator
 }
 
 /// Argument `i` if it is a string.
-fn text(args: &[Value], i: usize) -> Option<&str> {
+fn string_arg(args: &[Value], i: usize) -> Option<&str> {
     args.get(i).and_then(Value::as_str)
 }
