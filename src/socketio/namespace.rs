@@ -434,10 +434,16 @@ impl Namespace {
 
     /// Removes a socket and takes it out of every room.
     pub(crate) fn remove(&self, sid: &str) {
+        // The rooms are copied out only for someone who listens: a disconnect costs nothing more.
+        let watched = !read(&self.inner.on_room_change).is_empty();
         let (emptied, left) = {
             let mut members = write(&self.inner.members);
             members.sockets.remove(sid);
-            let left = members.rooms.rooms(sid);
+            let left = if watched {
+                members.rooms.rooms(sid)
+            } else {
+                Vec::new()
+            };
             members.rooms.leave_all(sid);
             (members.sockets.is_empty(), left)
         };
