@@ -37,7 +37,7 @@
 //! a member who is away (Socket.IO's rule: an ack cannot outlive the session that owed it),
 //! so a broadcast with acks would skip exactly the members recovery is for.
 //!
-//! `/admin` is a second namespace on the same connection, for clients whose auth is
+//! `/moderators` is a second namespace on the same connection, for clients whose auth is
 //! `{ token: "secret" }`: `members` acks the nicknames of everyone connected.
 //!
 //! Each connection is logged with what its handshake says (`socket.handshake()`): the peer's
@@ -81,7 +81,7 @@ const MAX_ROOM_NAME: usize = 32;
 const MAX_NICK: usize = 24;
 
 /// The demo's settings: the defaults, with connection state recovery on, at its own defaults
-/// (a session kept two minutes; a recovered socket skips `/admin`'s middleware, which let it
+/// (a session kept two minutes; a recovered socket skips `/moderators`' middleware, which let it
 /// in the first time).
 pub fn io_config() -> IoConfig {
     IoConfig {
@@ -90,14 +90,15 @@ pub fn io_config() -> IoConfig {
     }
 }
 
-/// Adds the chat's handlers to `io`'s main namespace and the `/admin` namespace.
+/// Adds the chat's handlers to `io`'s main namespace and the `/moderators` namespace.
+/// (Not `/admin`: the demo gives that name to the Admin UI, `threadio::admin`.)
 pub fn attach(io: &Io) {
     let message_ids = Arc::new(AtomicU64::new(0));
     io.of("/").on_connection(move |socket| {
         log_arrival(socket);
         member(socket, &message_ids);
     });
-    admin(io);
+    moderators(io);
 }
 
 /// One line per connection, from the request that opened its session.
@@ -252,17 +253,18 @@ fn members(socket: &Socket, room: &str, leaving: Option<&str>) -> Value {
     Value::Array(nicks.into_iter().map(Value::from).collect())
 }
 
-/// `/admin`: a second namespace, multiplexed on the same connection, behind a middleware.
-fn admin(io: &Io) {
-    let admin = io.of("/admin");
-    admin.use_middleware(
+/// `/moderators`: a second namespace, multiplexed on the same connection, behind a
+/// middleware.
+fn moderators(io: &Io) {
+    let moderators = io.of("/moderators");
+    moderators.use_middleware(
         |socket| match socket.auth().get("token").and_then(Value::as_str) {
             Some("secret") => Ok(()),
             _ => Err(ConnectError::new("Not authorized")),
         },
     );
     let main = io.of("/");
-    admin.on_connection(move |socket| {
+    moderators.on_connection(move |socket| {
         let main = main.clone();
         socket.on("members", move |_socket, _args, ack| {
             let nicks = main

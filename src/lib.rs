@@ -21,13 +21,15 @@
 //! [`msgpack`] (the same values in MessagePack, as the Node Redis adapter sends them),
 //! [`read_buffer`] (bytes read but not yet parsed), [`memory_budget`] (one limit, for every
 //! connection together, on the bytes of bodies and messages still arriving), [`entropy`]
-//! (random bytes for keys and ids), [`redis`] (a RESP2 client
+//! (random bytes for keys and ids), [`admin`] (the official Socket.IO Admin UI's server
+//! side, on top of it all), [`redis`] (a RESP2 client
 //! and subscriber, for the Redis adapter to come), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
 //! as a graceful shutdown) and [`log`](mod@log).
 
 #[macro_use]
 pub mod log;
 
+pub mod admin;
 pub mod engineio;
 pub mod entropy;
 pub mod http;

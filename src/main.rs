@@ -19,7 +19,10 @@
 //! Behind a load balancer, the page's origin is the balancer's: allow it with
 //! `--allow-origin` (`examples/haproxy/` does both).
 
-use threadio::http::{Asset, Router, Server, ServerConfig, StaticFiles};
+use std::path::PathBuf;
+
+use threadio::admin::{instrument, AdminAuth, AdminMode, AdminOptions};
+use threadio::http::{Asset, Request, Response, Router, Server, ServerConfig, StaticFiles, Status};
 use threadio::redis::RedisUrl;
 use threadio::redis_adapter::{RedisAdapter, RedisAdapterConfig};
 use threadio::socketio::Io;
@@ -31,9 +34,9 @@ mod chat;
 use chat::flags::{Flags, Spec};
 
 const SPEC: Spec = Spec {
-    usage: "threadio [--port N] [--allow-origin ORIGIN]... [--redis redis://HOST:PORT]   \
-            (PORT=N works too)",
-    flags: &["--port", "--allow-origin", "--redis"],
+    usage: "threadio [--port N] [--allow-origin ORIGIN]... [--redis redis://HOST:PORT] \
+            [--admin-ui DIR]   (PORT=N works too)",
+    flags: &["--port", "--allow-origin", "--redis", "--admin-ui"],
     positional: 0,
 };
 
@@ -90,9 +93,21 @@ fn main() {
         .first()
         .map(|url| join_cluster(&io, url));
     chat::attach(&io);
+    // No auth: 127.0.0.1 only (see the top of this file).
+    instrument(
+        &io,
+        AdminOptions {
+            auth: AdminAuth::None,
+            mode: AdminMode::Development,
+            ..AdminOptions::default()
+        },
+    );
     let mut app = Router::new();
     io.attach(&mut app);
     app.static_files(StaticFiles::embedded(ASSETS));
+    if let Some(dir) = flags.values("--admin-ui").first() {
+        serve_admin_ui(&mut app, PathBuf::from(dir));
+    }
 
     // The bound address, not the asked-for port: `--port 0` picks a free one (the tests do).
     match server.local_addr() {
@@ -137,6 +152,28 @@ fn join_cluster(io: &Io, url: &str) -> String {
             std::process::exit(1);
         }
     }
+}
+
+/// Serves the Admin UI's built files from `dir` under `/admin-ui/`. We do not ship them:
+/// they are the npm package's (`@socket.io/admin-ui/ui/dist`), and their paths are
+/// relative (`js/app.….js`), so they work under any prefix.
+fn serve_admin_ui(app: &mut Router, dir: PathBuf) {
+    if !dir.join("index.html").is_file() {
+        eprintln!("--admin-ui {}: no index.html there", dir.display());
+        std::process::exit(2);
+    }
+    let files = StaticFiles::embedded(&[]).with_dir(dir);
+    app.get("/admin-ui/*", move |request: &Request| {
+        let mut inner = request.clone();
+        inner.path = request.path["/admin-ui".len()..].to_string();
+        files
+            .serve(&inner)
+            .unwrap_or_else(|| Response::error(Status::NOT_FOUND))
+    });
+    // Without the slash, the UI's relative paths would resolve against `/`.
+    app.get("/admin-ui", |_: &Request| {
+        Response::text(Status(308), "").with_header("Location", "/admin-ui/")
+    });
 }
 
 /// Prints a line, ignoring a closed stdout (`println!` would panic if the reader is gone).

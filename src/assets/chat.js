@@ -62,9 +62,14 @@ function connect() {
     if (state.away) welcomeBack(socket);
     measureRtt();
   });
-  on('disconnect', () => {
+  on('disconnect', (reason) => {
     state.away = state.away || { missed: 0 };
     setStatus('disconnected');
+    // The server ended this socket on purpose (an admin's "disconnect", say): Socket.IO's
+    // client does not reconnect after that, so the banner must not promise it.
+    if (reason === 'io server disconnect') {
+      showBanner('away', 'Disconnected by the server. Reload the page to come back.');
+    }
   });
   on('connect_error', () => setStatus('disconnected'));
 

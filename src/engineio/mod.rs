@@ -11,7 +11,8 @@
 //! thread, including the upgrade from polling, with the heartbeat; `socket.rs` is the
 //! session itself — its transport, its queue, its one end; `handler.rs` is how messages go
 //! up to the layer above. `cors.rs` lets web pages on other origins poll; `hooks.rs` holds
-//! the application's functions that look at each request.
+//! the application's functions that look at each request; `watchers.rs`, those that hear
+//! of one session's upgrade and end.
 
 pub mod config;
 pub mod cors;
@@ -24,6 +25,7 @@ mod polling;
 pub mod server;
 pub mod sid;
 pub mod socket;
+pub mod watchers;
 mod websocket;
 
 pub use config::{Cookie, EngineConfig};

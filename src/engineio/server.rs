@@ -91,6 +91,14 @@ impl Engine {
         self.lock().len()
     }
 
+    /// How many open sessions are still on HTTP long-polling (not upgraded): the Admin UI's
+    /// "polling clients". Looks at each session in turn, so it is for a periodic report, not
+    /// a hot path.
+    pub fn polling_session_count(&self) -> usize {
+        let sessions: Vec<Socket> = self.lock().values().cloned().collect();
+        sessions.iter().filter(|s| s.is_polling()).count()
+    }
+
     /// Ends every session with `reason`.
     pub fn close_all(&self, reason: CloseReason) {
         let sessions: Vec<Socket> = self.lock().values().cloned().collect();

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use super::handler::{Incoming, OpeningRequest, SessionHandler};
 use super::packet::Packet;
 use super::server::Engine;
+use super::watchers::SessionWatchers;
 use crate::websocket::{
     CloseCode, FrameBuffer, Message, OpCode, SendError, Sender, SharedFrame, VolatileSend,
 };
@@ -116,6 +117,11 @@ impl Outgoing {
         }
     }
 
+    /// The packets, in order.
+    pub fn packets(&self) -> &[Packet] {
+        &self.packets
+    }
+
     /// Over WebSocket, one Engine.IO packet per frame: text packets as text frames, binary
     /// messages as binary frames with no prefix (Engine.IO v4 "Packet encoding").
     fn websocket_frames(&self) -> &SharedFrame {
@@ -196,6 +202,8 @@ pub(crate) struct Inner {
     /// The layer above. Taken (set to `None`) when the session ends, so it hears of the end
     /// exactly once.
     handler: Mutex<Option<Box<dyn SessionHandler>>>,
+    /// Who hears of the upgrade and the end (`watchers.rs`).
+    watchers: SessionWatchers,
 }
 
 /// A handle to one Engine.IO session. Clone it freely: it is an `Arc`.
@@ -238,6 +246,7 @@ impl Socket {
                 }),
                 ready: Condvar::new(),
                 handler: Mutex::new(None),
+                watchers: SessionWatchers::default(),
             }),
         }
     }
@@ -250,6 +259,18 @@ impl Socket {
     /// Whether the session is still on HTTP long-polling (not upgraded to WebSocket).
     pub(crate) fn is_polling(&self) -> bool {
         matches!(self.lock().transport, Transport::Polling)
+    }
+
+    /// Runs `watcher` with the new transport's name when the session upgrades to WebSocket
+    /// (the reference's `socket.on("upgrade")`); never after the session ended.
+    pub fn on_upgrade(&self, watcher: impl Fn(&'static str) + Send + Sync + 'static) {
+        self.inner.watchers.add_upgrade(Arc::new(watcher));
+    }
+
+    /// Runs `watcher` once with the reason when the session ends (the reference's
+    /// `socket.on("close")`); at once if it has ended already.
+    pub fn on_close(&self, watcher: impl Fn(CloseReason) + Send + Sync + 'static) {
+        self.inner.watchers.add_close(Arc::new(watcher));
     }
 
     /// The request that opened the session (the handshake), for the layer above.
@@ -391,6 +412,7 @@ impl Socket {
         }
         crate::debug!("session {} closed: {reason}", self.sid());
         self.tell_handler_of_end(reason);
+        self.inner.watchers.closed(reason);
         if let Transport::WebSocket(sender) = transport {
             let code = match reason {
                 CloseReason::ServerShuttingDown => CloseCode::GoingAway, // 1001, RFC 6455 §7.4.1
@@ -512,6 +534,8 @@ impl Socket {
         state.pong_due = None;
         state.heartbeat += 1;
         self.inner.ready.notify_all();
+        drop(state);
+        self.inner.watchers.upgraded("websocket");
         Ok(())
     }
 

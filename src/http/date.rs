@@ -58,7 +58,7 @@ fn unix_seconds(t: SystemTime) -> i64 {
 ///
 /// Hinnant's algorithm shifts the year to start on 1 March, so the leap day is the last day
 /// of its year and month lengths follow a fixed 153-day pattern per five months.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     // 719 468 days separate 0000-03-01 (the start of an era) from 1970-01-01.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

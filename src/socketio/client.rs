@@ -25,6 +25,7 @@ use super::namespace::{ConnectError, Namespace};
 use super::packet::{self, Decoded, Packet, PacketError, PacketType, PartialPacket};
 use super::server::Io;
 use super::socket::{encode_packet, Socket};
+use super::traffic::{self, TrafficWatchers};
 use crate::engineio::{self, CloseReason, Incoming, Outgoing, SessionHandler};
 use crate::json::Value;
 use crate::websocket::VolatileSend;
@@ -34,12 +35,21 @@ pub(crate) struct ClientShared {
     engine: engineio::Socket,
     /// Namespace name → this client's socket in it.
     sockets: Mutex<HashMap<String, Socket>>,
+    /// Who hears of each message (`traffic.rs`), copied from the server at the open.
+    traffic: TrafficWatchers,
 }
 
 impl ClientShared {
     pub(crate) fn send(&self, outgoing: &Outgoing) {
         // A failure means the session is closing; its thread reports the end.
-        let _ = self.engine.send_all(outgoing);
+        if self.engine.send_all(outgoing).is_ok() {
+            traffic::tell_sent(&self.traffic, outgoing);
+        }
+    }
+
+    /// The client's Engine.IO session.
+    pub(crate) fn session(&self) -> &engineio::Socket {
+        &self.engine
     }
 
     /// The request that opened the client's Engine.IO session.
@@ -50,7 +60,11 @@ impl ClientShared {
     /// Sends only if the transport can take it now (a `volatile` emit); returns whether it
     /// did. A closing session takes nothing, and its thread reports the end.
     pub(crate) fn send_volatile(&self, outgoing: &Outgoing) -> bool {
-        matches!(self.engine.send_volatile(outgoing), Ok(VolatileSend::Sent))
+        let sent = matches!(self.engine.send_volatile(outgoing), Ok(VolatileSend::Sent));
+        if sent {
+            traffic::tell_sent(&self.traffic, outgoing);
+        }
+        sent
     }
 
     /// The client's sockets, one per namespace joined.
@@ -92,12 +106,14 @@ pub(crate) struct Client {
 
 impl Client {
     pub(crate) fn new(io: Io, engine: &engineio::Socket) -> Client {
+        let traffic = io.traffic_watchers();
         Client {
             connect_deadline: Some(Instant::now() + io.config().connect_timeout),
             io,
             shared: Arc::new(ClientShared {
                 engine: engine.clone(),
                 sockets: Mutex::new(HashMap::new()),
+                traffic,
             }),
             awaiting: None,
         }
@@ -313,6 +329,13 @@ impl Client {
 
 impl SessionHandler for Client {
     fn on_message(&mut self, message: Incoming) -> Result<(), CloseReason> {
+        if !self.shared.traffic.is_empty() {
+            let bytes = match &message {
+                Incoming::Text(text) => text.len(),
+                Incoming::Binary(bytes) => bytes.len(),
+            };
+            traffic::tell_received(&self.shared.traffic, bytes);
+        }
         match message {
             Incoming::Text(text) => self.on_text(&text),
             Incoming::Binary(bytes) => self.on_binary(bytes),

@@ -11,7 +11,7 @@
 //! the target sockets by room (`broadcast.rs`, `room.rs`), hand the bytes to each one's
 //! Engine.IO session — and, for a broadcast asking for acknowledgements, gather the answers
 //! into one callback (`broadcast_ack.rs`); a `volatile` emit is dropped for a client that
-//! cannot take it now (`volatile.rs`). [`Io`] (`server.rs`) ties it to an HTTP router, and
+//! cannot take it now (`volatile.rs`). `traffic.rs` lets an instrument hear of every message. [`Io`] (`server.rs`) ties it to an HTTP router, and
 //! makes the children of dynamic namespaces (`Io::of_matching`). `handshake.rs` is what a
 //! socket knows of the request that opened its client's session; `handshake_json.rs` writes
 //! and reads it as the JSON Node's socket.io gives `socket.handshake`, for the nodes of a
@@ -40,6 +40,7 @@ pub mod remote_socket;
 pub mod room;
 pub mod server;
 pub mod socket;
+pub mod traffic;
 pub mod volatile;
 
 pub use ack::{Ack, AckError};
@@ -54,10 +55,11 @@ pub use disconnect_reason::DisconnectReason;
 pub use handshake::Handshake;
 pub use handshake_json::HandshakeShapeError;
 pub use listeners::{EventRefusal, ListenerOutcome};
-pub use namespace::{ConnectError, Namespace, WeakNamespace};
+pub use namespace::{ConnectError, Namespace, RoomChange, WeakNamespace};
 pub use recovery::ConnectionStateRecovery;
 pub use remote_socket::RemoteSocket;
 pub use room::RoomError;
 pub use server::{Io, IoConfig, NamespaceMatcher};
 pub use socket::Socket;
+pub use traffic::{MessageFlow, TrafficWatcher};
 pub use volatile::VolatileEmitter;

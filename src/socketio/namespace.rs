@@ -79,6 +79,18 @@ struct Members {
     rooms: Rooms,
 }
 
+/// Whether a socket went into a room or out of it ([`Namespace::on_room_change`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomChange {
+    /// It joined (the reference adapter's `join-room` event).
+    Joined,
+    /// It left, or disconnected while in it (`leave-room`).
+    Left,
+}
+
+/// Hears each [`RoomChange`], with the room and the socket's id.
+pub type RoomChangeHandler = Arc<dyn Fn(RoomChange, &str, &str) + Send + Sync>;
+
 /// What runs when a child namespace (`Io::of_matching`) loses its last socket.
 pub(crate) type OnEmpty = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
@@ -92,6 +104,8 @@ struct Inner {
     /// The cluster's side: [`LocalAdapter`] until the server installs another.
     adapter: RwLock<Arc<dyn Adapter>>,
     server_side_listeners: RwLock<Vec<ServerSideListener>>,
+    /// Who hears of joins and leaves on this node (`on_room_change`).
+    on_room_change: RwLock<Vec<RoomChangeHandler>>,
     /// The events kept for replay and the dropped sessions (`recovery.rs`), with connection
     /// state recovery on.
     recovery: Option<Mutex<SessionStore>>,
@@ -163,6 +177,7 @@ impl Namespace {
                 members: RwLock::new(members),
                 adapter: RwLock::new(Arc::new(LocalAdapter)),
                 server_side_listeners: RwLock::default(),
+                on_room_change: RwLock::default(),
                 recovery,
                 on_empty,
             }),
@@ -407,21 +422,32 @@ impl Namespace {
 
     /// Adds a connected socket, in the room named by its id (Socket.IO v4 "Rooms").
     pub(crate) fn add(&self, socket: &Socket) {
-        let mut members = write(&self.inner.members);
-        members
-            .sockets
-            .insert(socket.id().to_string(), socket.clone());
-        members.rooms.join_own_room(socket.id());
+        {
+            let mut members = write(&self.inner.members);
+            members
+                .sockets
+                .insert(socket.id().to_string(), socket.clone());
+            members.rooms.join_own_room(socket.id());
+        }
+        self.tell_room_change(RoomChange::Joined, &[socket.id().to_string()], socket.id());
     }
 
     /// Removes a socket and takes it out of every room.
     pub(crate) fn remove(&self, sid: &str) {
-        let emptied = {
+        // The rooms are copied out only for someone who listens: a disconnect costs nothing more.
+        let watched = !read(&self.inner.on_room_change).is_empty();
+        let (emptied, left) = {
             let mut members = write(&self.inner.members);
             members.sockets.remove(sid);
+            let left = if watched {
+                members.rooms.rooms(sid)
+            } else {
+                Vec::new()
+            };
             members.rooms.leave_all(sid);
-            members.sockets.is_empty()
+            (members.sockets.is_empty(), left)
         };
+        self.tell_room_change(RoomChange::Left, &left, sid);
         // After the members' lock is let go: `on_empty` takes the server's namespace table.
         if let (true, Some(on_empty)) = (emptied, &self.inner.on_empty) {
             on_empty(self);
@@ -430,15 +456,48 @@ impl Namespace {
 
     /// Puts connected socket `sid` in `room`.
     pub(crate) fn join(&self, sid: &str, room: &str) -> Result<(), RoomError> {
-        let mut members = write(&self.inner.members);
-        if !members.sockets.contains_key(sid) {
-            return Err(RoomError::NotConnected);
+        let joined = {
+            let mut members = write(&self.inner.members);
+            if !members.sockets.contains_key(sid) {
+                return Err(RoomError::NotConnected);
+            }
+            let new = !members.rooms.contains(sid, room);
+            members.rooms.join(sid, room)?;
+            new
+        };
+        if joined {
+            self.tell_room_change(RoomChange::Joined, &[room.to_string()], sid);
         }
-        members.rooms.join(sid, room)
+        Ok(())
     }
 
     pub(crate) fn leave(&self, sid: &str, room: &str) {
-        write(&self.inner.members).rooms.leave(sid, room);
+        let left = {
+            let mut members = write(&self.inner.members);
+            let was_in = members.rooms.contains(sid, room);
+            members.rooms.leave(sid, room);
+            was_in
+        };
+        if left {
+            self.tell_room_change(RoomChange::Left, &[room.to_string()], sid);
+        }
+    }
+
+    /// Runs `handler` for each socket of this node that joins or leaves a room of this
+    /// namespace, its own room included (at connect and disconnect) — the reference
+    /// adapter's `join-room` and `leave-room` events, which the Admin UI shows. It runs
+    /// after the change, with no lock held, on the thread that made it.
+    pub fn on_room_change(&self, handler: impl Fn(RoomChange, &str, &str) + Send + Sync + 'static) {
+        write(&self.inner.on_room_change).push(Arc::new(handler));
+    }
+
+    fn tell_room_change(&self, change: RoomChange, rooms: &[String], sid: &str) {
+        let handlers = read(&self.inner.on_room_change).clone();
+        for handler in &handlers {
+            for room in rooms {
+                handler(change, room, sid);
+            }
+        }
     }
 
     /// The recovery store, locked, if recovery is on. Held by a broadcast from recording
@@ -467,17 +526,21 @@ impl Namespace {
     /// Adds a restored socket, in the rooms it was in. The caller holds the recovery
     /// store's lock until this returns (see [`Namespace::recovery`]).
     pub(crate) fn add_restored(&self, socket: &Socket, rooms: &[String]) {
-        let mut members = write(&self.inner.members);
-        members
-            .sockets
-            .insert(socket.id().to_string(), socket.clone());
-        members.rooms.join_own_room(socket.id());
-        for room in rooms {
-            if room != socket.id() {
-                // Within the cap: these are rooms it was in before.
-                let _ = members.rooms.join(socket.id(), room);
+        let joined = {
+            let mut members = write(&self.inner.members);
+            members
+                .sockets
+                .insert(socket.id().to_string(), socket.clone());
+            members.rooms.join_own_room(socket.id());
+            for room in rooms {
+                if room != socket.id() {
+                    // Within the cap: these are rooms it was in before.
+                    let _ = members.rooms.join(socket.id(), room);
+                }
             }
-        }
+            members.rooms.rooms(socket.id())
+        };
+        self.tell_room_change(RoomChange::Joined, &joined, socket.id());
     }
 
     /// Whether any socket of this node is in `room`.

@@ -31,6 +31,7 @@ use super::packet::Limits;
 use super::recovery::ConnectionStateRecovery;
 use super::remote_socket::RemoteSocket;
 use super::socket::Socket;
+use super::traffic::{MessageFlow, TrafficWatchers};
 use crate::engineio::{self, Engine, EngineConfig, SessionHandler};
 use crate::http::Router;
 use crate::json::Value;
@@ -86,12 +87,17 @@ impl Default for IoConfig {
 pub type NamespaceMatcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
 /// Runs for each namespace created ([`Io::on_new_namespace`]).
 pub type NewNamespaceHandler = Arc<dyn Fn(&Namespace) + Send + Sync>;
+/// Runs for each Engine.IO session opened ([`Io::on_session_open`]).
+pub type SessionOpenHandler = Arc<dyn Fn(&engineio::Socket) + Send + Sync>;
 
 struct Inner {
     config: IoConfig,
     /// The parents of dynamic namespaces, tried in the order they were added.
     matchers: RwLock<Vec<(NamespaceMatcher, Namespace)>>,
     on_new_namespace: RwLock<Vec<NewNamespaceHandler>>,
+    on_session_open: RwLock<Vec<SessionOpenHandler>>,
+    /// Copied by each client as its session opens (`traffic.rs`).
+    traffic: RwLock<TrafficWatchers>,
     namespaces: RwLock<HashMap<String, Namespace>>,
     middlewares: RwLock<Vec<Middleware>>,
     engine: OnceLock<Arc<Engine>>,
@@ -153,6 +159,8 @@ impl Io {
                 namespaces: RwLock::new(HashMap::new()),
                 matchers: RwLock::new(Vec::new()),
                 on_new_namespace: RwLock::new(Vec::new()),
+                on_session_open: RwLock::new(Vec::new()),
+                traffic: RwLock::new(Arc::new([])),
                 middlewares: RwLock::new(Vec::new()),
                 engine: OnceLock::new(),
                 adapters: RwLock::new(Arc::new(LocalAdapter)),
@@ -377,7 +385,11 @@ impl Io {
         let on_open: engineio::OnOpen = Arc::new(
             move |session: &engineio::Socket| -> Box<dyn SessionHandler> {
                 match weak.upgrade() {
-                    Some(inner) => Box::new(Client::new(Io { inner }, session)),
+                    Some(inner) => {
+                        let io = Io { inner };
+                        io.tell_session_opened(session);
+                        Box::new(Client::new(io, session))
+                    }
                     None => Box::new(Gone),
                 }
             },
@@ -486,6 +498,62 @@ impl Io {
         for namespace in self.all_namespaces() {
             namespace.install_adapter(Arc::new(LocalAdapter));
         }
+    }
+
+    /// Runs `handler` for each Engine.IO session opened from now on, before any of its
+    /// messages (the reference's `io.engine.on("connection")`): to watch its upgrade and
+    /// end (`engineio::Socket::on_upgrade`, `on_close`), as the Admin UI's counts do.
+    pub fn on_session_open(&self, handler: impl Fn(&engineio::Socket) + Send + Sync + 'static) {
+        self.inner
+            .on_session_open
+            .write()
+            .expect("session-open handler lock poisoned")
+            .push(Arc::new(handler));
+    }
+
+    /// Runs `watcher` for each Engine.IO message a client sends or is sent, with its size in
+    /// bytes (the reference's `packet` and `packetCreate`), for the sessions opened from
+    /// now on. It runs on the thread that moved the message, for every message: keep it to
+    /// a few atomic adds. See `traffic.rs`.
+    pub fn on_message_traffic(&self, watcher: impl Fn(MessageFlow, usize) + Send + Sync + 'static) {
+        let mut traffic = self
+            .inner
+            .traffic
+            .write()
+            .expect("traffic watcher lock poisoned");
+        let mut watchers: Vec<_> = traffic.iter().cloned().collect();
+        watchers.push(Arc::new(watcher));
+        *traffic = watchers.into();
+    }
+
+    pub(crate) fn traffic_watchers(&self) -> TrafficWatchers {
+        Arc::clone(
+            &self
+                .inner
+                .traffic
+                .read()
+                .expect("traffic watcher lock poisoned"),
+        )
+    }
+
+    fn tell_session_opened(&self, session: &engineio::Socket) {
+        let handlers = self
+            .inner
+            .on_session_open
+            .read()
+            .expect("session-open handler lock poisoned")
+            .clone();
+        for handler in handlers {
+            handler(session);
+        }
+    }
+
+    /// How many Engine.IO sessions are still on HTTP long-polling.
+    pub fn polling_session_count(&self) -> usize {
+        self.inner
+            .engine
+            .get()
+            .map_or(0, |engine| engine.polling_session_count())
     }
 
     /// How many Engine.IO sessions are open.

@@ -177,6 +177,32 @@ impl Socket {
         self.inner.connected.load(Ordering::SeqCst)
     }
 
+    /// The Engine.IO session id of its client (`socket.conn.id`, the Admin UI's
+    /// `clientId`): shared by the client's sockets in every namespace, and never sent to
+    /// other clients by us — a polling client's sid is its credential.
+    pub fn client_id(&self) -> &str {
+        self.inner.client.session().sid()
+    }
+
+    /// The transport its client's session runs on now: `"polling"` or `"websocket"`
+    /// (`socket.conn.transport.name`).
+    pub fn transport(&self) -> &'static str {
+        self.inner.client.session().transport_name()
+    }
+
+    /// Runs `handler` with the new transport's name when the client's session upgrades
+    /// from polling to WebSocket (`socket.conn.on("upgrade")`). It is let go when the
+    /// session ends.
+    pub fn on_upgrade(&self, handler: impl Fn(&Socket, &'static str) + Send + Sync + 'static) {
+        // A weak handle: the session keeps its watchers, and this socket keeps the session.
+        let weak = Arc::downgrade(&self.inner);
+        self.inner.client.session().on_upgrade(move |transport| {
+            if let Some(inner) = weak.upgrade() {
+                handler(&Socket { inner }, transport);
+            }
+        });
+    }
+
     /// Whether this socket dropped and came back with its id, rooms, data and the events it
     /// missed (`socket.recovered`; connection state recovery, `recovery.rs`).
     pub fn recovered(&self) -> bool {

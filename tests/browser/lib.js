@@ -65,10 +65,18 @@ async function newPerson(browser, offsite, options = {}) {
     const url = new URL(request.url());
     const local = ["127.0.0.1", "localhost"].includes(url.hostname);
     if (!local && !["data:", "blob:", "about:"].includes(url.protocol)) {
-      offsite.push(request.url());
+      (context.offsiteRefused ? context.offsiteRefused : offsite).push(request.url());
     }
   });
   return context;
+}
+
+/// For a page that is not ours and links to a CDN (the Admin UI's fonts and icons): every
+/// request off this machine is aborted before it leaves, and listed in
+/// `context.offsiteRefused` rather than failing the scenario.
+async function refuseOffsite(context) {
+  context.offsiteRefused = [];
+  await context.route((url) => !["127.0.0.1", "localhost"].includes(url.hostname), (route) => route.abort());
 }
 
 /// Opens the demo in a new page of `context`; `query` is added to the URL (`?transport=polling`).
@@ -279,6 +287,6 @@ function run(scenario) {
 }
 
 module.exports = {
-  TARGET, WAIT_MS, log, run, until, untilText, text, describe, join, say, messages, untilMessage,
+  TARGET, WAIT_MS, log, run, refuseOffsite, until, untilText, text, describe, join, say, messages, untilMessage,
   online, untilOnline, untilState, server,
 };

@@ -118,8 +118,8 @@ main.on("connection", (socket) => {
   });
 });
 
-// `/admin`, as in chat.rs: behind a token, `members` acks everyone's nickname.
-const admin = io.of("/admin");
+// `/moderators`, as in chat.rs: behind a token, `members` acks everyone's nickname.
+const admin = io.of("/moderators");
 admin.use((socket, next) => (socket.handshake.auth?.token === "secret" ? next() : next(new Error("Not authorized"))));
 admin.on("connection", (socket) => {
   socket.on("members", (ack) => {
