@@ -1,0 +1,35 @@
+//! A blocking Socket.IO client: the other half of the protocol, for services, bots,
+//! command-line tools and tests — Engine.IO v4 and Socket.IO v5 from the client's side,
+//! over long-polling and WebSocket, with threads instead of an async runtime.
+//!
+//! It sits on the crate's lower layers, client roles of the same code the server uses:
+//! [`websocket::client`](crate::websocket::client) for RFC 6455, the Engine.IO packet and
+//! payload codecs of [`engineio`](crate::engineio), the Socket.IO packet codec and binary
+//! reassembly of [`socketio`](crate::socketio), and [`json`](crate::json).
+//!
+//! ```text
+//!  Dialer ──connect()──▶ Manager (one Engine.IO session, reconnects)   manager.rs
+//!                          ├─ transport: polling GET/POST, or WebSocket  transport.rs, polling.rs
+//!                          ├─ Channel "/"       on, emit, emit_with_ack  channel.rs
+//!                          └─ Channel "/admin"  (same session: multiplexing)
+//! ```
+//!
+//! The names are the client's own, since the server side already has `Client` and three
+//! kinds of `Socket`: [`Dialer`] builds, [`Manager`] is the session (the official client's
+//! word), [`Channel`] is one namespace on it (the official client's `Socket`), and
+//! [`Responder`] answers an event's ack. Which thread runs what is in `manager.rs`.
+
+pub mod channel;
+pub mod dialer;
+pub mod error;
+pub mod manager;
+mod polling;
+pub mod reconnection;
+pub mod transport;
+
+pub use channel::{Channel, Responder};
+pub use dialer::Dialer;
+pub use error::{DialError, DisconnectCause, EmitError};
+pub use manager::Manager;
+pub use reconnection::Reconnection;
+pub use transport::Transports;

@@ -1,0 +1,417 @@
+//! The Rust client (`src/client/`, issue 14) against two servers: Node's socket.io 4.8
+//! (tests/node/rust_client_server.js), which none of us wrote, and threadio's own, built
+//! below with the same handlers. Every check runs over each transport mode.
+//!
+//! Checked: `/` and `/admin` with auth on one session; a refused middleware with its data;
+//! events, acks and binary both ways; an `emit_with_ack` made inside a handler (it must not
+//! deadlock); an emit buffered while disconnected; a server disconnect; a lost connection
+//! that comes back recovered (connection state recovery) with what it missed; a server
+//! restart that the client survives by itself, namespaces and all.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{node_client, wait_until, NodeServer};
+use threadio::client::{Channel, DialError, Dialer, DisconnectCause, Reconnection, Transports};
+use threadio::http::{Router, RunningServer, Server, ServerConfig};
+use threadio::json::Value;
+use threadio::socketio::{ConnectError, ConnectionStateRecovery, Io, IoConfig};
+
+const WAIT: Duration = Duration::from_secs(10);
+const MODES: [Transports; 3] = [
+    Transports::PollingThenWebSocket,
+    Transports::WebSocketOnly,
+    Transports::PollingOnly,
+];
+
+/// Quick reconnection, so a test waits for the server, not for the backoff.
+fn quick() -> Reconnection {
+    Reconnection {
+        delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(300),
+        ..Reconnection::default()
+    }
+}
+
+/// threadio's version of rust_client_server.js, handler for handler. The `Io` must outlive
+/// the server: a session that opens after it is dropped is closed at once.
+fn threadio_server(addr: &str) -> (RunningServer, Io) {
+    let io = Io::with_config(IoConfig {
+        connection_state_recovery: Some(ConnectionStateRecovery::default()),
+        ..IoConfig::default()
+    });
+    let main = io.sockets();
+    io.sockets().on_connection(move |socket| {
+        socket.on("echo", |_, args, ack| ack.send(args.into_vec()));
+        socket.on("push", |socket, _, _| {
+            socket.emit("pushed", ("text", Value::binary(vec![9, 8, 7])));
+        });
+        socket.on("ask-me", |socket, _, ack| {
+            let args = (1, Value::binary(vec![1, 2, 3]));
+            socket.emit_with_ack("question", args, Duration::from_secs(5), move |answer| {
+                match answer {
+                    Ok(answer) => ack.send(answer.into_vec()),
+                    Err(_) => ack.send(("no answer",)),
+                }
+            });
+        });
+        socket.on("kick", |socket, _, _| socket.disconnect(false));
+        let main = main.clone();
+        socket.on_disconnect(move |socket, reason| {
+            if reason.is_recoverable() {
+                main.to(socket.id()).emit("missed", ("while away",));
+            }
+        });
+    });
+    let admin = io.of("/admin");
+    admin.use_middleware(|socket| {
+        if socket.auth()["token"].as_str() == Some("secret") {
+            return Ok(());
+        }
+        Err(ConnectError::new("not authorized").with_data(Value::object([("reason", "bad token")])))
+    });
+    admin.on_connection(|socket| {
+        socket.on("whoami", |socket, _, ack| {
+            let handshake = socket.handshake();
+            let tag = handshake.query_param("tag").map(String::from);
+            let peer = handshake.headers.get("x-peer").map(String::from);
+            ack.send((
+                socket.auth()["token"].clone(),
+                Value::from(tag),
+                Value::from(peer),
+            ));
+        });
+    });
+    let mut app = Router::new();
+    io.attach(&mut app);
+    let server = Server::bind(addr, ServerConfig::default()).expect("bind");
+    (server.spawn(app).expect("serve"), io)
+}
+
+/// Node's server, or `None` (skipped, or a failure under THREADIO_REQUIRE_PEERS=1).
+fn node_server(port: Option<u16>) -> Option<NodeServer> {
+    let node = node_client()?;
+    let port = port.map(|p| p.to_string());
+    let args: Vec<&str> = port.iter().map(String::as_str).collect();
+    node.start_server("rust_client_server.js", &args)
+}
+
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+/// Everything but restarts and recovery, on one server, in one transport mode.
+fn exercise(url: &str, mode: Transports) {
+    let case = format!("{url} {mode:?}");
+    let (pushed_tx, pushed) = mpsc::channel();
+    let pushed_tx = Mutex::new(pushed_tx);
+    let any = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&any);
+    let main = Dialer::new(url)
+        .transports(mode)
+        .reconnection(quick())
+        .on("pushed", move |args, _| {
+            let _ = pushed_tx.lock().unwrap().send(args);
+        })
+        .on("question", |args, ack| {
+            assert!(ack.wanted());
+            let mut answer = vec![Value::from("answer")];
+            answer.extend(args);
+            ack.send(answer);
+        })
+        .on_any(move |event, _| seen.lock().unwrap().push(event.to_owned()))
+        .connect()
+        .unwrap_or_else(|e| panic!("{case}: connect: {e}"));
+    assert!(main.connected() && main.id().is_some(), "{case}");
+
+    // Acks and binary, client → server → client.
+    let bytes = Value::binary(vec![0, 1, 2, 255]);
+    let echoed = main
+        .emit_with_ack("echo", vec!["hi".into(), 7.into(), bytes.clone()], WAIT)
+        .unwrap_or_else(|e| panic!("{case}: echo: {e}"));
+    assert_eq!(
+        echoed,
+        vec![Value::from("hi"), Value::from(7), bytes],
+        "{case}"
+    );
+
+    // The callback form.
+    let (done, answer) = mpsc::channel();
+    main.emit_with_ack_then("echo", vec!["cb".into()], WAIT, move |result| {
+        let _ = done.send(result);
+    })
+    .unwrap();
+    assert_eq!(
+        answer.recv_timeout(WAIT).unwrap().unwrap(),
+        vec![Value::from("cb")],
+        "{case}"
+    );
+
+    // Server → client with binary.
+    main.emit("push", vec![]).unwrap();
+    let args = pushed
+        .recv_timeout(WAIT)
+        .unwrap_or_else(|_| panic!("{case}: no push"));
+    // With recovery on, the server adds the event's offset as a last argument (kept, as
+    // the official client keeps it): compare what the handler sent.
+    assert_eq!(
+        args[..2],
+        [Value::from("text"), Value::binary(vec![9, 8, 7])],
+        "{case}"
+    );
+    assert!(
+        wait_until(WAIT, || any.lock().unwrap().contains(&"pushed".to_owned())),
+        "{case}"
+    );
+
+    // The server asks us (its ack with binary), and passes our answer back.
+    let relayed = main.emit_with_ack("ask-me", vec![], WAIT).unwrap();
+    assert_eq!(
+        relayed,
+        vec![
+            Value::from("answer"),
+            Value::from(1),
+            Value::binary(vec![1, 2, 3])
+        ],
+        "{case}"
+    );
+
+    // A second namespace on the same session, with auth, query and a header.
+    let admin = main
+        .manager()
+        .namespace("/admin", Some(Value::object([("token", "secret")])));
+    admin
+        .connect(WAIT)
+        .unwrap_or_else(|e| panic!("{case}: /admin: {e}"));
+    let who = admin.emit_with_ack("whoami", vec![], WAIT).unwrap();
+    assert_eq!(who[0], Value::from("secret"), "{case}");
+
+    // Refused: the middleware's message and data.
+    let refused = Dialer::new(&format!("{url}/admin"))
+        .transports(mode)
+        .auth(Value::object([("token", "wrong")]))
+        .connect();
+    match refused {
+        Err(DialError::Refused(data)) => {
+            assert_eq!(data["message"], Value::from("not authorized"), "{case}");
+            assert_eq!(data["data"]["reason"], Value::from("bad token"), "{case}");
+        }
+        other => panic!(
+            "{case}: expected a refusal, got {:?}",
+            other.map(|c| c.id())
+        ),
+    }
+
+    // The server disconnects us: the cause, and no reconnection of that namespace.
+    let (gone_tx, gone) = mpsc::channel();
+    let gone_tx = Mutex::new(gone_tx);
+    main.on_disconnect(move |cause| {
+        let _ = gone_tx.lock().unwrap().send(cause.clone());
+    });
+    main.emit("kick", vec![]).unwrap();
+    assert_eq!(
+        gone.recv_timeout(WAIT).unwrap(),
+        DisconnectCause::IoServerDisconnect,
+        "{case}"
+    );
+    assert!(!main.connected(), "{case}");
+    assert!(admin.connected(), "{case}: /admin stays on the session");
+    admin.manager().close();
+}
+
+/// Query and headers reach the server's handshake.
+fn query_and_headers(url: &str) {
+    let admin = Dialer::new(url)
+        .namespace("/admin")
+        .auth(Value::object([("token", "secret")]))
+        .query("tag", "a b&c")
+        .header("X-Peer", "rust")
+        .connect()
+        .unwrap();
+    let who = admin.emit_with_ack("whoami", vec![], WAIT).unwrap();
+    assert_eq!(
+        who,
+        vec![
+            Value::from("secret"),
+            Value::from("a b&c"),
+            Value::from("rust")
+        ]
+    );
+    admin.manager().close();
+}
+
+/// A handler that blocks in emit_with_ack: the reader still delivers the answer.
+fn ack_inside_a_handler(url: &str, mode: Transports) {
+    let (result_tx, result) = mpsc::channel();
+    let result_tx = Mutex::new(result_tx);
+    let main = Dialer::new(url).transports(mode).connect().unwrap();
+    let inner = main.clone();
+    main.on("pushed", move |_, _| {
+        let answer = inner.emit_with_ack("echo", vec!["from a handler".into()], WAIT);
+        let _ = result_tx.lock().unwrap().send(answer);
+    });
+    main.emit("push", vec![]).unwrap();
+    let answer = result.recv_timeout(WAIT * 2).expect("the handler finished");
+    assert_eq!(
+        answer.unwrap(),
+        vec![Value::from("from a handler")],
+        "{mode:?}"
+    );
+    main.manager().close();
+}
+
+/// A lost connection: emits wait in the buffer, the session is recovered with its id, and
+/// what the server sent meanwhile arrives.
+fn recovery(url: &str, mode: Transports) {
+    let (missed_tx, missed) = mpsc::channel();
+    let missed_tx = Mutex::new(missed_tx);
+    let main = Dialer::new(url)
+        .transports(mode)
+        .reconnection(quick())
+        .on("missed", move |args, _| {
+            let _ = missed_tx.lock().unwrap().send(args);
+        })
+        .connect()
+        .unwrap();
+    // An event with an offset first, so the client has one to send back.
+    let first_id = main.id().unwrap();
+    main.emit("push", vec![]).unwrap();
+    assert!(wait_until(WAIT, || main
+        .emit_with_ack("echo", vec![], WAIT)
+        .is_ok()));
+    main.manager().drop_connection();
+    assert!(
+        wait_until(WAIT, || !main.connected()),
+        "{mode:?}: the drop was seen"
+    );
+    let buffered = main
+        .emit_with_ack("echo", vec!["buffered".into()], WAIT)
+        .unwrap();
+    assert_eq!(buffered, vec![Value::from("buffered")], "{mode:?}");
+    assert!(main.recovered(), "{mode:?}: recovered");
+    assert_eq!(main.id().unwrap(), first_id, "{mode:?}: same id");
+    let args = missed.recv_timeout(WAIT).expect("the missed event");
+    assert_eq!(args[0], Value::from("while away"), "{mode:?}");
+    main.manager().close();
+}
+
+/// The server goes away and comes back on the same port: both namespaces reconnect.
+fn restart(url: &str, stop: impl FnOnce(), start: impl FnOnce()) {
+    let main = Dialer::new(url).reconnection(quick()).connect().unwrap();
+    let admin = main
+        .manager()
+        .namespace("/admin", Some(Value::object([("token", "secret")])));
+    admin.connect(WAIT).unwrap();
+    let downs = Arc::new(Mutex::new(0));
+    let counted = Arc::clone(&downs);
+    main.on_disconnect(move |_| *counted.lock().unwrap() += 1);
+    stop();
+    assert!(
+        wait_until(WAIT, || !main.connected() && !admin.connected()),
+        "down"
+    );
+    start();
+    assert!(
+        wait_until(WAIT * 2, || main.connected() && admin.connected()),
+        "back"
+    );
+    assert_eq!(
+        main.emit_with_ack("echo", vec![1.into()], WAIT).unwrap(),
+        vec![Value::from(1)]
+    );
+    assert_eq!(
+        admin.emit_with_ack("whoami", vec![], WAIT).unwrap()[0],
+        Value::from("secret")
+    );
+    assert_eq!(*downs.lock().unwrap(), 1);
+    main.manager().close();
+}
+
+fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+#[test]
+fn against_threadio() {
+    let (server, _io) = threadio_server("127.0.0.1:0");
+    let url = url_of(server.addr());
+    for mode in MODES {
+        exercise(&url, mode);
+        ack_inside_a_handler(&url, mode);
+        recovery(&url, mode);
+    }
+    query_and_headers(&url);
+}
+
+#[test]
+fn against_node() {
+    let Some(node) = node_server(None) else {
+        return;
+    };
+    let url = node.url().trim_end_matches('/').to_owned();
+    for mode in MODES {
+        exercise(&url, mode);
+        ack_inside_a_handler(&url, mode);
+        recovery(&url, mode);
+    }
+    query_and_headers(&url);
+}
+
+#[test]
+fn survives_a_threadio_restart() {
+    let (server, io) = threadio_server("127.0.0.1:0");
+    let addr = server.addr();
+    let again = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&again);
+    restart(
+        &url_of(addr),
+        move || {
+            server.stop();
+            drop(io);
+        },
+        move || *keep.lock().unwrap() = Some(threadio_server(&addr.to_string())),
+    );
+    drop(again);
+}
+
+#[test]
+fn survives_a_node_restart() {
+    let Some(node) = node_server(None) else {
+        return;
+    };
+    let url = node.url().trim_end_matches('/').to_owned();
+    let port = port_of(&url);
+    let again = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&again);
+    restart(
+        &url,
+        move || drop(node),
+        move || *keep.lock().unwrap() = node_server(Some(port)),
+    );
+    drop(again);
+}
+
+#[test]
+fn a_server_that_is_not_there_is_a_clear_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let result = Dialer::new(&url_of(addr)).connect();
+    assert!(
+        matches!(result, Err(DialError::Io(_))),
+        "{:?}",
+        result.err()
+    );
+    let bad = Dialer::new("https://example.com").connect();
+    assert!(matches!(bad, Err(DialError::BadUrl(_))));
+    let _unused: Option<Channel> = None;
+}
