@@ -23,7 +23,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::error::{DialError, DisconnectCause, EmitError};
-use super::manager::{duplicate, Manager, ManagerCore};
+use super::manager::{Manager, ManagerCore};
 use crate::json::{Map, Value};
 use crate::socketio::packet::{Packet as SioPacket, PacketType, RESERVED_EVENTS};
 use crate::socketio::AckError;
@@ -200,15 +200,15 @@ impl ChannelCore {
 
     /// The session could not be opened: whoever waits in `connect` learns why, and the
     /// `connect_error` handlers get `{"message":…}` as the official client's do.
-    pub(crate) fn open_failed(&self, e: &DialError) {
+    pub(crate) fn open_failed(&self, e: DialError) {
         let mut state = self.state.lock().unwrap();
         if !state.wanted {
             return;
         }
-        state.failure = Some(duplicate(e));
+        let data = Value::object([("message", e.to_string())]);
+        state.failure = Some(e);
         self.changed.notify_all();
         drop(state);
-        let data = Value::object([("message", e.to_string())]);
         self.fire_connect_error(data);
     }
 

@@ -220,8 +220,15 @@ impl ManagerCore {
                 }
                 Err(e) => {
                     crate::log!("client: cannot reach {}: {e}", self.target.authority);
-                    for channel in self.channels() {
-                        channel.open_failed(&e);
+                    // The original error to one waiter, faithful copies to the others.
+                    let channels = self.channels();
+                    let mut original = Some(e);
+                    for (i, channel) in channels.iter().enumerate() {
+                        let e = match i + 1 == channels.len() {
+                            true => original.take().expect("taken once, at the end"),
+                            false => duplicate(original.as_ref().expect("not yet taken")),
+                        };
+                        channel.open_failed(e);
                     }
                 }
             }
@@ -397,8 +404,11 @@ pub(crate) fn duplicate(e: &DialError) -> DialError {
         DialError::BadUrl(url) => DialError::BadUrl(url.clone()),
         DialError::Io(io) => DialError::Io(std::io::Error::new(io.kind(), io.to_string())),
         DialError::Refused(data) => DialError::Refused(data.clone()),
+        DialError::BadHttp(why) => DialError::BadHttp(why.clone()),
+        DialError::Protocol(why) => DialError::Protocol(why.clone()),
         DialError::Timeout => DialError::Timeout,
         DialError::Closed => DialError::Closed,
-        other => DialError::Protocol(other.to_string()),
+        // A handshake's error has no copy; its words do.
+        DialError::WebSocket(e) => DialError::BadHttp(format!("WebSocket: {e}")),
     }
 }
