@@ -1,6 +1,8 @@
-//! The Rust client (`src/client/`, issue 14) against two servers: Node's socket.io 4.8
-//! (tests/node/rust_client_server.js), which none of us wrote, and threadio's own, built
-//! below with the same handlers. Every check runs over each transport mode.
+//! The Rust client (`src/client/`, issue 14) against three servers: Node's socket.io 4.8
+//! (tests/node/rust_client_server.js) and python-socketio's (tests/python/
+//! rust_client_server.py), which none of us wrote, and threadio's own, built below with the
+//! same handlers. Every check runs over each transport mode; recovery is not run against
+//! python-socketio, which does not implement it.
 //!
 //! Checked: `/` and `/admin` with auth on one session; a refused middleware with its data;
 //! events, acks and binary both ways; an `emit_with_ack` made inside a handler (it must not
@@ -15,7 +17,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{node_client, wait_until, NodeServer};
+use common::{node_client, python_socketio_server, wait_until, NodeServer};
 use threadio::client::{Channel, DialError, Dialer, DisconnectCause, Reconnection, Transports};
 use threadio::http::{Router, RunningServer, Server, ServerConfig};
 use threadio::json::Value;
@@ -414,4 +416,34 @@ fn a_server_that_is_not_there_is_a_clear_error() {
     let bad = Dialer::new("https://example.com").connect();
     assert!(matches!(bad, Err(DialError::BadUrl(_))));
     let _unused: Option<Channel> = None;
+}
+
+#[test]
+fn against_python_socketio() {
+    let Some(python) = python_socketio_server("rust_client_server.py", &[]) else {
+        return;
+    };
+    let url = python.url().trim_end_matches('/').to_owned();
+    for mode in MODES {
+        exercise(&url, mode);
+        ack_inside_a_handler(&url, mode);
+    }
+    query_and_headers(&url);
+}
+
+#[test]
+fn survives_a_python_socketio_restart() {
+    let Some(python) = python_socketio_server("rust_client_server.py", &[]) else {
+        return;
+    };
+    let url = python.url().trim_end_matches('/').to_owned();
+    let port = port_of(&url).to_string();
+    let again = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&again);
+    restart(
+        &url,
+        move || drop(python),
+        move || *keep.lock().unwrap() = python_socketio_server("rust_client_server.py", &[&port]),
+    );
+    drop(again);
 }
