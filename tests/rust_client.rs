@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{node_client, python_socketio_server, wait_until, NodeServer};
-use threadio::client::{Channel, DialError, Dialer, DisconnectCause, Reconnection, Transports};
+use threadio::client::{DialError, Dialer, DisconnectCause, Reconnection, Transports};
 use threadio::http::{Router, RunningServer, Server, ServerConfig};
 use threadio::json::Value;
 use threadio::socketio::{ConnectError, ConnectionStateRecovery, Io, IoConfig};
@@ -134,6 +134,11 @@ fn exercise(url: &str, mode: Transports) {
         .connect()
         .unwrap_or_else(|e| panic!("{case}: connect: {e}"));
     assert!(main.connected() && main.id().is_some(), "{case}");
+    let expected = match mode {
+        Transports::PollingOnly => "polling",
+        _ => "websocket", // after the default opening: the upgrade succeeded
+    };
+    assert_eq!(main.manager().transport(), Some(expected), "{case}");
 
     // Acks and binary, client → server → client.
     let bytes = Value::binary(vec![0, 1, 2, 255]);
@@ -404,10 +409,9 @@ fn survives_a_node_restart() {
 
 #[test]
 fn a_server_that_is_not_there_is_a_clear_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    let result = Dialer::new(&url_of(addr)).connect();
+    // Port 1 (tcpmux): privileged and unused, so no test's server can be there, unlike a
+    // port freed a moment ago, which a parallel test may be given.
+    let result = Dialer::new("http://127.0.0.1:1").connect();
     assert!(
         matches!(result, Err(DialError::Io(_))),
         "{:?}",
@@ -415,7 +419,10 @@ fn a_server_that_is_not_there_is_a_clear_error() {
     );
     let bad = Dialer::new("https://example.com").connect();
     assert!(matches!(bad, Err(DialError::BadUrl(_))));
-    let _unused: Option<Channel> = None;
+    let refused = Dialer::new("http://127.0.0.1:1")
+        .namespace("no-slash")
+        .connect();
+    assert!(matches!(refused, Err(DialError::BadUrl(_))));
 }
 
 #[test]

@@ -180,7 +180,7 @@ impl ChannelCore {
     }
 
     /// Marks the namespace wanted and, if a session is open, asks for it now.
-    fn join(&self) {
+    pub(crate) fn join(&self) {
         let mut state = self.state.lock().unwrap();
         state.wanted = true;
         state.refused = None;

@@ -186,8 +186,10 @@ impl Dialer {
             core: ManagerCore::channel(&manager, &namespace, self.auth),
         };
         channel.core.add_handlers(self.handlers);
+        // Wanted before the reader starts: it stops at once if no namespace is.
+        channel.core.join();
         ManagerCore::start(&manager);
-        match channel.connect(self.timeout) {
+        match channel.wait_connected(self.timeout) {
             Ok(()) => Ok(channel),
             Err(e) => {
                 manager.close();

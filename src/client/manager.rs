@@ -84,6 +84,21 @@ impl Manager {
         }
     }
 
+    /// The transport the session is on now, `"websocket"` or `"polling"` (the names of the
+    /// Engine.IO query's `transport`), or `None` between sessions. After the default
+    /// polling-then-upgrade opening, `"websocket"` means the probe succeeded.
+    pub fn transport(&self) -> Option<&'static str> {
+        self.core
+            .outbound
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|outbound| match outbound {
+                Outbound::WebSocket(_) => "websocket",
+                Outbound::Polling(_) => "polling",
+            })
+    }
+
     /// Whether [`close`](Manager::close) was called, or the client gave up reconnecting.
     pub fn closed(&self) -> bool {
         self.core.is_closing()

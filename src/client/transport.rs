@@ -1,6 +1,6 @@
 //! The Engine.IO session from the client's side: opening it over long-polling or a
-//! WebSocket, the upgrade probe, and the two halves every transport has — an [`Inbound`]
-//! the reader thread waits on and an [`Outbound`] any thread may write through
+//! WebSocket, the upgrade probe, and the two halves every transport has — an `Inbound`
+//! the reader thread waits on and an `Outbound` any thread may write through
 //! (Engine.IO v4 "Transports", "Handshake", "Upgrade").
 //!
 //! ```text
