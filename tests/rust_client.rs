@@ -13,6 +13,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -453,4 +454,48 @@ fn survives_a_python_socketio_restart() {
         move || *keep.lock().unwrap() = python_socketio_server("rust_client_server.py", &[&port]),
     );
     drop(again);
+}
+
+/// A message past the client's limit (10 MiB against the default 8) ends the session with
+/// a transport error, not a panic or a hang; the client reconnects and works. Against
+/// python-socketio, which has no connection state recovery: a server that recovers would
+/// replay the message that broke the session.
+#[test]
+fn a_ten_megabyte_message_ends_the_session_not_the_client() {
+    let Some(python) = python_socketio_server("rust_client_server.py", &[]) else {
+        return;
+    };
+    let url = python.url().trim_end_matches('/').to_owned();
+    for mode in [Transports::WebSocketOnly, Transports::PollingOnly] {
+        let delivered = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&delivered);
+        let (cause_tx, cause) = mpsc::channel();
+        let cause_tx = Mutex::new(cause_tx);
+        let main = Dialer::new(&url)
+            .transports(mode)
+            .reconnection(quick())
+            .on_disconnect(move |c| {
+                let _ = cause_tx.lock().unwrap().send(c.clone());
+            })
+            .on("big", |_, _| {
+                panic!("a message past the limit was delivered")
+            })
+            .connect()
+            .unwrap();
+        main.emit("big", vec![]).unwrap();
+        let seen = cause.recv_timeout(WAIT).expect("the session ends");
+        assert!(
+            matches!(seen, DisconnectCause::TransportError(_)),
+            "{mode:?}: {seen}"
+        );
+        let echoed = main
+            .emit_with_ack("echo", vec!["still here".into()], WAIT)
+            .unwrap();
+        assert_eq!(echoed, vec![Value::from("still here")], "{mode:?}");
+        assert!(
+            !delivered.load(Ordering::SeqCst),
+            "{mode:?}: delivered past the limit"
+        );
+        main.manager().close();
+    }
 }

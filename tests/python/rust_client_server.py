@@ -9,6 +9,7 @@
 #            → push ()               ← pushed ("text", <09 08 07>)
 #            → ask-me (ack)          ← question (1, <01 02 03>, ack); the answer goes back
 #            → kick ()               disconnect: "io server disconnect" on the client
+#            → big ()                ← big (a string of 10 MiB): past the client's limit
 #   /admin   connect handler wants auth {token: "secret"}, else ConnectionRefusedError
 #            ("not authorized", {reason: "bad token"})
 #            → whoami (ack)          ack(auth.token, query.tag, headers["x-peer"])
@@ -45,6 +46,11 @@ def ask_me(sid):
     except socketio.exceptions.TimeoutError:
         return "no answer"
     return answer if isinstance(answer, tuple) else (answer,)
+
+
+@sio.on("big")
+def big(sid):
+    sio.emit("big", "a" * (10 << 20), to=sid)
 
 
 @sio.on("kick")
