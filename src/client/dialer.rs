@@ -9,8 +9,9 @@
 
 use std::time::Duration;
 
-use super::channel::{Channel, Handlers, Responder};
+use super::channel::Channel;
 use super::error::{DialError, DisconnectCause};
+use super::handlers::{Handlers, Responder};
 use super::manager::ManagerCore;
 use super::reconnection::Reconnection;
 use super::transport::{EngineTarget, Transports};

@@ -38,7 +38,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::channel::ChannelCore;
+use super::channel_core::ChannelCore;
 use super::error::{DialError, DisconnectCause};
 use super::reconnection::Reconnection;
 use super::transport::{open_session, EngineTarget, OpenSession, Outbound};

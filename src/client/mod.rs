@@ -8,9 +8,12 @@
 //! reassembly of [`socketio`](crate::socketio), and [`json`](crate::json).
 //!
 //! ```text
-//!  Dialer ──connect()──▶ Manager (one Engine.IO session, reconnects)   manager.rs
-//!                          ├─ transport: polling GET/POST, or WebSocket  transport.rs, polling.rs
+//!  Dialer ──connect()──▶ Manager (one Engine.IO session, reconnects)   dialer.rs, manager.rs
+//!                          ├─ the session: WebSocket, or polling        transport.rs
+//!                          │    GET held, POST queued, over HTTP/1.1    polling.rs, http_client.rs
 //!                          ├─ Channel "/"       on, emit, emit_with_ack  channel.rs
+//!                          │    its state, the server's packets for it  channel_core.rs
+//!                          │    its handlers and Responder              handlers.rs
 //!                          └─ Channel "/admin"  (same session: multiplexing)
 //! ```
 //!
@@ -20,16 +23,20 @@
 //! [`Responder`] answers an event's ack. Which thread runs what is in `manager.rs`.
 
 pub mod channel;
+mod channel_core;
 pub mod dialer;
 pub mod error;
+pub mod handlers;
+mod http_client;
 pub mod manager;
 mod polling;
 pub mod reconnection;
 pub mod transport;
 
-pub use channel::{Channel, Responder};
+pub use channel::Channel;
 pub use dialer::Dialer;
 pub use error::{DialError, DisconnectCause, EmitError};
+pub use handlers::Responder;
 pub use manager::Manager;
 pub use reconnection::Reconnection;
 pub use transport::Transports;

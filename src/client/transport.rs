@@ -19,15 +19,13 @@
 //! the state machine stays one straight line. If the probe fails, the session stays on
 //! polling, as in the official client.
 
-use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{DialError, DisconnectCause};
-use super::polling::{dial, PollConnection};
+use super::http_client::{dial, PollConnection};
+use super::polling::{decode_body, PollingReader, PostQueue};
 use crate::engineio::packet::Packet as EnginePacket;
-use crate::engineio::payload;
 use crate::json::Value;
 use crate::websocket::client::handshake_over;
 use crate::websocket::{Message, WebSocket, WebSocketConfig, WsError};
@@ -109,7 +107,7 @@ impl OpenPacket {
 
 impl EngineTarget {
     /// The request target for `transport`, with the session's `sid` once there is one.
-    fn request_target(&self, transport: &str, sid: Option<&str>) -> String {
+    pub(crate) fn request_target(&self, transport: &str, sid: Option<&str>) -> String {
         let mut target = format!("{}?EIO=4&transport={transport}", self.path);
         if let Some(sid) = sid {
             target.push_str("&sid=");
@@ -214,12 +212,12 @@ pub(crate) fn open_session(target: &EngineTarget) -> Result<OpenSession, DialErr
     }
     let queue = PostQueue::start(target.clone(), open.sid.clone());
     queue.watch(connection.try_clone_stream());
-    let inbound = Inbound::Polling(Box::new(PollingReader {
+    let inbound = Inbound::Polling(Box::new(PollingReader::new(
         connection,
-        target: target.clone(),
-        sid: open.sid.clone(),
-        queue: Arc::clone(&queue),
-    }));
+        target.clone(),
+        open.sid.clone(),
+        Arc::clone(&queue),
+    )));
     Ok(OpenSession {
         inbound,
         outbound: Outbound::Polling(queue),
@@ -287,24 +285,10 @@ fn read_websocket(
     }
 }
 
-fn decode_body(body: &[u8]) -> Result<Vec<EnginePacket>, DialError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| DialError::Protocol("a polling body that is not UTF-8".into()))?;
-    payload::decode(text, usize::MAX).map_err(|e| DialError::Protocol(e.to_string()))
-}
-
 /// Where the reader thread waits for the server's packets.
 pub(crate) enum Inbound {
     WebSocket(Box<WebSocket>),
     Polling(Box<PollingReader>),
-}
-
-/// The GET side of a polling session.
-pub(crate) struct PollingReader {
-    connection: PollConnection,
-    target: EngineTarget,
-    sid: String,
-    queue: Arc<PostQueue>,
 }
 
 impl Inbound {
@@ -319,33 +303,9 @@ impl Inbound {
                 Some(packet) => Ok(vec![packet]),
                 None => Err(DisconnectCause::PingTimeout),
             },
-            Inbound::Polling(reader) => {
-                let PollingReader {
-                    connection,
-                    target,
-                    sid,
-                    queue,
-                } = reader.as_mut();
-                // A held GET is answered within pingInterval: the server pings by then.
-                let url = target.request_target("polling", Some(sid));
-                let result =
-                    connection.request(&url, &target.headers, None, silence, target.max_message);
-                queue.watch(connection.try_clone_stream());
-                let body = result.map_err(|e| match e {
-                    DialError::Io(io) if is_timeout(&io) => DisconnectCause::PingTimeout,
-                    other => DisconnectCause::TransportError(other.to_string()),
-                })?;
-                decode_body(&body).map_err(|e| DisconnectCause::ParseError(e.to_string()))
-            }
+            Inbound::Polling(reader) => reader.next_packets(silence),
         }
     }
-}
-
-fn is_timeout(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
 }
 
 /// Where any thread sends packets to the server. Callers serialize their sends (the
@@ -381,112 +341,6 @@ impl Outbound {
                 sender.close(crate::websocket::CloseCode::Normal, "");
             }
             Outbound::Polling(queue) => queue.close(),
-        }
-    }
-}
-
-/// The packets waiting for the next POST, and the thread that sends them: at most one POST
-/// in flight (Engine.IO v4 "HTTP long-polling"), everything queued meanwhile in the next.
-pub(crate) struct PostQueue {
-    state: Mutex<PostState>,
-    ready: Condvar,
-    /// The GET connection, shut down to wake the reader when we close or a POST fails.
-    get_stream: Mutex<Option<TcpStream>>,
-}
-
-#[derive(Default)]
-struct PostState {
-    packets: Vec<EnginePacket>,
-    /// No more packets are accepted; the thread sends what is queued and ends.
-    closing: bool,
-    /// A POST failed: the session is over.
-    failed: bool,
-}
-
-impl PostQueue {
-    fn start(target: EngineTarget, sid: String) -> Arc<PostQueue> {
-        let queue = Arc::new(PostQueue {
-            state: Mutex::new(PostState::default()),
-            ready: Condvar::new(),
-            get_stream: Mutex::new(None),
-        });
-        let worker = Arc::clone(&queue);
-        thread::Builder::new()
-            .name("threadio-client-post".into())
-            .spawn(move || worker.run(target, sid))
-            .expect("a thread for the POST requests");
-        queue
-    }
-
-    fn watch(&self, stream: Option<TcpStream>) {
-        if let Some(stream) = stream {
-            *self.get_stream.lock().unwrap() = Some(stream);
-        }
-    }
-
-    fn push(&self, packets: Vec<EnginePacket>) -> bool {
-        let mut state = self.state.lock().unwrap();
-        if state.closing || state.failed {
-            return false;
-        }
-        state.packets.extend(packets);
-        self.ready.notify_one();
-        true
-    }
-
-    fn close(&self) {
-        let mut state = self.state.lock().unwrap();
-        if !state.closing && !state.failed {
-            state.packets.push(EnginePacket::Close);
-        }
-        state.closing = true;
-        self.ready.notify_one();
-        drop(state);
-        self.wake_reader();
-    }
-
-    fn wake_reader(&self) {
-        if let Some(stream) = self.get_stream.lock().unwrap().take() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// The POST thread: waits for packets, sends them all in one body, repeats.
-    fn run(&self, target: EngineTarget, sid: String) {
-        let mut connection = PollConnection::new(&target.authority, target.connect_timeout);
-        let url = target.request_target("polling", Some(&sid));
-        loop {
-            let (batch, last) = {
-                let mut state = self.state.lock().unwrap();
-                while state.packets.is_empty() && !state.closing && !state.failed {
-                    state = self.ready.wait(state).unwrap();
-                }
-                if state.failed {
-                    return;
-                }
-                (std::mem::take(&mut state.packets), state.closing)
-            };
-            if !batch.is_empty() {
-                let body = payload::encode(&batch);
-                let sent = connection.request(
-                    &url,
-                    &target.headers,
-                    Some(&body),
-                    target.connect_timeout,
-                    target.max_message,
-                );
-                if let Err(e) = sent {
-                    if !last {
-                        crate::log!("client: a POST failed, ending the session: {e}");
-                    }
-                    self.state.lock().unwrap().failed = true;
-                    self.wake_reader();
-                    return;
-                }
-            }
-            if last {
-                return;
-            }
         }
     }
 }
