@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use common::{node_client, python_socketio_server, wait_until, NodeServer};
 use threadio::client::{DialError, Dialer, DisconnectCause, Reconnection, Transports};
+use threadio::engineio::EngineConfig;
 use threadio::http::{Router, RunningServer, Server, ServerConfig};
 use threadio::json::Value;
 use threadio::socketio::{ConnectError, ConnectionStateRecovery, Io, IoConfig};
@@ -43,8 +44,13 @@ fn quick() -> Reconnection {
 /// threadio's version of rust_client_server.js, handler for handler. The `Io` must outlive
 /// the server: a session that opens after it is dropped is closed at once.
 fn threadio_server(addr: &str) -> (RunningServer, Io) {
+    threadio_server_with(addr, EngineConfig::default())
+}
+
+fn threadio_server_with(addr: &str, engine: EngineConfig) -> (RunningServer, Io) {
     let io = Io::with_config(IoConfig {
         connection_state_recovery: Some(ConnectionStateRecovery::default()),
+        engine,
         ..IoConfig::default()
     });
     let main = io.sockets();
@@ -496,4 +502,78 @@ fn a_ten_megabyte_message_ends_the_session_not_the_client() {
         );
         main.manager().close();
     }
+}
+
+/// The heartbeat: servers that ping every `ping` and wait as long for the pong (and a
+/// client that hears nothing for twice that calls the server gone). A client that did not
+/// answer would be dropped within a cycle; over five, in each transport mode, it stays
+/// connected with the same id and no disconnect. python-socketio gets a longer `ping`:
+/// under load (this machine runs benchmarks and fuzzers beside the tests) its ping thread
+/// was seen later than 2 × 300 ms, the official client's own limit (pingInterval +
+/// pingTimeout), so it would drop the official client too.
+fn keeps_up_the_heartbeat(url: &str, ping: Duration) {
+    for mode in MODES {
+        let drops = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&drops);
+        let main = Dialer::new(url)
+            .transports(mode)
+            .on_disconnect(move |cause| seen.lock().unwrap().push(cause.clone()))
+            .connect()
+            .unwrap();
+        let id = main.id();
+        for _ in 0..5 {
+            std::thread::sleep(ping); // one ping cycle
+            assert_eq!(
+                main.emit_with_ack("echo", vec![], WAIT),
+                Ok(vec![]),
+                "{mode:?}"
+            );
+        }
+        let dropped = drops.lock().unwrap().clone();
+        assert_eq!(
+            main.id(),
+            id,
+            "{mode:?}: the same session throughout; {dropped:?}"
+        );
+        assert!(
+            drops.lock().unwrap().is_empty(),
+            "{mode:?}: {:?}",
+            drops.lock().unwrap()
+        );
+        main.manager().close();
+    }
+}
+
+#[test]
+fn answers_threadio_pings() {
+    let engine = EngineConfig {
+        ping_interval: Duration::from_millis(300),
+        ping_timeout: Duration::from_millis(300),
+        ..EngineConfig::default()
+    };
+    let (server, _io) = threadio_server_with("127.0.0.1:0", engine);
+    keeps_up_the_heartbeat(&url_of(server.addr()), Duration::from_millis(300));
+}
+
+#[test]
+fn answers_node_pings() {
+    let Some(node) = node_client() else { return };
+    let Some(server) = node.start_server("rust_client_server.js", &["0", "300"]) else {
+        return;
+    };
+    keeps_up_the_heartbeat(
+        server.url().trim_end_matches('/'),
+        Duration::from_millis(300),
+    );
+}
+
+#[test]
+fn answers_python_socketio_pings() {
+    let Some(server) = python_socketio_server("rust_client_server.py", &["0", "1000"]) else {
+        return;
+    };
+    keeps_up_the_heartbeat(
+        server.url().trim_end_matches('/'),
+        Duration::from_millis(1000),
+    );
 }

@@ -2,9 +2,10 @@
 // socket.io 4.8, with the same handlers as the threadio server that test builds, so that
 // one set of client checks runs against both.
 //
-// `node rust_client_server.js [PORT]` listens on 127.0.0.1 (PORT, or a free one: a restart
-// test passes the old one) and prints `reference: http://127.0.0.1:PORT` first. It exits
-// when its stdin closes, so it never outlives the test that started it.
+// `node rust_client_server.js [PORT [PING_MS]]` listens on 127.0.0.1 (PORT, or a free one
+// for 0: a restart test passes the old one) and prints `reference: http://127.0.0.1:PORT`
+// first. PING_MS, if given, is both pingInterval and pingTimeout (the heartbeat test). It
+// exits when its stdin closes, so it never outlives the test that started it.
 //
 //   /        connection state recovery on (2 minutes)
 //     → echo (...args, ack)       ack(...args): acks and binary, both ways
@@ -23,8 +24,13 @@ const http = require("node:http");
 const { Server } = require("socket.io");
 
 const port = Number(process.argv[2] ?? 0);
+const ping = process.argv[3] === undefined ? {} : {
+  pingInterval: Number(process.argv[3]),
+  pingTimeout: Number(process.argv[3]),
+};
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
+  ...ping,
   serveClient: false,
   connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
 });

@@ -2,8 +2,9 @@
 # the handlers of tests/node/rust_client_server.js, on python-socketio's own server in its
 # threading mode (WebSocket through simple-websocket, HTTP through Werkzeug).
 #
-# `python3 rust_client_server.py [PORT]` listens on 127.0.0.1 (PORT, or a free one) and
-# prints `reference: http://127.0.0.1:PORT` first. It exits when its stdin closes.
+# `python3 rust_client_server.py [PORT [PING_MS]]` listens on 127.0.0.1 (PORT, or a free
+# one for 0) and prints `reference: http://127.0.0.1:PORT` first. PING_MS, if given, is
+# both ping_interval and ping_timeout (the heartbeat test). It exits when its stdin closes.
 #
 #   /        → echo (...args, ack)   ack(...args)
 #            → push ()               ← pushed ("text", <09 08 07>)
@@ -23,7 +24,10 @@ import urllib.parse
 import socketio
 from werkzeug.serving import make_server
 
-sio = socketio.Server(async_mode="threading", cors_allowed_origins="*")
+PING = {}
+if len(sys.argv) > 2:
+    PING = {"ping_interval": int(sys.argv[2]) / 1000, "ping_timeout": int(sys.argv[2]) / 1000}
+sio = socketio.Server(async_mode="threading", cors_allowed_origins="*", **PING)
 app = socketio.WSGIApp(sio)
 auths = {}
 environs = {}
