@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{node_client, python_socketio_server, wait_until, NodeServer};
-use threadio::client::{DialError, Dialer, DisconnectCause, Reconnection, Transports};
+use threadio::client::{DialError, Dialer, DisconnectCause, EmitError, Reconnection, Transports};
 use threadio::engineio::EngineConfig;
 use threadio::http::{Router, RunningServer, Server, ServerConfig};
 use threadio::json::Value;
@@ -210,10 +210,19 @@ fn exercise(url: &str, mode: Transports) {
     assert_eq!(who[0], Value::from("secret"), "{case}");
 
     // Refused: the middleware's message and data.
+    let (error_tx, error) = mpsc::channel();
+    let error_tx = Mutex::new(error_tx);
     let refused = Dialer::new(&format!("{url}/admin"))
         .transports(mode)
         .auth(Value::object([("token", "wrong")]))
+        .on_connect_error(move |data| {
+            let _ = error_tx.lock().unwrap().send(data.clone());
+        })
         .connect();
+    let handed = error
+        .recv_timeout(WAIT)
+        .expect("the connect_error handler ran");
+    assert_eq!(handed["data"]["reason"], Value::from("bad token"), "{case}");
     match refused {
         Err(DialError::Refused(data)) => {
             assert_eq!(data["message"], Value::from("not authorized"), "{case}");
@@ -239,7 +248,20 @@ fn exercise(url: &str, mode: Transports) {
     );
     assert!(!main.connected(), "{case}");
     assert!(admin.connected(), "{case}: /admin stays on the session");
-    admin.manager().close();
+    // Leaving the last namespace ends the session (the official Manager._destroy).
+    admin.disconnect();
+    assert!(!admin.connected(), "{case}");
+    assert!(wait_until(WAIT, || admin.manager().closed()), "{case}");
+    assert_eq!(
+        admin.emit("whoami", vec![]),
+        Err(EmitError::Closed),
+        "{case}"
+    );
+    assert_eq!(
+        admin.emit("disconnect", vec![]),
+        Err(EmitError::ReservedName("disconnect".into())),
+        "{case}"
+    );
 }
 
 /// Query and headers reach the server's handshake.
