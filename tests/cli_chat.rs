@@ -132,3 +132,53 @@ fn joins_the_demo_chat_from_a_pipe() {
         .any(|n| n == "bob left")));
     ann.manager().close();
 }
+
+/// `echo … | cli_chat --url …`: all of stdin at once, then its end before the client has
+/// even joined. Every line is still sent, in order, each acked, and the program exits 0.
+#[test]
+fn sends_a_whole_pipe_then_exits() {
+    let demo = Demo::start(0);
+    let (chats_tx, chats) = mpsc::channel::<Value>();
+    let chats_tx = Mutex::new(chats_tx);
+    let ann = Dialer::new(&format!("http://127.0.0.1:{}", demo.port()))
+        .on("chat", move |args, _| {
+            let _ = chats_tx.lock().unwrap().send(args[0].clone());
+        })
+        .connect()
+        .expect("ann connects to the demo");
+    ann.emit_with_ack("join", vec!["ann".into(), "lobby".into()], WAIT)
+        .unwrap();
+    let mut bob = Command::new(cli_chat_binary())
+        .args([
+            "--name",
+            "bob",
+            "--url",
+            &format!("http://127.0.0.1:{}", demo.port()),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cli_chat starts");
+    bob.stdin
+        .take()
+        .unwrap()
+        .write_all(b"one\n\ntwo\nthree\n")
+        .unwrap(); // and closed, as it is dropped here
+    let output = bob.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.matches("sent)").count(), 3, "{stdout}");
+    let texts: Vec<Value> = (0..3)
+        .map(|_| chats.recv_timeout(WAIT).expect("a line of bob's")["text"].clone())
+        .collect();
+    assert_eq!(
+        texts,
+        vec![Value::from("one"), Value::from("two"), Value::from("three")]
+    );
+    ann.manager().close();
+}
