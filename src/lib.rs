@@ -16,6 +16,8 @@
 //!    heartbeat, and the upgrade from one to the other.
 //! 5. [`socketio`]: Socket.IO v5 namespaces, events, acknowledgements, binary attachments
 //!    and rooms, with [`Io`] attached to a router as in Node.
+//! 6. [`client`]: the other side — a blocking Socket.IO client over the same codecs, for
+//!    Rust programs that talk to a server (ours, Node's, Python's).
 //!
 //! Beside them: [`json`] (RFC 8259 values, the payloads Engine.IO and Socket.IO carry),
 //! [`msgpack`] (the same values in MessagePack, as the Node Redis adapter sends them),
@@ -30,6 +32,7 @@
 pub mod log;
 
 pub mod admin;
+pub mod client;
 pub mod engineio;
 pub mod entropy;
 pub mod http;

@@ -21,6 +21,9 @@ use crate::read_buffer::ReadBuffer;
 pub enum ConnectError {
     /// The URL is not `ws://host[:port][/path]`.
     BadUrl(String),
+    /// An extra header field's name or value holds a CR or LF, which would end the field
+    /// (RFC 9112 §5: a field is one line).
+    BadHeader(String),
     /// TCP could not connect, or the connection failed during the handshake.
     Io(io::Error),
     /// The server's answer was not valid HTTP.
@@ -33,6 +36,7 @@ impl std::fmt::Display for ConnectError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConnectError::BadUrl(url) => write!(f, "not a ws:// URL: {url:?}"),
+            ConnectError::BadHeader(name) => write!(f, "header {name:?} holds a line break"),
             ConnectError::Io(e) => write!(f, "connection failed: {e}"),
             ConnectError::BadResponse(e) => write!(f, "the server's answer is not HTTP: {e}"),
             ConnectError::Handshake(e) => write!(f, "the server refused the WebSocket: {e}"),
@@ -64,8 +68,35 @@ pub fn connect_with(url: &str, config: &WebSocketConfig) -> Result<WebSocket, Co
     let (host, path) = split_url(url).ok_or_else(|| ConnectError::BadUrl(url.to_string()))?;
     let stream = TcpStream::connect(host)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    handshake_over(stream, host, path, &[], config)
+}
+
+/// Runs the opening handshake (§4.1) over a TCP connection the caller opened (with its own
+/// connect timeout and read timeout), sending `extra_headers` beside the handshake's own:
+/// the Socket.IO client passes its cookies and tokens this way. `host` goes in `Host`,
+/// `path` (with its query) in the request line.
+///
+/// # Errors
+/// See [`ConnectError`].
+pub fn handshake_over(
+    stream: TcpStream,
+    host: &str,
+    path: &str,
+    extra_headers: &[(String, String)],
+    config: &WebSocketConfig,
+) -> Result<WebSocket, ConnectError> {
     let key = client_key();
-    io::Write::write_all(&mut &stream, &client_request(host, path, &key))?;
+    let mut request = client_request(host, path, &key);
+    // The request ends with its blank line; the extra fields go just before it.
+    request.truncate(request.len() - 2);
+    for (name, value) in extra_headers {
+        if [name, value].iter().any(|s| s.contains(['\r', '\n'])) {
+            return Err(ConnectError::BadHeader(name.clone()));
+        }
+        request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    request.extend_from_slice(b"\r\n");
+    io::Write::write_all(&mut &stream, &request)?;
     let mut input = ReadBuffer::new(config.read_buffer);
     let limits = Limits::default();
     let head = loop {

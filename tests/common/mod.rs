@@ -287,7 +287,23 @@ impl NodeClient {
     }
 }
 
-/// A Node server script running as a child (see [`NodeClient::start_server`]). The script
+/// python-socketio's server running `tests/python/<script>` (the same contract as a Node
+/// server script: it prints `reference: <url>` first and exits when its stdin closes), or
+/// `None` after [`peer_missing`] if `python3` cannot import `socketio`, `simple_websocket`
+/// and `werkzeug` (`pip install python-socketio simple-websocket werkzeug`).
+pub fn python_socketio_server(script: &str, args: &[&str]) -> Option<NodeServer> {
+    let imports = Command::new("python3")
+        .args(["-c", "import socketio, simple_websocket, werkzeug"])
+        .output();
+    if !imports.is_ok_and(|out| out.status.success()) {
+        peer_missing("python3 with python-socketio, simple-websocket and werkzeug is missing");
+        return None;
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python");
+    Some(NodeServer::start_program("python3", &dir, script, args))
+}
+
+/// A Node server script running as a child (or a Python one, [`python_socketio_server`]) (see [`NodeClient::start_server`]). The script
 /// listens on a free port of 127.0.0.1 and prints `reference: <url>` first on stdout, as
 /// tests/browser/reference_server.js does; each line after that is kept in
 /// [`NodeServer::lines`]. Its stdin stays open while this lives and the script exits when it
@@ -302,10 +318,21 @@ pub struct NodeServer {
 
 impl NodeServer {
     fn start(dir: &std::path::Path, script: &str, args: &[&str]) -> NodeServer {
+        NodeServer::start_program("node", dir, script, args)
+    }
+
+    /// As `start`, with another interpreter: `python3` for [`python_socketio_server`],
+    /// whose scripts keep the same contract (URL first, exit when stdin closes).
+    fn start_program(
+        program: &str,
+        dir: &std::path::Path,
+        script: &str,
+        args: &[&str],
+    ) -> NodeServer {
         use std::io::BufRead;
-        let command = format!("node {script} {}", args.join(" "));
+        let command = format!("{program} {script} {}", args.join(" "));
         let mut child = KillOnDrop(
-            Command::new("node")
+            Command::new(program)
                 .arg(script)
                 .args(args)
                 .current_dir(dir)
