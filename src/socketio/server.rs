@@ -18,6 +18,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
@@ -382,6 +383,10 @@ impl Io {
     /// Mounts the Engine.IO endpoint (`/socket.io/` by default) on `router`.
     pub fn attach(&self, router: &mut Router) {
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        // The router holds the endpoint, not the `Io`: an application that lets its `Io` go
+        // while the server runs gets sessions that close at once. Say so, once, rather than
+        // leave a user to wonder why every client is turned away.
+        let told = AtomicBool::new(false);
         let on_open: engineio::OnOpen = Arc::new(
             move |session: &engineio::Socket| -> Box<dyn SessionHandler> {
                 match weak.upgrade() {
@@ -390,7 +395,16 @@ impl Io {
                         io.tell_session_opened(session);
                         Box::new(Client::new(io, session))
                     }
-                    None => Box::new(Gone),
+                    None => {
+                        if !told.swap(true, Ordering::Relaxed) {
+                            crate::log!(
+                                "socket.io: a session opened after its Io was dropped, so it \
+                                 is closed at once, and so will every other be (keep the Io \
+                                 alive as long as the server runs; said once)"
+                            );
+                        }
+                        Box::new(Gone)
+                    }
                 }
             },
         );
