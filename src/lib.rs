@@ -21,7 +21,8 @@
 //! [`msgpack`] (the same values in MessagePack, as the Node Redis adapter sends them),
 //! [`read_buffer`] (bytes read but not yet parsed), [`memory_budget`] (one limit, for every
 //! connection together, on the bytes of bodies and messages still arriving), [`entropy`]
-//! (random bytes for keys and ids), [`redis`] (a RESP2 client
+//! (random bytes for keys and ids), [`metrics`] (counters and `GET /metrics` for
+//! Prometheus), [`redis`] (a RESP2 client
 //! and subscriber, for the Redis adapter to come), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
 //! as a graceful shutdown) and [`log`](mod@log).
 
@@ -34,6 +35,7 @@ pub mod http;
 pub mod hub;
 pub mod json;
 pub mod memory_budget;
+pub mod metrics;
 pub mod msgpack;
 pub mod read_buffer;
 pub mod redis;

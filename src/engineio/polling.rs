@@ -32,6 +32,7 @@ use super::payload;
 use super::server::Engine;
 use super::socket::{CloseReason, Socket, State, Transport};
 use crate::http::{Request, Response, Status};
+use crate::metrics::counts::COUNTS;
 
 /// The most packets one POST body may carry; more is a parse error.
 const MAX_PACKETS_PER_POST: usize = 1024;
@@ -119,7 +120,10 @@ pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Re
         packets
     );
     let session = socket.clone();
-    payload_response(&packets).on_write_failure(move || {
+    let response = payload_response(&packets);
+    COUNTS.polling_messages_sent.add(packets.len() as u64);
+    COUNTS.polling_bytes_sent.add(response.body.len() as u64);
+    response.on_write_failure(move || {
         end_prematurely(&session, "poll answer could not be written");
     })
 }
@@ -224,6 +228,8 @@ pub(crate) fn post(socket: &Socket, body: &[u8], engine: &Engine) -> Response {
 fn deliver_payload(socket: &Socket, body: &[u8], engine: &Engine) -> Result<(), String> {
     let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
     let packets = payload::decode(text, MAX_PACKETS_PER_POST).map_err(|e| e.to_string())?;
+    COUNTS.polling_messages_received.add(packets.len() as u64);
+    COUNTS.polling_bytes_received.add(body.len() as u64);
     for packet in packets {
         if socket.close_reason().is_some() {
             break;

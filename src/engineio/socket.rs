@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use super::handler::{Incoming, OpeningRequest, SessionHandler};
 use super::packet::Packet;
 use super::server::Engine;
+use crate::metrics::counts::COUNTS;
 use crate::websocket::{
     CloseCode, FrameBuffer, Message, OpCode, SendError, Sender, SharedFrame, VolatileSend,
 };
@@ -512,6 +513,7 @@ impl Socket {
         state.pong_due = None;
         state.heartbeat += 1;
         self.inner.ready.notify_all();
+        COUNTS.upgrades.inc();
         Ok(())
     }
 
