@@ -61,7 +61,9 @@ pub(crate) fn handshake(engine: &Arc<Engine>, request: &Request) -> Response {
     schedule_ping(&socket, engine);
     schedule_handler_deadline(&socket);
     let packets: Vec<Packet> = socket.lock().queue.drain(..).collect();
-    engine.dress_handshake(request, socket.sid(), payload_response(&packets))
+    let response = payload_response(&packets);
+    count_sent(&packets, &response);
+    engine.dress_handshake(request, socket.sid(), response)
 }
 
 /// How often a held `GET` looks whether its client has closed the connection, when
@@ -121,8 +123,7 @@ pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Re
     );
     let session = socket.clone();
     let response = payload_response(&packets);
-    COUNTS.polling_messages_sent.add(packets.len() as u64);
-    COUNTS.polling_bytes_sent.add(response.body.len() as u64);
+    count_sent(&packets, &response);
     response.on_write_failure(move || {
         end_prematurely(&session, "poll answer could not be written");
     })
@@ -365,6 +366,12 @@ fn run_deadline_when_free(session: std::sync::Weak<super::socket::Inner>, due: I
         let soonest = Instant::now() + Duration::from_millis(100);
         schedule_deadline_task(&socket, next.max(soonest));
     }
+}
+
+/// Counts a GET's answer for `/metrics`: its packets and its body's bytes.
+fn count_sent(packets: &[Packet], response: &Response) {
+    COUNTS.polling_messages_sent.add(packets.len() as u64);
+    COUNTS.polling_bytes_sent.add(response.body.len() as u64);
 }
 
 /// A `GET`'s answer: the packets as one payload (Engine.IO v4 "Payload"), never cached.
