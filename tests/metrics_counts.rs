@@ -16,12 +16,18 @@ use common::{http, probe_websocket, ws_read_text, ws_send, Polling, Ws, READ_TIM
 use threadio::http::{Router, RunningServer, Server, ServerConfig};
 use threadio::metrics::Metrics;
 use threadio::socketio::Io;
+use threadio::websocket::WebSocketConfig;
 
 /// One test at a time: they share the process's counters.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// A server with `/metrics` and a namespace that joins, broadcasts and asks for acks.
 fn start(config: ServerConfig) -> RunningServer {
+    start_with_metrics(config).0
+}
+
+/// [`start`], and its `Metrics`, for reading without a connection of its own.
+fn start_with_metrics(config: ServerConfig) -> (RunningServer, Metrics) {
     let server = Server::bind("127.0.0.1:0", config).expect("bind 127.0.0.1:0");
     let io = Io::new();
     io.of("/").on_connection(|socket| {
@@ -33,16 +39,23 @@ fn start(config: ServerConfig) -> RunningServer {
             socket.broadcast().emit("chat", args);
         });
         socket.on("ask", |socket, _args, _ack| {
-            socket.emit_with_ack("question", (), Duration::from_millis(200), |_| {});
+            socket.emit_with_ack("question", (), Duration::from_secs(2), |_| {});
+        });
+        // `flood n`: n events of 256 KiB to everyone else, then the ack.
+        socket.on("flood", |socket, args, ack| {
+            let (count,): (u64,) = args.parse().expect("flood takes a count");
+            let block = "x".repeat(256 * 1024);
+            for _ in 0..count {
+                socket.broadcast().emit("block", (block.as_str(),));
+            }
+            ack.send(());
         });
     });
     let mut app = Router::new();
     io.attach(&mut app);
-    Metrics::new()
-        .with_server(&server)
-        .with_io(&io)
-        .attach(&mut app);
-    server.spawn(app).expect("start the server thread")
+    let metrics = Metrics::new().with_server(&server).with_io(&io);
+    metrics.clone().attach(&mut app);
+    (server.spawn(app).expect("start the server thread"), metrics)
 }
 
 /// The server's exposition, as Prometheus would scrape it.
@@ -160,7 +173,8 @@ fn websocket_traffic_moves_connections_sockets_rooms_messages_broadcasts_and_ack
     assert_eq!(delta(&format!("{fanout}_bucket{{le=\"+Inf\"}}")), 1.0);
     assert!(delta(&format!("{fanout}_sum")) > 0.0);
 
-    // Bob never answers: after 200 ms the ack times out, and is pending no more.
+    // Bob never answers: after 2 s (long enough that a loaded machine still scrapes it
+    // pending first) the ack times out, and is pending no more.
     let timed_out = common::wait_until(READ_TIMEOUT, || {
         let after = scrape(addr);
         moved(&before, &after, "threadio_socketio_acks_timed_out_total") == 1.0
@@ -264,7 +278,7 @@ fn polling_upgrades_and_refusals_are_counted() {
 #[test]
 fn a_connection_past_the_cap_is_refused_and_counted() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let server = start(ServerConfig {
+    let (server, metrics) = start_with_metrics(ServerConfig {
         max_connections: 2,
         ..ServerConfig::default()
     });
@@ -274,21 +288,82 @@ fn a_connection_past_the_cap_is_refused_and_counted() {
     let (held_a, held_b) = (sio_client(addr), sio_client(addr));
     let refused = common::http_exchange(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(common::status_of(&refused), 503, "{refused}");
+    let during = metrics.render(); // read in-process: a scrape now would be refused too
+    let cap = "threadio_refused_total{reason=\"connection_cap\"}";
+    assert_eq!(
+        moved(&before, &during, cap),
+        1.0,
+        "the 503 at the cap is counted"
+    );
+    assert_eq!(
+        value(&during, "threadio_connections{kind=\"websocket\"}"),
+        2.0
+    );
     drop((held_a, held_b));
-    let counted = common::wait_until(READ_TIMEOUT, || {
-        // A scrape gets through once a slot is free again.
-        let response = http(addr, "GET", "/metrics", &[], b"");
-        response.status == 200
-            && moved(
-                &before,
-                response.text(),
-                "threadio_refused_total{reason=\"connection_cap\"}",
-            ) == 1.0
+    let freed = common::wait_until(READ_TIMEOUT, || {
+        value(
+            &metrics.render(),
+            "threadio_connections{kind=\"websocket\"}",
+        ) == 0.0
     });
-    assert!(counted, "the 503 at the cap is counted");
+    assert!(freed, "the slots are free again");
+    assert_eq!(http(addr, "GET", "/metrics", &[], b"").status, 200);
     assert_eq!(
         value(&before, "threadio_connections_max"),
         2.0,
         "the cap itself is reported"
     );
+}
+
+#[test]
+fn a_client_that_stops_reading_shows_as_backlog_then_as_a_slow_client_disconnect() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let server = start(ServerConfig {
+        websocket: WebSocketConfig {
+            max_backlog: 32 << 20,
+            ..WebSocketConfig::default()
+        },
+        ..ServerConfig::default()
+    });
+    let addr = server.addr();
+    let before = scrape(addr);
+    let stalled = sio_client(addr); // connected, and never read again
+    let mut sender = sio_client(addr);
+
+    // 16 MiB to a client that reads nothing: the kernel's buffers take a few MiB on
+    // loopback; the rest waits in its outbox, under the 32 MiB bound.
+    ws_send(&mut sender, "421[\"flood\",64]");
+    assert_eq!(
+        ws_read_text(&mut sender),
+        "431[]",
+        "the flood was handed over"
+    );
+    let during = scrape(addr);
+    let backlog = value(&during, "threadio_websocket_backlog_bytes");
+    assert!(
+        backlog > f64::from(1 << 20),
+        "backlog {backlog}, expected MiBs"
+    );
+    let dropped = "threadio_slow_client_disconnects_total{reason=\"backlog\"}";
+    assert_eq!(moved(&before, &during, dropped), 0.0, "under the bound");
+
+    // 32 MiB more pass the bound: the next broadcast drops it (outbox.rs rule 3).
+    ws_send(&mut sender, "422[\"flood\",128]");
+    assert_eq!(
+        ws_read_text(&mut sender),
+        "432[]",
+        "the second flood was handed over"
+    );
+    let counted = common::wait_until(READ_TIMEOUT, || {
+        let after = scrape(addr);
+        moved(&before, &after, dropped) == 1.0
+            && value(&after, "threadio_websocket_backlog_bytes") == 0.0
+            && value(&after, "threadio_connections{kind=\"websocket\"}") == 1.0
+    });
+    assert!(
+        counted,
+        "the slow client was counted and its backlog freed:\n{}",
+        scrape(addr)
+    );
+    drop(stalled);
 }

@@ -212,15 +212,15 @@ impl Server {
         let id = registration.id;
         let config = Arc::clone(&self.config);
         let router = Arc::clone(router);
+        // Counted before the thread starts, so that a request it serves (a scrape of
+        // `/metrics`) already sees it; one that then gets no thread is also `no_thread`.
+        COUNTS.connections_accepted.inc();
         let spawned = thread::Builder::new()
             .name(format!("conn-{id}"))
             .stack_size(self.config.stack_size)
             .spawn(move || connection::run(stream, peer, &config, &router, registration));
         match spawned {
-            Ok(thread) => {
-                COUNTS.connections_accepted.inc();
-                self.shared.keep_thread(id, thread);
-            }
+            Ok(thread) => self.shared.keep_thread(id, thread),
             Err(e) => {
                 // The closure, and with it the registration, was dropped: the slot is free.
                 crate::log!("{peer} refused: cannot start a thread ({e})");

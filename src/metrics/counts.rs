@@ -16,7 +16,9 @@ use super::histogram::Histogram;
 /// The counters. Read them through [`Metrics`](super::Metrics); the layers write them.
 #[derive(Debug)]
 pub struct Counts {
-    /// TCP connections given a thread (`http/server.rs`, `admit`).
+    /// TCP connections admitted under the cap (`http/server.rs`, `admit`), counted just
+    /// before their thread starts; the rare one the OS then gives no thread is also counted
+    /// as [`Refusal::NoThread`].
     pub connections_accepted: Counter,
     /// Requests and connections refused, by [`Refusal`] (the one place each layer picks its
     /// refusal's status: `server.rs` `admit`, `connection.rs` `ReadError::response`,
@@ -122,7 +124,9 @@ pub enum Refusal {
     UnknownSession,
     /// 403: refused by `EngineConfig::allow_request`.
     Forbidden,
-    /// 400: any other Engine.IO error (transport, protocol version, method, overlapping GETs).
+    /// 400: any other Engine.IO error (transport, protocol version, method, overlapping GETs;
+    /// and a held GET whose client left before its answer, which `polling.rs` answers the
+    /// same way although nobody reads it).
     EngineBadRequest,
 }
 

@@ -127,7 +127,7 @@ fn traffic(out: &mut Exposition) {
     counter(
         out,
         "threadio_connections_accepted_total",
-        "TCP connections accepted and given a thread.",
+        "TCP connections accepted under the cap.",
         COUNTS.connections_accepted.get(),
     );
     out.family(
