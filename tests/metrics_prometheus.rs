@@ -150,7 +150,7 @@ fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let status = head.split(' ').nth(1)?.parse().ok()?;
     let chunked = head
         .lines()
-        .any(|line| line.to_ascii_lowercase() == "transfer-encoding: chunked");
+        .any(|line| line.eq_ignore_ascii_case("transfer-encoding: chunked"));
     Some((
         status,
         if chunked {
