@@ -87,12 +87,11 @@ impl From<f64> for SampleValue {
 /// let mut out = Exposition::new();
 /// out.family("demo_jobs_total", MetricKind::Counter, "Jobs finished.");
 /// out.sample("demo_jobs_total", &[("queue", "say \"hi\"")], 3u64);
-/// assert_eq!(
-///     out.into_text(),
-///     "# HELP demo_jobs_total Jobs finished.\n\
-///      # TYPE demo_jobs_total counter\n\
-///      demo_jobs_total{queue=\"say \\\"hi\\\"\"} 3\n"
-/// );
+/// let text = out.into_text();
+/// let lines: Vec<&str> = text.lines().collect();
+/// assert_eq!(lines[0], "# HELP demo_jobs_total Jobs finished.");
+/// assert_eq!(lines[1], "# TYPE demo_jobs_total counter");
+/// assert_eq!(lines[2], r#"demo_jobs_total{queue="say \"hi\""} 3"#);
 /// ```
 #[derive(Debug, Default)]
 pub struct Exposition {
