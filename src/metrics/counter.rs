@@ -6,12 +6,20 @@
 //! touches (Prometheus reads them seconds apart), so the cheapest ordering is the right one.
 //! On x86-64 a relaxed `fetch_add` is one `lock xadd`, a few nanoseconds when uncontended.
 //! Both have `const` constructors so that they can live in a `static` (`counts.rs`).
+//!
+//! Each sits alone in 128 bytes of its own (`repr(align(128))`). Packed together, the
+//! counters shared cache lines with each other and with whatever statics the linker put
+//! beside them, so an increment on one core took the line from a thread on the other that
+//! was only reading its neighbour: the bench's Socket.IO echo lost a quarter of its
+//! messages per second (NOTES.md chapter 19). 128 rather than 64 because x86 fetches lines
+//! in adjacent pairs. About 40 cells, 5 KiB: memory is cheap here, a contended line is not.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// A number that only goes up, from zero when the process starts: Prometheus computes
 /// rates from it and notices restarts when it goes down.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 pub struct Counter(AtomicU64);
 
 impl Counter {
@@ -47,6 +55,7 @@ impl Counter {
 /// so that a decrement that races ahead of its increment shows as a brief -1 rather than
 /// wrapping to 2^64.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 pub struct Gauge(AtomicI64);
 
 impl Gauge {
