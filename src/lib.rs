@@ -24,7 +24,8 @@
 //! [`read_buffer`] (bytes read but not yet parsed), [`memory_budget`] (one limit, for every
 //! connection together, on the bytes of bodies and messages still arriving), [`entropy`]
 //! (random bytes for keys and ids), [`admin`] (the official Socket.IO Admin UI's server
-//! side, on top of it all), [`redis`] (a RESP2 client
+//! side, on top of it all), [`metrics`] (counters and `GET /metrics` for Prometheus),
+//! [`redis`] (a RESP2 client
 //! and subscriber, for the Redis adapter to come), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
 //! as a graceful shutdown) and [`log`](mod@log).
 
@@ -39,6 +40,7 @@ pub mod http;
 pub mod hub;
 pub mod json;
 pub mod memory_budget;
+pub mod metrics;
 pub mod msgpack;
 pub mod read_buffer;
 pub mod redis;

@@ -13,6 +13,9 @@
 //! another; `--allow-origin '*'` allows every one. Polling is covered already: CORS is off,
 //! so a page from another origin cannot read the answers.
 //!
+//! `GET /metrics` answers Prometheus (`threadio::metrics`): connections, sessions, sockets
+//! and rooms, messages, broadcasts. Like the page, it is reachable only from this machine.
+//!
 //! `--redis redis://127.0.0.1:6379` makes this process one node of a cluster (the Redis
 //! adapter, `threadio::redis_adapter`): start a second with another `--port` and the same
 //! URL, and pages on either node chat in the same rooms, with member lists from both.
@@ -23,6 +26,7 @@ use std::path::PathBuf;
 
 use threadio::admin::{instrument, AdminAuth, AdminMode, AdminOptions};
 use threadio::http::{Asset, Request, Response, Router, Server, ServerConfig, StaticFiles, Status};
+use threadio::metrics::Metrics;
 use threadio::redis::RedisUrl;
 use threadio::redis_adapter::{RedisAdapter, RedisAdapterConfig};
 use threadio::socketio::Io;
@@ -104,6 +108,12 @@ fn main() {
     );
     let mut app = Router::new();
     io.attach(&mut app);
+    // GET /metrics for Prometheus (NOTES.md chapter 19). Public to whoever can reach the
+    // listener, which is 127.0.0.1 only: fine for a demo, and it holds counts, not messages.
+    Metrics::new()
+        .with_server(&server)
+        .with_io(&io)
+        .attach(&mut app);
     app.static_files(StaticFiles::embedded(ASSETS));
     if let Some(dir) = flags.values("--admin-ui").first() {
         serve_admin_ui(&mut app, PathBuf::from(dir));

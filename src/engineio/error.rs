@@ -7,6 +7,7 @@
 
 use crate::http::{Response, Status};
 use crate::json::Value;
+use crate::metrics::Refusal;
 
 /// Why a request to the Engine.IO endpoint was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,13 +58,16 @@ impl EngineError {
     }
 
     /// The HTTP answer: 403 for `Forbidden`, 503 (and `Retry-After: 1`) for
-    /// `TooManySessions`, 400 for the rest, and the JSON body.
+    /// `TooManySessions`, 400 for the rest, and the JSON body. Each answer is counted for
+    /// `/metrics` here, the one place they are written (`threadio_refused_total`).
     pub fn response(&self) -> Response {
-        let status = match self {
-            EngineError::Forbidden(_) => Status::FORBIDDEN,
-            EngineError::TooManySessions => Status::SERVICE_UNAVAILABLE,
-            _ => Status::BAD_REQUEST,
+        let (status, refusal) = match self {
+            EngineError::Forbidden(_) => (Status::FORBIDDEN, Refusal::Forbidden),
+            EngineError::TooManySessions => (Status::SERVICE_UNAVAILABLE, Refusal::SessionCap),
+            EngineError::UnknownSid => (Status::BAD_REQUEST, Refusal::UnknownSession),
+            _ => (Status::BAD_REQUEST, Refusal::EngineBadRequest),
         };
+        refusal.count();
         let body = Value::object([
             ("code", Value::from(i64::from(self.code()))),
             ("message", Value::from(self.message())),

@@ -32,6 +32,7 @@ use super::payload;
 use super::server::Engine;
 use super::socket::{CloseReason, Socket, State, Transport};
 use crate::http::{Request, Response, Status};
+use crate::metrics::counts::COUNTS;
 
 /// The most packets one POST body may carry; more is a parse error.
 const MAX_PACKETS_PER_POST: usize = 1024;
@@ -60,7 +61,9 @@ pub(crate) fn handshake(engine: &Arc<Engine>, request: &Request) -> Response {
     schedule_ping(&socket, engine);
     schedule_handler_deadline(&socket);
     let packets: Vec<Packet> = socket.lock().queue.drain(..).collect();
-    engine.dress_handshake(request, socket.sid(), payload_response(&packets))
+    let response = payload_response(&packets);
+    count_sent(&packets, &response);
+    engine.dress_handshake(request, socket.sid(), response)
 }
 
 /// How often a held `GET` looks whether its client has closed the connection, when
@@ -119,7 +122,9 @@ pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Re
         packets
     );
     let session = socket.clone();
-    payload_response(&packets).on_write_failure(move || {
+    let response = payload_response(&packets);
+    count_sent(&packets, &response);
+    response.on_write_failure(move || {
         end_prematurely(&session, "poll answer could not be written");
     })
 }
@@ -224,6 +229,8 @@ pub(crate) fn post(socket: &Socket, body: &[u8], engine: &Engine) -> Response {
 fn deliver_payload(socket: &Socket, body: &[u8], engine: &Engine) -> Result<(), String> {
     let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
     let packets = payload::decode(text, MAX_PACKETS_PER_POST).map_err(|e| e.to_string())?;
+    COUNTS.polling_messages_received.add(packets.len() as u64);
+    COUNTS.polling_bytes_received.add(body.len() as u64);
     for packet in packets {
         if socket.close_reason().is_some() {
             break;
@@ -359,6 +366,12 @@ fn run_deadline_when_free(session: std::sync::Weak<super::socket::Inner>, due: I
         let soonest = Instant::now() + Duration::from_millis(100);
         schedule_deadline_task(&socket, next.max(soonest));
     }
+}
+
+/// Counts a GET's answer for `/metrics`: its packets and its body's bytes.
+fn count_sent(packets: &[Packet], response: &Response) {
+    COUNTS.polling_messages_sent.add(packets.len() as u64);
+    COUNTS.polling_bytes_sent.add(response.body.len() as u64);
 }
 
 /// A `GET`'s answer: the packets as one payload (Engine.IO v4 "Payload"), never cached.

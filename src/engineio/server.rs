@@ -30,6 +30,7 @@ use super::hooks::RequestRefusal;
 use super::socket::{CloseReason, Socket};
 use crate::http::{Headers, Method, Request, Response, Router, Upgrade};
 use crate::json::Value;
+use crate::metrics::counts::COUNTS;
 
 /// An Engine.IO server: its options, its sessions, and what to do with a new one.
 pub struct Engine {
@@ -97,6 +98,15 @@ impl Engine {
     pub fn polling_session_count(&self) -> usize {
         let sessions: Vec<Socket> = self.lock().values().cloned().collect();
         sessions.iter().filter(|s| s.is_polling()).count()
+    }
+
+    /// How many sessions are open on each transport, `(polling, websocket)`, for `/metrics`.
+    /// The table's lock is held only to copy the handles out: a session's transport sits
+    /// behind its own lock, which is never taken while holding the table's.
+    pub fn sessions_by_transport(&self) -> (usize, usize) {
+        let sessions: Vec<Socket> = self.lock().values().cloned().collect();
+        let polling = sessions.iter().filter(|socket| socket.is_polling()).count();
+        (polling, sessions.len() - polling)
     }
 
     /// Ends every session with `reason`.
@@ -311,6 +321,11 @@ impl Engine {
             return Err(EngineError::BadRequest);
         }
         sessions.insert(socket.sid().to_string(), socket.clone());
+        drop(sessions);
+        match socket.is_polling() {
+            true => COUNTS.sessions_opened_polling.inc(),
+            false => COUNTS.sessions_opened_websocket.inc(),
+        }
         Ok(())
     }
 

@@ -26,6 +26,7 @@ use super::handler::{Incoming, OpeningRequest, SessionHandler};
 use super::packet::Packet;
 use super::server::Engine;
 use super::watchers::SessionWatchers;
+use crate::metrics::counts::COUNTS;
 use crate::websocket::{
     CloseCode, FrameBuffer, Message, OpCode, SendError, Sender, SharedFrame, VolatileSend,
 };
@@ -534,6 +535,7 @@ impl Socket {
         state.pong_due = None;
         state.heartbeat += 1;
         self.inner.ready.notify_all();
+        COUNTS.upgrades.inc();
         drop(state);
         self.inner.watchers.upgraded("websocket");
         Ok(())

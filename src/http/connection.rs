@@ -28,6 +28,7 @@ use super::response::{Response, Status};
 use super::router::{Route, Router, Upgrade, WebSocketHandler};
 use super::server::Registration;
 use crate::memory_budget::{OverBudget, Reservation};
+use crate::metrics::Refusal;
 use crate::read_buffer::ReadBuffer;
 use crate::websocket::{handshake, Role, WebSocket};
 
@@ -48,19 +49,41 @@ enum ReadError {
 }
 
 impl ReadError {
-    /// The one place that decides what the client is told; `None` when nobody is left to
-    /// tell. The connection closes after any of these.
+    /// The one place that decides what the client is told, and counts the refusal for
+    /// `/metrics`; `None` when nobody is left to tell. The connection closes after any of
+    /// these.
     fn response(&self) -> Option<Response> {
-        match self {
-            ReadError::Request(e) => Some(Response::error(e.status())),
-            ReadError::Timeout => Some(Response::error(Status(408))),
+        let (refusal, response) = match self {
+            ReadError::Request(e) => (refusal_of(e), Response::error(e.status())),
+            ReadError::Timeout => (Refusal::RequestTimeout, Response::error(Status(408))),
             // RFC 9110 §15.5.14: a 413 for a condition that passes SHOULD carry Retry-After;
             // the budget frees as other bodies arrive.
-            ReadError::OverBudget(_) => {
-                Some(Response::error(Status::PAYLOAD_TOO_LARGE).with_header("Retry-After", "1"))
-            }
-            ReadError::ClosedMidRequest | ReadError::Io(_) => None,
-        }
+            ReadError::OverBudget(_) => (
+                Refusal::MemoryBudget,
+                Response::error(Status::PAYLOAD_TOO_LARGE).with_header("Retry-After", "1"),
+            ),
+            ReadError::ClosedMidRequest | ReadError::Io(_) => return None,
+        };
+        refusal.count();
+        Some(response)
+    }
+}
+
+/// The `/metrics` reason for a request error, beside the status `RequestError::status` picks.
+fn refusal_of(error: &RequestError) -> Refusal {
+    match error {
+        RequestError::Malformed(_)
+        | RequestError::MissingHost
+        | RequestError::DuplicateHost
+        | RequestError::BadContentLength
+        | RequestError::ConflictingLength
+        | RequestError::ChunkedNotFinal
+        | RequestError::BadChunk(_) => Refusal::BadRequest,
+        RequestError::UriTooLong => Refusal::UriTooLong,
+        RequestError::HeadersTooLarge => Refusal::HeadersTooLarge,
+        RequestError::BodyTooLarge => Refusal::BodyTooLarge,
+        RequestError::UnsupportedVersion => Refusal::HttpVersion,
+        RequestError::UnsupportedTransferEncoding => Refusal::TransferCoding,
     }
 }
 

@@ -29,5 +29,5 @@ pub use process_ceiling::ProcessCeiling;
 pub use request::{Limits, Method, Request, RequestError};
 pub use response::{Response, Status};
 pub use router::{Route, Router, Upgrade};
-pub use server::{RunningServer, Server, ShutdownHandle};
+pub use server::{Census, Headcount, RunningServer, Server, ShutdownHandle};
 pub use static_files::{Asset, StaticFiles};

@@ -31,6 +31,7 @@ use super::connection;
 use super::process_ceiling::ProcessCeiling;
 use super::response::{Response, Status};
 use super::router::Router;
+use crate::metrics::counts::{Refusal, COUNTS};
 use crate::websocket::{CloseCode, Sender};
 
 /// A bound listener, ready to [`serve`](Server::serve).
@@ -148,6 +149,15 @@ impl Server {
         })
     }
 
+    /// A handle that counts this server's connections when asked: what `/metrics` shows
+    /// (`threadio::metrics::Metrics::with_server`).
+    pub fn census(&self) -> Census {
+        Census {
+            shared: Arc::clone(&self.shared),
+            max_connections: self.connection_cap(),
+        }
+    }
+
     /// Accepts connections until shut down, serving each with `router` on its own thread;
     /// returns when every connection thread has ended.
     ///
@@ -203,6 +213,7 @@ impl Server {
         if live >= cap {
             self.shared.live.fetch_sub(1, Ordering::SeqCst);
             crate::log!("{peer} refused: {live} connections open, the cap is {cap}");
+            Refusal::ConnectionCap.count();
             refuse(&stream);
             return;
         }
@@ -213,6 +224,9 @@ impl Server {
         let id = registration.id;
         let config = Arc::clone(&self.config);
         let router = Arc::clone(router);
+        // Counted before the thread starts, so that a request it serves (a scrape of
+        // `/metrics`) already sees it; one that then gets no thread is also `no_thread`.
+        COUNTS.connections_accepted.inc();
         let spawned = thread::Builder::new()
             .name(format!("conn-{id}"))
             .stack_size(self.config.stack_size)
@@ -222,8 +236,52 @@ impl Server {
             Err(e) => {
                 // The closure, and with it the registration, was dropped: the slot is free.
                 crate::log!("{peer} refused: cannot start a thread ({e})");
+                Refusal::NoThread.count();
                 refuse(&for_refusal);
             }
+        }
+    }
+}
+
+/// Counts a server's connections on demand, from the registry the server keeps anyway for
+/// shutdown: nothing is counted on the way in or out, so connections pay nothing for it.
+/// Get one from [`Server::census`] before `serve`; clone it freely.
+#[derive(Clone)]
+pub struct Census {
+    shared: Arc<Shared>,
+    max_connections: usize,
+}
+
+/// What a [`Census`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Headcount {
+    /// Connections holding a slot: HTTP and WebSocket, the accepted ones still starting too.
+    pub open: usize,
+    /// Of the registered connections, those that are WebSockets now.
+    pub websockets: usize,
+    /// Bytes queued for the WebSockets and not yet written, all of them together.
+    pub backlog_bytes: usize,
+    /// The cap, `ServerConfig::max_connections`.
+    pub max_connections: usize,
+}
+
+impl Census {
+    /// Counts now. Takes the registry's lock once, to copy out the WebSockets' senders,
+    /// then each outbox's lock briefly for its backlog: never both at once, and never
+    /// during I/O, so a scrape delays no connection more than an accept does.
+    pub fn count(&self) -> Headcount {
+        let open = self.shared.live.load(Ordering::Relaxed);
+        let senders: Vec<Sender> = self
+            .shared
+            .lock()
+            .values()
+            .filter_map(|entry| entry.websocket.clone())
+            .collect();
+        Headcount {
+            open,
+            websockets: senders.len(),
+            backlog_bytes: senders.iter().map(Sender::backlog_bytes).sum(),
+            max_connections: self.max_connections,
         }
     }
 }

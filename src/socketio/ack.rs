@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use super::args::{Args, IntoArgs};
 use super::socket::Socket;
 use crate::json::Value;
+use crate::metrics::counts::COUNTS;
 
 /// Why an acknowledgement the server asked for did not come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,18 +65,33 @@ impl PendingAcks {
         let id = self.next_id;
         self.next_id += 1;
         self.waiting.insert(id, callback);
+        COUNTS.acks_pending.add(1);
         Ok(id)
     }
 
     /// The callback waiting for `id`, if it is still waiting.
     pub(crate) fn take(&mut self, id: u64) -> Option<AckCallback> {
-        self.waiting.remove(&id)
+        let callback = self.waiting.remove(&id);
+        if callback.is_some() {
+            COUNTS.acks_pending.sub(1);
+        }
+        callback
     }
 
     /// Every callback still waiting (the socket is going away).
     pub(crate) fn take_all(&mut self) -> Vec<AckCallback> {
         self.closed = true;
+        COUNTS.acks_pending.sub(self.waiting.len() as i64);
         self.waiting.drain().map(|(_, callback)| callback).collect()
+    }
+}
+
+/// The `/metrics` gauge of pending acks is the sum of every `waiting.len()`: each way out of
+/// the table takes its entries off the gauge, this one included (a socket dropped without
+/// `take_all`).
+impl Drop for PendingAcks {
+    fn drop(&mut self) {
+        COUNTS.acks_pending.sub(self.waiting.len() as i64);
     }
 }
 

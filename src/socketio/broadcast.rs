@@ -32,6 +32,7 @@ use super::remote_socket::RemoteSocket;
 use super::socket::{check_event_name, encode_packet, encode_packet_sized, Socket};
 use crate::engineio::Outgoing;
 use crate::json::Value;
+use crate::metrics::counts::COUNTS;
 use crate::socketio::packet::Packet;
 
 /// A choice of sockets in one namespace, and how to emit to them.
@@ -171,6 +172,7 @@ impl BroadcastOperator {
         // Each target's `on_any_outgoing` sees the event, as the reference's adapter shows
         // every broadcast to each target's outgoing listeners: a lock and an empty list's
         // clone per target when nobody listens.
+        let started = Instant::now();
         let packet = Packet::event(self.namespace.name(), event, args, None);
         let (targets, outgoing) = self.targets_and_bytes(&packet);
         if let Some(Value::Array(data)) = &packet.data {
@@ -187,12 +189,14 @@ impl BroadcastOperator {
             self.namespace.adapter().broadcast(&packet, &self.options());
         }
         // Queued for everyone first, then written, shared with the flusher (`cork::batch`).
-        crate::websocket::cork::batch(|| {
+        let delivered = crate::websocket::cork::batch(|| {
             targets
                 .iter()
                 .filter(|socket| self.deliver(socket, &outgoing))
                 .count()
-        })
+        });
+        count_fanout(started, delivered);
+        delivered
     }
 
     /// The chosen sockets, and the packet's bytes for them. With connection state recovery
@@ -239,6 +243,7 @@ impl BroadcastOperator {
         check_event_name(event);
         let args = args.into_args().into_vec();
         let timeout = self.timeout.unwrap_or(Duration::ZERO);
+        let started = Instant::now();
         let targets = self.local_sockets();
         let tally = AckTally::new(targets.len(), Box::new(callback));
         let packet = Packet::event(self.namespace.name(), event, args, None);
@@ -246,6 +251,7 @@ impl BroadcastOperator {
         self.ask_each(&targets, &packet, timeout, move |outcome| {
             settle.settle(outcome.map(Args::into_vec))
         });
+        count_fanout(started, targets.len());
         let other_nodes = if self.local {
             0
         } else {
@@ -372,4 +378,13 @@ impl BroadcastOperator {
                 .disconnect_sockets(&self.options(), close);
         }
     }
+}
+
+/// Counts one broadcast for `/metrics`: its local deliveries, and the time from choosing its
+/// targets to the last hand-off to their outboxes — the fan-out a slow client would stretch.
+/// Two clock reads and three relaxed adds per broadcast, however many it reaches.
+fn count_fanout(started: Instant, delivered: usize) {
+    COUNTS.broadcasts.inc();
+    COUNTS.deliveries.add(delivered as u64);
+    COUNTS.fanout.observe(started.elapsed());
 }

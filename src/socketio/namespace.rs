@@ -379,6 +379,12 @@ impl Namespace {
             .collect()
     }
 
+    /// How many rooms of this namespace have members on this node, sockets' own rooms left
+    /// out (what `/metrics` shows).
+    pub fn room_count(&self) -> usize {
+        read(&self.inner.members).rooms.count_besides_own()
+    }
+
     /// The cluster's side of this namespace.
     pub fn adapter(&self) -> Arc<dyn Adapter> {
         Arc::clone(&read(&self.inner.adapter))

@@ -135,6 +135,15 @@ impl Rooms {
         self.members.keys().map(String::as_str)
     }
 
+    /// How many rooms have members, sockets' own rooms left out: a room is some socket's
+    /// own exactly when that socket, named like the room, is among its members.
+    pub fn count_besides_own(&self) -> usize {
+        self.members
+            .iter()
+            .filter(|(room, members)| !members.contains(room.as_str()))
+            .count()
+    }
+
     /// How many rooms socket `sid` is in, its own left out.
     fn joined_besides_own(&self, sid: &str) -> usize {
         self.rooms_of
@@ -171,6 +180,19 @@ mod tests {
     fn sorted(mut rooms: Vec<String>) -> Vec<String> {
         rooms.sort();
         rooms
+    }
+
+    #[test]
+    fn own_rooms_are_not_counted_but_shared_ones_are() {
+        let mut rooms = Rooms::new(10);
+        rooms.join_own_room("a");
+        rooms.join_own_room("b");
+        rooms.join("a", "red").unwrap();
+        rooms.join("b", "red").unwrap();
+        rooms.join("b", "blue").unwrap();
+        assert_eq!(rooms.count_besides_own(), 2);
+        rooms.leave_all("b");
+        assert_eq!(rooms.count_besides_own(), 1);
     }
 
     #[test]

@@ -578,6 +578,14 @@ impl Io {
             .map_or(0, |engine| engine.session_count())
     }
 
+    /// How many Engine.IO sessions are open on each transport, `(polling, websocket)`.
+    pub fn sessions_by_transport(&self) -> (usize, usize) {
+        self.inner
+            .engine
+            .get()
+            .map_or((0, 0), |engine| engine.sessions_by_transport())
+    }
+
     pub(crate) fn config(&self) -> &IoConfig {
         &self.inner.config
     }

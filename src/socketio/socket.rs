@@ -34,6 +34,7 @@ use super::room::RoomError;
 use super::volatile::VolatileEmitter;
 use crate::engineio::{self, Outgoing};
 use crate::json::Value;
+use crate::metrics::counts::COUNTS;
 
 struct Inner {
     id: String,
@@ -445,6 +446,7 @@ impl Socket {
                 .upgrade()
                 .and_then(|inner| lock(&inner.acks).take(id));
             if let Some(callback) = callback {
+                COUNTS.acks_timed_out.inc();
                 callback(Err(AckError::Timeout));
             }
         });

@@ -37,6 +37,7 @@ use super::outbox::{is_timeout, FrameBytes, Outbox, OutboxLimits, SendError};
 use super::sender::{encode, Sender};
 use super::utf8::Utf8Validator;
 use crate::memory_budget::{MemoryBudget, Reservation};
+use crate::metrics::counts::COUNTS;
 use crate::read_buffer::ReadBuffer;
 
 /// The limits and timeouts of WebSocket connections; each one's default and what a client
@@ -570,6 +571,11 @@ impl WebSocket {
 /// The last fragment is in: the message is whole. Text gets its final UTF-8 check (a code
 /// point cut off at the end of the message is an error, §8.1).
 fn finish(partial: Partial) -> Result<Message, WsError> {
+    // For `/metrics`: a relaxed add each, on the thread that read the message anyway.
+    COUNTS.websocket_messages_received.inc();
+    COUNTS
+        .websocket_bytes_received
+        .add(partial.data.len() as u64);
     match partial.utf8 {
         Some(mut validator) => {
             validator.finish()?;

@@ -20,6 +20,7 @@
 use crate::entropy::random_bytes;
 use crate::http::request::{Method, Request, Version};
 use crate::http::response::{Response, ResponseHead, Status};
+use crate::metrics::Refusal;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use std::fmt;
@@ -104,7 +105,8 @@ pub enum HandshakeError {
 }
 
 impl HandshakeError {
-    /// The response refusing the handshake; this is the one place its status is chosen.
+    /// The response refusing the handshake; this is the one place its status is chosen, and
+    /// where the refusal is counted for `/metrics` (`threadio_refused_total`).
     ///
     /// 400 for a malformed request (§4.2.1: "the server MUST … return an appropriate HTTP
     /// error code (such as 400 Bad Request)"); 426 Upgrade Required with
@@ -113,6 +115,11 @@ impl HandshakeError {
     /// (§4.2.2 step 4 suggests it). The client-side variants never reach a server's socket;
     /// they give 400 only so that the match has no wildcard arm.
     pub fn response(&self) -> Response {
+        let refusal = match self {
+            HandshakeError::ForbiddenOrigin(_) => Refusal::WebSocketOrigin,
+            _ => Refusal::WebSocketHandshake,
+        };
+        refusal.count();
         match self {
             HandshakeError::NotGet
             | HandshakeError::NotHttp11

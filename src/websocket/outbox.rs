@@ -45,6 +45,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::{cork, drainer};
+use crate::metrics::counts::COUNTS;
 
 /// The bytes of one encoded frame: shared by every recipient of a broadcast (encoded once),
 /// or owned when only this connection sends it.
@@ -228,6 +229,7 @@ impl Outbox {
             let backlog = state.backlog;
             self.kill_locked(&mut state);
             drop(state);
+            COUNTS.slow_clients_backlog.inc();
             crate::log!(
                 "{} disconnected: {backlog} bytes unsent, over the {} byte backlog bound \
                  (close code 1008, policy violation: a client that does not read)",
@@ -429,8 +431,15 @@ impl Outbox {
     }
 
     fn push(&self, state: &mut State, frame: FrameBytes) {
+        count_sent(frame.as_slice());
         state.backlog += frame.as_slice().len();
         state.queue.push_back(frame);
+    }
+
+    /// Bytes queued or being written and not yet sent: what `/metrics` sums over every
+    /// connection at scrape time, instead of a shared counter every write would touch.
+    pub fn backlog_bytes(&self) -> usize {
+        self.lock().backlog
     }
 
     /// Takes the writer role if it is free and writes; otherwise the current writer will
@@ -458,6 +467,7 @@ impl Outbox {
             let now = Instant::now();
             if now >= deadline {
                 self.kill_locked(&mut state);
+                COUNTS.slow_clients_stalled.inc();
                 break;
             }
             state = self.wait_for_progress(state, deadline - now);
@@ -545,6 +555,7 @@ impl Outbox {
                                 self.limits.stall_timeout
                             );
                             self.kill_locked(&mut state);
+                            COUNTS.slow_clients_stalled.inc();
                         }
                     }
                 },
@@ -557,6 +568,29 @@ impl Outbox {
             }
         }
     }
+}
+
+/// Counts the data messages among `bytes` (one frame, or a Socket.IO event's text frame and
+/// its attachments encoded back to back) for `/metrics`: only the first frame's header is
+/// read, two bytes, and the rest of `bytes` counted as its payload. Control frames (pings,
+/// pongs, close) are not messages and are not counted.
+fn count_sent(bytes: &[u8]) {
+    let [first, second, ..] = *bytes else { return };
+    // RFC 6455 §5.2: opcode 0x1 text, 0x2 binary; 0x0 continues one of them.
+    if first & 0x0F > 0x2 {
+        return;
+    }
+    // §5.2: a 7-bit length, or 126 and 2 bytes, or 127 and 8; then a client's masking key.
+    let length = match second & 0x7F {
+        126 => 4,
+        127 => 10,
+        _ => 2,
+    };
+    let header = length + if second & 0x80 != 0 { 4 } else { 0 };
+    COUNTS.websocket_messages_sent.inc();
+    COUNTS
+        .websocket_bytes_sent
+        .add(bytes.len().saturating_sub(header) as u64);
 }
 
 /// How many frames go into one `writev`: Linux accepts up to 1024 (`IOV_MAX`). The slice

@@ -128,6 +128,11 @@ impl Sender {
             .close(encode(&Frame::close(Some(code), reason), self.role));
     }
 
+    /// Bytes queued for this WebSocket and not yet sent (`/metrics` sums them).
+    pub fn backlog_bytes(&self) -> usize {
+        self.outbox.backlog_bytes()
+    }
+
     /// Ends the connection at once, without a close handshake.
     pub fn kill(&self) {
         self.outbox.kill();
