@@ -128,6 +128,9 @@ fn member(socket: &Socket, message_ids: &Arc<AtomicU64>) {
                 "room names are at most {MAX_ROOM_NAME} characters, nicknames {MAX_NICK}"
             ))
         } else {
+            // The name first: another member's join may list the room's members the moment
+            // this socket is in it, and should find it named, not a guest.
+            socket.set_data(Value::object([("nick", nick)]));
             socket.join(room).map_err(|refused| refused.to_string())
         };
         if let Err(error) = joined {
@@ -135,7 +138,6 @@ fn member(socket: &Socket, message_ids: &Arc<AtomicU64>) {
             ack.send((Value::object([("room", room), ("error", error.as_str())]),));
             return Ok(());
         }
-        socket.set_data(Value::object([("nick", nick)]));
         let members = members(socket, room, None);
         ack.send((Value::object([("room", room.into()), ("members", members)]),));
         announce(socket, room, "joined", None);

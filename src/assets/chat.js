@@ -58,7 +58,7 @@ function connect() {
     // restarted); a recovered one is in its rooms already, but the others were told we
     // left, and a join tells them we are back. These go out before the emits buffered
     // while we were away, so those land.
-    for (const room of state.rooms.keys()) socket.emit('join', state.nick, room, joined);
+    for (const room of state.rooms.keys()) sendJoin(socket, room);
     if (state.away) welcomeBack(socket);
     measureRtt();
   });
@@ -73,7 +73,11 @@ function connect() {
   });
   on('connect_error', () => setStatus('disconnected'));
 
-  on('presence', ({ room, members }) => setMembers(room, members));
+  on('presence', ({ room, members }) => {
+    const entry = state.rooms.get(room);
+    if (entry) entry.presences++;
+    setMembers(room, members);
+  });
   on('notice', ({ room, text }) => addEntry(room, { kind: 'notice', text }));
   // With recovery on, each chat ends with one more argument, its offset (a string the
   // client keeps for the next reconnect): we take the message and leave the rest.
@@ -154,9 +158,9 @@ $('join-form').addEventListener('submit', (event) => {
   if (!room) return $('room').focus();
   $('nick').value = state.nick = nick;
   try { localStorage.setItem(NICK_KEY, nick); } catch (_) { /* storage may be off: fine */ }
-  if (!state.rooms.has(room)) state.rooms.set(room, { members: [], log: [], unread: 0 });
+  if (!state.rooms.has(room)) state.rooms.set(room, { members: [], log: [], unread: 0, presences: 0, presencesAtJoin: 0 });
   select(room);
-  state.socket.emit('join', nick, room, joined);
+  sendJoin(state.socket, room);
   $('text').focus();
 });
 
@@ -184,7 +188,17 @@ function select(room) {
 // in only so many rooms), shown in that room.
 function joined(reply) {
   if (reply.error) return addEntry(reply.room, { kind: 'notice', text: `Not joined: ${reply.error}` });
+  // The ack's list was taken when we joined; a `presence` that came before the ack was taken
+  // later (it lists us), on another member's thread, and must not be overwritten by it.
+  const entry = state.rooms.get(reply.room);
+  if (entry && entry.presences !== entry.presencesAtJoin) return;
   setMembers(reply.room, reply.members);
+}
+
+function sendJoin(socket, room) {
+  const entry = state.rooms.get(room);
+  entry.presencesAtJoin = entry.presences;
+  socket.emit('join', state.nick, room, joined);
 }
 
 function setMembers(room, members) {
