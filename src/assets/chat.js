@@ -335,7 +335,7 @@ function renderEntry(entry) {
     span('ticks', entry.mine ? entry.ticks : ''),
   );
   if (entry.mine && entry.ticksTitle) li.querySelector('.ticks').title = entry.ticksTitle;
-  entry.li = li; // the ack and "delivered" update whichever <li> shows it now
+  entry.li = li; // the ack and each "seen" update whichever <li> shows it now
   return li;
 }
 
