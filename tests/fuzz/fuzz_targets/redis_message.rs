@@ -7,7 +7,7 @@
 //! - a broadcast that was understood, written back and read again, is the same broadcast
 //!   (through MessagePack, numbers compared as a JavaScript peer holds them; through JSON,
 //!   whose bytes come back as Node's Buffer object, its uid, options and event name);
-//! - a request likewise, through the encoding it travels in;
+//! - a request likewise, through the encoding it travels in (numbers compared the same way);
 //! - an answer keeps its request id.
 #![no_main]
 
@@ -58,7 +58,9 @@ fuzz_target!(|input: &[u8]| {
         assert_eq!(again.uid, request.uid);
         assert_eq!(again.request_id, request.request_id);
         if request.uses_parser() {
-            assert_eq!(again.ask, request.ask);
+            // Through MessagePack, numbers as a JavaScript peer holds them, as for broadcasts:
+            // an integer past 2^53 comes back as the float of the same value.
+            assert!(same_after_msgpack(&again.to_value("/"), &written));
         }
     }
     if let Ok(answer) = Answer::from_value(value) {
