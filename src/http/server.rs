@@ -133,9 +133,13 @@ impl Server {
     /// what the process's memory maps and descriptors allow if it is set past them
     /// ([`ProcessCeiling`]); `serve` reads it once and logs why when it is lowered.
     pub fn connection_cap(&self) -> usize {
-        ProcessCeiling::of_this_process()
-            .cap(self.config.max_connections)
-            .0
+        self.capped().0
+    }
+
+    /// The cap `serve` holds to, and why it is lower than `max_connections` if it is: one
+    /// place, so that what `connection_cap` and `/metrics` report is what `admit` enforces.
+    fn capped(&self) -> (usize, Option<String>) {
+        ProcessCeiling::of_this_process().cap(self.config.max_connections)
     }
 
     /// A handle that stops this server.
@@ -165,7 +169,7 @@ impl Server {
     /// Never for one connection's trouble; only if the process cannot go on accepting.
     pub fn serve(self, router: Router) -> io::Result<()> {
         let router = Arc::new(router);
-        let (cap, lowered) = ProcessCeiling::of_this_process().cap(self.config.max_connections);
+        let (cap, lowered) = self.capped();
         if let Some(why) = lowered {
             crate::log!("{why}");
         }
