@@ -111,7 +111,7 @@ impl Reporter {
         stats.insert("pid", std::process::id());
         stats.insert("uptime", self.started.elapsed().as_secs_f64());
         stats.insert("clientsCount", self.io.session_count());
-        stats.insert("pollingClientsCount", self.io.polling_session_count());
+        stats.insert("pollingClientsCount", self.io.sessions_by_transport().0);
         stats.insert("aggregatedEvents", self.tally.take());
         stats.insert("namespaces", Value::Array(namespaces));
         self.admin.emit("server_stats", (Value::Object(stats),));

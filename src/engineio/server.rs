@@ -92,15 +92,9 @@ impl Engine {
         self.lock().len()
     }
 
-    /// How many open sessions are still on HTTP long-polling (not upgraded): the Admin UI's
-    /// "polling clients". Looks at each session in turn, so it is for a periodic report, not
-    /// a hot path.
-    pub fn polling_session_count(&self) -> usize {
-        let sessions: Vec<Socket> = self.lock().values().cloned().collect();
-        sessions.iter().filter(|s| s.is_polling()).count()
-    }
-
-    /// How many sessions are open on each transport, `(polling, websocket)`, for `/metrics`.
+    /// How many sessions are open on each transport, `(polling, websocket)`: for `/metrics`,
+    /// and the Admin UI's "polling clients". It looks at each session, so it is for a
+    /// periodic report, not a hot path.
     /// The table's lock is held only to copy the handles out: a session's transport sits
     /// behind its own lock, which is never taken while holding the table's.
     pub fn sessions_by_transport(&self) -> (usize, usize) {

@@ -562,14 +562,6 @@ impl Io {
         }
     }
 
-    /// How many Engine.IO sessions are still on HTTP long-polling.
-    pub fn polling_session_count(&self) -> usize {
-        self.inner
-            .engine
-            .get()
-            .map_or(0, |engine| engine.polling_session_count())
-    }
-
     /// How many Engine.IO sessions are open.
     pub fn session_count(&self) -> usize {
         self.inner
