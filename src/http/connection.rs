@@ -69,21 +69,16 @@ impl ReadError {
     }
 }
 
-/// The `/metrics` reason for a request error, beside the status `RequestError::status` picks.
+/// The `/metrics` reason for a request error: its status names it, and
+/// `RequestError::status` is the one place a request error picks its status.
 fn refusal_of(error: &RequestError) -> Refusal {
-    match error {
-        RequestError::Malformed(_)
-        | RequestError::MissingHost
-        | RequestError::DuplicateHost
-        | RequestError::BadContentLength
-        | RequestError::ConflictingLength
-        | RequestError::ChunkedNotFinal
-        | RequestError::BadChunk(_) => Refusal::BadRequest,
-        RequestError::UriTooLong => Refusal::UriTooLong,
-        RequestError::HeadersTooLarge => Refusal::HeadersTooLarge,
-        RequestError::BodyTooLarge => Refusal::BodyTooLarge,
-        RequestError::UnsupportedVersion => Refusal::HttpVersion,
-        RequestError::UnsupportedTransferEncoding => Refusal::TransferCoding,
+    match error.status() {
+        Status::URI_TOO_LONG => Refusal::UriTooLong,
+        Status::REQUEST_HEADER_FIELDS_TOO_LARGE => Refusal::HeadersTooLarge,
+        Status::PAYLOAD_TOO_LARGE => Refusal::BodyTooLarge,
+        Status::HTTP_VERSION_NOT_SUPPORTED => Refusal::HttpVersion,
+        Status::NOT_IMPLEMENTED => Refusal::TransferCoding,
+        _ => Refusal::BadRequest,
     }
 }
 
