@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{node_client, python_socketio_server, wait_until, NodeServer};
-use threadio::client::{DialError, Dialer, DisconnectCause, EmitError, Reconnection, Transports};
+use threadio::client::{
+    DialError, Dialer, DisconnectCause, EmitError, HandlerThread, Reconnection, Transports,
+};
 use threadio::engineio::EngineConfig;
 use threadio::http::{Router, RunningServer, Server, ServerConfig};
 use threadio::json::Value;
@@ -305,6 +307,48 @@ fn ack_inside_a_handler(url: &str, mode: Transports) {
     main.manager().close();
 }
 
+/// `HandlerThread::Reader`: the handler runs on the reader thread itself; a blocking
+/// emit_with_ack there is refused at once (it would wait for an answer only that thread can
+/// read), and the callback form works, its answer delivered on the reader too.
+fn handlers_on_the_reader(url: &str, mode: Transports) {
+    let (result_tx, result) = mpsc::channel();
+    let result_tx = Mutex::new(result_tx);
+    let main = Dialer::new(url)
+        .transports(mode)
+        .handler_thread(HandlerThread::Reader)
+        .connect()
+        .unwrap();
+    let inner = main.clone();
+    main.on("pushed", move |_, _| {
+        let thread = std::thread::current().name().map(String::from);
+        let blocking = inner.emit_with_ack("echo", vec![], WAIT);
+        let answered = result_tx.lock().unwrap().clone();
+        inner
+            .emit_with_ack_then(
+                "echo",
+                vec!["from the reader".into()],
+                WAIT,
+                move |answer| {
+                    let on = std::thread::current().name().map(String::from);
+                    let _ = answered.send((thread, blocking, answer, on));
+                },
+            )
+            .unwrap();
+    });
+    main.emit("push", vec![]).unwrap();
+    let (thread, blocking, answer, on) = result.recv_timeout(WAIT * 2).expect("the callback ran");
+    let reader = Some("threadio-client-reader".to_owned());
+    assert_eq!(thread, reader, "{mode:?}: the handler's thread");
+    assert_eq!(blocking, Err(EmitError::BlocksReader), "{mode:?}");
+    assert_eq!(
+        answer.unwrap(),
+        vec![Value::from("from the reader")],
+        "{mode:?}"
+    );
+    assert_eq!(on, reader, "{mode:?}: the callback's thread");
+    main.manager().close();
+}
+
 /// A lost connection: emits wait in the buffer, the session is recovered with its id, and
 /// what the server sent meanwhile arrives.
 fn recovery(url: &str, mode: Transports) {
@@ -376,6 +420,68 @@ fn url_of(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
+/// Over polling, what is queued while a POST is in flight goes in the next one, and a queue
+/// longer than the server's `maxPayload` (from its handshake) goes as several POSTs: a
+/// longer body would be refused (413) and end the session. A hundred 300-byte events, asked
+/// for at once against a 2,000-byte limit, are all answered on one session.
+fn posts_fit_the_servers_max_payload(url: &str) {
+    let disconnected = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&disconnected);
+    let main = Dialer::new(url)
+        .transports(Transports::PollingOnly)
+        .on_disconnect(move |_| seen.store(true, Ordering::SeqCst))
+        .connect()
+        .unwrap();
+    let id = main.id();
+    let (answers_tx, answers) = mpsc::channel();
+    let text = "x".repeat(300);
+    // Ten threads at once: while one sends a POST, the others' events queue for the next.
+    std::thread::scope(|scope| {
+        for thread in 0..10 {
+            let (main, answers_tx, text) = (&main, answers_tx.clone(), text.as_str());
+            scope.spawn(move || {
+                for i in 0..10 {
+                    let answers_tx = answers_tx.clone();
+                    let args = vec![(thread * 10 + i).into(), text.into()];
+                    main.emit_with_ack_then("echo", args, WAIT, move |answer| {
+                        let _ = answers_tx.send(answer);
+                    })
+                    .unwrap();
+                }
+            });
+        }
+    });
+    for _ in 0..100 {
+        let answer = answers.recv_timeout(WAIT * 2).expect("an answer");
+        assert_eq!(answer.unwrap()[1], Value::from(text.as_str()));
+    }
+    assert!(
+        !disconnected.load(Ordering::SeqCst),
+        "one session throughout"
+    );
+    assert_eq!(main.id(), id);
+    main.manager().close();
+}
+
+#[test]
+fn posts_are_cut_to_threadio_max_payload() {
+    let engine = EngineConfig {
+        max_payload: 2_000,
+        ..EngineConfig::default()
+    };
+    let (server, _io) = threadio_server_with("127.0.0.1:0", engine);
+    posts_fit_the_servers_max_payload(&url_of(server.addr()));
+}
+
+#[test]
+fn posts_are_cut_to_node_max_payload() {
+    let Some(node) = node_client() else { return };
+    let Some(server) = node.start_server("rust_client_server.js", &["0", "0", "2000"]) else {
+        return;
+    };
+    posts_fit_the_servers_max_payload(server.url().trim_end_matches('/'));
+}
+
 #[test]
 fn against_threadio() {
     let (server, _io) = threadio_server("127.0.0.1:0");
@@ -383,6 +489,7 @@ fn against_threadio() {
     for mode in MODES {
         exercise(&url, mode);
         ack_inside_a_handler(&url, mode);
+        handlers_on_the_reader(&url, mode);
         recovery(&url, mode);
     }
     query_and_headers(&url);
@@ -397,6 +504,7 @@ fn against_node() {
     for mode in MODES {
         exercise(&url, mode);
         ack_inside_a_handler(&url, mode);
+        handlers_on_the_reader(&url, mode);
         recovery(&url, mode);
     }
     query_and_headers(&url);
@@ -463,6 +571,7 @@ fn against_python_socketio() {
     for mode in MODES {
         exercise(&url, mode);
         ack_inside_a_handler(&url, mode);
+        handlers_on_the_reader(&url, mode);
     }
     query_and_headers(&url);
 }

@@ -42,25 +42,19 @@ impl Channel {
     /// Registers the handler of `event`, replacing any earlier one. It runs on the event
     /// thread with the event's arguments and a [`Responder`] for the ack, if one was asked.
     pub fn on(&self, event: &str, handler: impl Fn(Vec<Value>, Responder) + Send + Sync + 'static) {
-        self.core.handlers.lock().unwrap().on(event, handler);
+        Arc::make_mut(&mut self.core.handlers.lock().unwrap()).on(event, handler);
     }
 
     /// Registers a handler that sees every event, with its name, before its own handler.
     pub fn on_any(&self, handler: impl Fn(&str, &[Value]) + Send + Sync + 'static) {
-        self.core
-            .handlers
-            .lock()
-            .unwrap()
+        Arc::make_mut(&mut self.core.handlers.lock().unwrap())
             .any
             .push(Arc::new(handler));
     }
 
     /// Runs after each successful CONNECT, first and reconnections alike.
     pub fn on_connect(&self, handler: impl Fn() + Send + Sync + 'static) {
-        self.core
-            .handlers
-            .lock()
-            .unwrap()
+        Arc::make_mut(&mut self.core.handlers.lock().unwrap())
             .connect
             .push(Arc::new(handler));
     }
@@ -68,20 +62,14 @@ impl Channel {
     /// Runs when the server refuses the namespace (its `{"message":…,"data":…}`) or the
     /// session cannot be opened (`{"message":…}`).
     pub fn on_connect_error(&self, handler: impl Fn(&Value) + Send + Sync + 'static) {
-        self.core
-            .handlers
-            .lock()
-            .unwrap()
+        Arc::make_mut(&mut self.core.handlers.lock().unwrap())
             .connect_error
             .push(Arc::new(handler));
     }
 
     /// Runs when a connected namespace is disconnected, with the cause.
     pub fn on_disconnect(&self, handler: impl Fn(&DisconnectCause) + Send + Sync + 'static) {
-        self.core
-            .handlers
-            .lock()
-            .unwrap()
+        Arc::make_mut(&mut self.core.handlers.lock().unwrap())
             .disconnect
             .push(Arc::new(handler));
     }
@@ -137,9 +125,14 @@ impl Channel {
     /// [`EmitError::ReservedName`], [`EmitError::Closed`].
     pub fn emit(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
         check_name(event)?;
-        let mut state = self.core.state.lock().unwrap();
         let packet = SioPacket::event(&self.core.namespace, event, args, None);
-        self.core.send_or_buffer(&mut state, packet)
+        let to_write = self
+            .core
+            .send_or_buffer(&mut self.core.state.lock().unwrap(), packet)?;
+        if let Some(packet) = to_write {
+            self.core.manager.write(&packet);
+        }
+        Ok(())
     }
 
     /// Sends an event asking for an acknowledgement and waits for it, at most `timeout`
@@ -147,14 +140,17 @@ impl Channel {
     /// Safe to call from a handler: the answer is delivered by the reader thread.
     ///
     /// # Errors
-    /// [`EmitError::Ack`] with [`AckError::Timeout`] or [`AckError::Disconnected`], and as
-    /// [`emit`](Channel::emit).
+    /// [`EmitError::Ack`] with [`AckError::Timeout`] or [`AckError::Disconnected`],
+    /// [`EmitError::BlocksReader`] on the reader thread, and as [`emit`](Channel::emit).
     pub fn emit_with_ack(
         &self,
         event: &str,
         args: Vec<Value>,
         timeout: Duration,
     ) -> Result<Vec<Value>, EmitError> {
+        if self.core.manager.on_reader() {
+            return Err(EmitError::BlocksReader);
+        }
         let (sender, answer) = mpsc::channel();
         let id = self.core.ask(event, args, AckWaiter::Blocking(sender))?;
         match answer.recv_timeout(timeout) {

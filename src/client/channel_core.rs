@@ -60,7 +60,9 @@ pub(crate) struct ChannelCore {
     pub(crate) manager: Arc<ManagerCore>,
     pub(crate) state: Mutex<ChannelState>,
     pub(crate) changed: Condvar,
-    pub(crate) handlers: Mutex<Handlers>,
+    /// Shared with every job in flight; a registration copies it (they are rare, events
+    /// are not), so delivering an event costs one reference count, not a map's copy.
+    pub(crate) handlers: Mutex<Arc<Handlers>>,
 }
 
 impl ChannelCore {
@@ -75,7 +77,7 @@ impl ChannelCore {
             manager,
             state: Mutex::new(ChannelState::default()),
             changed: Condvar::new(),
-            handlers: Mutex::new(Handlers::default()),
+            handlers: Mutex::new(Arc::new(Handlers::default())),
         })
     }
 
@@ -84,7 +86,8 @@ impl ChannelCore {
     }
 
     pub(crate) fn add_handlers(&self, more: Handlers) {
-        let mut handlers = self.handlers.lock().unwrap();
+        let mut shared = self.handlers.lock().unwrap();
+        let handlers = Arc::make_mut(&mut shared);
         handlers.events.extend(more.events);
         handlers.any.extend(more.any);
         handlers.connect.extend(more.connect);
@@ -92,8 +95,8 @@ impl ChannelCore {
         handlers.disconnect.extend(more.disconnect);
     }
 
-    fn handlers(&self) -> Handlers {
-        self.handlers.lock().unwrap().clone()
+    fn handlers(&self) -> Arc<Handlers> {
+        Arc::clone(&self.handlers.lock().unwrap())
     }
 
     /// The CONNECT packet: the auth, and for recovery `pid` and `offset` beside it
@@ -147,9 +150,9 @@ impl ChannelCore {
     }
 
     fn fire_connect_error(&self, data: Value) {
-        let handlers = self.handlers().connect_error;
+        let handlers = self.handlers();
         self.manager.post(Box::new(move || {
-            for handler in handlers {
+            for handler in &handlers.connect_error {
                 handler(&data);
             }
         }));
@@ -172,9 +175,9 @@ impl ChannelCore {
             self.resolve(waiter, Err(AckError::Disconnected));
         }
         if was_connected {
-            let handlers = self.handlers().disconnect;
+            let handlers = self.handlers();
             self.manager.post(Box::new(move || {
-                for handler in handlers {
+                for handler in &handlers.disconnect {
                     handler(&cause);
                 }
             }));
@@ -236,9 +239,9 @@ impl ChannelCore {
         for packet in std::mem::take(&mut state.receive_buffer) {
             self.deliver(&mut state, packet);
         }
-        let handlers = self.handlers().connect;
+        let handlers = self.handlers();
         self.manager.post(Box::new(move || {
-            for handler in handlers {
+            for handler in &handlers.connect {
                 handler();
             }
         }));
@@ -292,24 +295,28 @@ impl ChannelCore {
         }));
     }
 
-    /// Sends now if connected, else buffers for the next connection.
+    /// Buffers `packet` for the next connection, or, if connected, hands it back to be
+    /// written. The caller writes it after letting go of the state: a write may be a POST
+    /// (`polling.rs`), and other emits on this namespace should queue behind it, not wait
+    /// for its round trip on this lock. Order holds: the buffer is flushed under the lock
+    /// when `connected` is set, so every packet handed back here goes after it.
     pub(crate) fn send_or_buffer(
         &self,
         state: &mut ChannelState,
         packet: SioPacket,
-    ) -> Result<(), EmitError> {
+    ) -> Result<Option<SioPacket>, EmitError> {
         if !state.wanted || self.manager.is_closing() {
             return Err(EmitError::Closed);
         }
         if state.connected {
-            self.manager.write(&packet);
-        } else {
-            state.send_buffer.push(packet);
+            return Ok(Some(packet));
         }
-        Ok(())
+        state.send_buffer.push(packet);
+        Ok(None)
     }
 
-    /// Registers `waiter` under a fresh ack id and sends the event.
+    /// Registers `waiter` under a fresh ack id and sends the event. The waiter is in place
+    /// before the event goes out, so the answer cannot come first.
     pub(crate) fn ask(
         &self,
         event: &str,
@@ -320,11 +327,15 @@ impl ChannelCore {
         let mut state = self.state.lock().unwrap();
         let id = state.next_ack_id;
         state.next_ack_id += 1;
-        self.send_or_buffer(
+        let to_write = self.send_or_buffer(
             &mut state,
             SioPacket::event(&self.namespace, event, args, Some(id)),
         )?;
         state.acks.insert(id, waiter);
+        drop(state);
+        if let Some(packet) = to_write {
+            self.manager.write(&packet);
+        }
         Ok(id)
     }
 

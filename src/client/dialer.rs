@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::channel::Channel;
 use super::error::{DialError, DisconnectCause};
-use super::handlers::{Handlers, Responder};
+use super::handlers::{HandlerThread, Handlers, Responder};
 use super::manager::ManagerCore;
 use super::reconnection::Reconnection;
 use super::transport::{EngineTarget, Transports};
@@ -42,6 +42,7 @@ pub struct Dialer {
     timeout: Duration,
     max_message: usize,
     reconnection: Reconnection,
+    handler_thread: HandlerThread,
     handlers: Handlers,
 }
 
@@ -60,6 +61,7 @@ impl Dialer {
             timeout: Duration::from_secs(20),
             max_message: 8 << 20,
             reconnection: Reconnection::default(),
+            handler_thread: HandlerThread::default(),
             handlers: Handlers::default(),
         }
     }
@@ -117,6 +119,13 @@ impl Dialer {
     /// The reconnection schedule ([`Reconnection`]'s defaults are the official client's).
     pub fn reconnection(mut self, reconnection: Reconnection) -> Dialer {
         self.reconnection = reconnection;
+        self
+    }
+
+    /// Which thread runs the handlers: the event thread (the default, where a handler may
+    /// block) or the reader (one wake-up less per event; see [`HandlerThread`]).
+    pub fn handler_thread(mut self, thread: HandlerThread) -> Dialer {
+        self.handler_thread = thread;
         self
     }
 
@@ -182,7 +191,7 @@ impl Dialer {
             connect_timeout: self.timeout,
             max_message: self.max_message,
         };
-        let manager = ManagerCore::new(target, self.reconnection);
+        let manager = ManagerCore::new(target, self.reconnection, self.handler_thread);
         let channel = Channel {
             core: ManagerCore::channel(&manager, &namespace, self.auth),
         };

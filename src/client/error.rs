@@ -66,6 +66,10 @@ pub enum EmitError {
     Closed,
     /// The acknowledgement did not come: too late, or the connection went first.
     Ack(AckError),
+    /// A blocking [`emit_with_ack`](super::Channel::emit_with_ack) on the reader thread
+    /// (a handler under [`HandlerThread::Reader`](super::HandlerThread::Reader)): the
+    /// answer could only be read by the thread it would block. Nothing was sent.
+    BlocksReader,
 }
 
 impl fmt::Display for EmitError {
@@ -74,6 +78,11 @@ impl fmt::Display for EmitError {
             EmitError::ReservedName(name) => write!(f, "{name:?} is a reserved event name"),
             EmitError::Closed => write!(f, "the namespace is closed; nothing more can be sent"),
             EmitError::Ack(e) => write!(f, "no acknowledgement: {e}"),
+            EmitError::BlocksReader => write!(
+                f,
+                "emit_with_ack would block the reader thread that must read its answer; \
+                 use emit_with_ack_then in a handler that runs on the reader"
+            ),
         }
     }
 }

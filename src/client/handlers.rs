@@ -1,7 +1,7 @@
 //! What a namespace runs when the server speaks: its handlers — events, `on_any`,
 //! connect, connect_error, disconnect — and the [`Responder`] an event handler answers
-//! through (Socket.IO v5 "Acknowledgement"). They run on the manager's event thread
-//! (`manager.rs` says why not on the reader).
+//! through (Socket.IO v5 "Acknowledgement") — and [`HandlerThread`], the choice of the
+//! thread they run on (`manager.rs` says what each choice costs).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -15,6 +15,25 @@ pub(crate) type AnyFn = Arc<dyn Fn(&str, &[Value]) + Send + Sync>;
 pub(crate) type ConnectFn = Arc<dyn Fn() + Send + Sync>;
 pub(crate) type ConnectErrorFn = Arc<dyn Fn(&Value) + Send + Sync>;
 pub(crate) type DisconnectFn = Arc<dyn Fn(&DisconnectCause) + Send + Sync>;
+
+/// Which thread runs a client's handlers, chosen with
+/// [`Dialer::handler_thread`](super::Dialer::handler_thread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HandlerThread {
+    /// The manager's event thread: a handler may block, even on
+    /// [`emit_with_ack`](super::Channel::emit_with_ack), and the connection still answers
+    /// pings. Each event costs one more thread wake-up than on the reader.
+    #[default]
+    Events,
+    /// The reader thread, as the server runs its handlers on the connection's thread: no
+    /// hand-over, so an event reaches its handler with one wake-up less. The price: while
+    /// a handler runs nothing is read, pings included, so it must be quick (past the
+    /// server's `pingTimeout` the session is dropped); and a blocking `emit_with_ack` there
+    /// fails at once with [`EmitError::BlocksReader`](super::EmitError::BlocksReader),
+    /// since the answer it would wait for could only be read by the thread it blocks.
+    /// [`emit_with_ack_then`](super::Channel::emit_with_ack_then) works.
+    Reader,
+}
 
 /// The handlers of one namespace.
 #[derive(Default, Clone)]

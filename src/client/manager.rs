@@ -3,7 +3,8 @@
 //! Socket.IO v5 "Multiplexing", Engine.IO v4 "Heartbeat").
 //!
 //! # Threads
-//! Each manager runs two threads of its own, plus one for POSTs while it is on polling:
+//! Each manager runs two threads of its own (POSTs are sent by whoever emits:
+//! `polling.rs`):
 //!
 //! - the **reader** (`threadio-client-reader`) owns the connection: it opens the session,
 //!   reads every packet, answers pings at once, hands acknowledgements to whoever waits for
@@ -15,6 +16,14 @@
 //!   block: [`emit_with_ack`](super::Channel::emit_with_ack) from inside a handler waits for
 //!   an answer that the reader, not the event thread, delivers, so it cannot deadlock. What
 //!   it delays is only the next handler.
+//!
+//! With [`HandlerThread::Reader`](super::HandlerThread::Reader) there is no event thread:
+//! the reader runs the handlers itself, as the server runs its handlers on the
+//! connection's thread. It runs them after it has finished with each packet, with no lock
+//! held, so a handler may emit; jobs that start on another thread (an ack callback's
+//! timeout on the timer thread, the disconnect handlers of a `disconnect()` call) run on
+//! that thread. What that saves is one hand-over per event, measured in NOTES (the
+//! bench's Socket.IO clients use it); what it costs is in `HandlerThread`'s doc.
 //!
 //! Writes come from any thread (an emit, the reader's pong) through one lock around the
 //! transport's writer, so a binary packet's attachments follow their packet with nothing
@@ -34,12 +43,13 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::channel_core::ChannelCore;
 use super::error::{DialError, DisconnectCause};
+use super::handlers::HandlerThread;
 use super::reconnection::Reconnection;
 use super::transport::{open_session, EngineTarget, OpenSession, Outbound};
 use crate::engineio::packet::Packet as EnginePacket;
@@ -115,18 +125,36 @@ pub(crate) struct ManagerCore {
     /// Set once by `close`; the condvar wakes a reader sleeping out its backoff.
     closing: Mutex<bool>,
     wake: Condvar,
+    /// The event thread's queue; `None` once the manager ends, and from the start with
+    /// [`HandlerThread::Reader`].
     events: Mutex<Option<mpsc::Sender<Job>>>,
+    handler_thread: HandlerThread,
+    /// The reader thread, once it runs: who may not block on an answer it must read.
+    reader: OnceLock<ThreadId>,
+    /// With [`HandlerThread::Reader`], the jobs the reader posted while it held a lock,
+    /// run when it has finished with the packet ([`ManagerCore::run_reader_jobs`]).
+    reader_jobs: Mutex<Vec<Job>>,
 }
 
 impl ManagerCore {
-    /// A manager for `target`, its event thread running; [`ManagerCore::start`] starts the
-    /// reader once the first namespace is registered.
-    pub(crate) fn new(target: EngineTarget, reconnection: Reconnection) -> Arc<ManagerCore> {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        thread::Builder::new()
-            .name("threadio-client-events".into())
-            .spawn(move || run_events(receiver))
-            .expect("a thread for the client's handlers");
+    /// A manager for `target`, its event thread running if it has one;
+    /// [`ManagerCore::start`] starts the reader once the first namespace is registered.
+    pub(crate) fn new(
+        target: EngineTarget,
+        reconnection: Reconnection,
+        handler_thread: HandlerThread,
+    ) -> Arc<ManagerCore> {
+        let events = match handler_thread {
+            HandlerThread::Events => {
+                let (sender, receiver) = mpsc::channel::<Job>();
+                thread::Builder::new()
+                    .name("threadio-client-events".into())
+                    .spawn(move || run_events(receiver))
+                    .expect("a thread for the client's handlers");
+                Some(sender)
+            }
+            HandlerThread::Reader => None,
+        };
         Arc::new(ManagerCore {
             target,
             reconnection,
@@ -134,7 +162,10 @@ impl ManagerCore {
             channels: Mutex::new(Vec::new()),
             closing: Mutex::new(false),
             wake: Condvar::new(),
-            events: Mutex::new(Some(sender)),
+            events: Mutex::new(events),
+            handler_thread,
+            reader: OnceLock::new(),
+            reader_jobs: Mutex::new(Vec::new()),
         })
     }
 
@@ -142,7 +173,10 @@ impl ManagerCore {
         let reader = Arc::clone(core);
         thread::Builder::new()
             .name("threadio-client-reader".into())
-            .spawn(move || reader.run())
+            .spawn(move || {
+                let _ = reader.reader.set(thread::current().id());
+                reader.run();
+            })
             .expect("a thread for the client's connection");
     }
 
@@ -166,10 +200,35 @@ impl ManagerCore {
         *self.closing.lock().unwrap()
     }
 
-    /// Runs `job` on the event thread, after every job posted before it.
+    /// Runs `job` on the thread that runs handlers, after every job posted before it.
     pub(crate) fn post(&self, job: Job) {
-        if let Some(events) = self.events.lock().unwrap().as_ref() {
-            let _ = events.send(job);
+        match self.handler_thread {
+            HandlerThread::Events => {
+                if let Some(events) = self.events.lock().unwrap().as_ref() {
+                    let _ = events.send(job);
+                }
+            }
+            // The reader may hold a namespace's lock here: it runs the job once it has
+            // let go (`run_reader_jobs`). Any other thread holds none of ours.
+            HandlerThread::Reader if self.on_reader() => self.reader_jobs.lock().unwrap().push(job),
+            HandlerThread::Reader => run_job(job),
+        }
+    }
+
+    /// Whether the calling thread is the reader.
+    pub(crate) fn on_reader(&self) -> bool {
+        self.reader.get() == Some(&thread::current().id())
+    }
+
+    /// With [`HandlerThread::Reader`]: runs what the reader posted, and what those jobs
+    /// post in turn, in order. Called by the reader with no lock held.
+    fn run_reader_jobs(&self) {
+        loop {
+            let jobs = std::mem::take(&mut *self.reader_jobs.lock().unwrap());
+            if jobs.is_empty() {
+                return;
+            }
+            jobs.into_iter().for_each(run_job);
         }
     }
 
@@ -183,7 +242,16 @@ impl ManagerCore {
     }
 
     fn write_engine(&self, packets: Vec<EnginePacket>) -> bool {
-        match self.outbound.lock().unwrap().as_ref() {
+        let outbound = self.outbound.lock().unwrap();
+        match outbound.as_ref() {
+            // The polling queue takes a packet and its attachments in one push, so it needs
+            // no writer lock; and a push may send a POST, which must not hold up the others:
+            // they queue behind it and go in its next POST.
+            Some(Outbound::Polling(queue)) => {
+                let queue = Arc::clone(queue);
+                drop(outbound);
+                queue.push(packets)
+            }
             Some(outbound) => outbound.send(packets),
             None => false,
         }
@@ -232,6 +300,7 @@ impl ManagerCore {
                     attempt = 0;
                     let cause = self.serve(session);
                     self.session_ended(cause);
+                    self.run_reader_jobs();
                 }
                 Err(e) => {
                     crate::log!("client: cannot reach {}: {e}", self.target.authority);
@@ -245,6 +314,7 @@ impl ManagerCore {
                         };
                         channel.open_failed(e);
                     }
+                    self.run_reader_jobs();
                 }
             }
             let wanted = self.channels().iter().any(|c| c.wanted());
@@ -264,6 +334,7 @@ impl ManagerCore {
             self.sleep(delay);
         }
         self.close();
+        self.run_reader_jobs();
         // Break the handles' cycle (a channel holds its manager) and let the event thread
         // end once it has run what is queued.
         self.channels.lock().unwrap().clear();
@@ -305,7 +376,7 @@ impl ManagerCore {
         let silence = open.silence_limit();
         let mut partial = None;
         for packet in early {
-            if let Err(cause) = self.on_engine_packet(packet, &mut partial) {
+            if let Err(cause) = self.take_packet(packet, &mut partial) {
                 return cause;
             }
         }
@@ -315,11 +386,22 @@ impl ManagerCore {
                 Err(cause) => return cause,
             };
             for packet in packets {
-                if let Err(cause) = self.on_engine_packet(packet, &mut partial) {
+                if let Err(cause) = self.take_packet(packet, &mut partial) {
                     return cause;
                 }
             }
         }
+    }
+
+    /// One packet, then the handlers it set off, if they run on this thread.
+    fn take_packet(
+        &self,
+        packet: EnginePacket,
+        partial: &mut Option<PartialPacket>,
+    ) -> Result<(), DisconnectCause> {
+        let taken = self.on_engine_packet(packet, partial);
+        self.run_reader_jobs();
+        taken
     }
 
     fn session_ended(&self, cause: DisconnectCause) {
@@ -394,9 +476,12 @@ impl ManagerCore {
     /// official client does.
     fn dispatch(&self, packet: SioPacket) {
         let channel = self
-            .channels()
-            .into_iter()
-            .find(|c| c.namespace == packet.namespace);
+            .channels
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.namespace == packet.namespace)
+            .cloned();
         if let Some(channel) = channel {
             channel.on_packet(packet);
         }
@@ -406,10 +491,12 @@ impl ManagerCore {
 /// The event thread: runs jobs in order until the manager ends. A handler that panics is
 /// reported and the next one runs: one bad handler must not silence the rest.
 fn run_events(jobs: mpsc::Receiver<Job>) {
-    for job in jobs {
-        if catch_unwind(AssertUnwindSafe(job)).is_err() {
-            crate::log!("client: a handler panicked; the client goes on");
-        }
+    jobs.into_iter().for_each(run_job);
+}
+
+fn run_job(job: Job) {
+    if catch_unwind(AssertUnwindSafe(job)).is_err() {
+        crate::log!("client: a handler panicked; the client goes on");
     }
 }
 

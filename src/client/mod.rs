@@ -36,7 +36,7 @@ pub mod transport;
 pub use channel::Channel;
 pub use dialer::Dialer;
 pub use error::{DialError, DisconnectCause, EmitError};
-pub use handlers::Responder;
+pub use handlers::{HandlerThread, Responder};
 pub use manager::Manager;
 pub use reconnection::Reconnection;
 pub use transport::Transports;

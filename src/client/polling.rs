@@ -1,15 +1,15 @@
 //! HTTP long-polling as a transport (Engine.IO v4 "Transports › HTTP long-polling"): the
-//! reader's held GET, and the queue whose thread sends the writes as POSTs.
+//! reader's held GET, and the queue whose writes go out as POSTs.
 //!
 //! Engine.IO allows one GET and one POST in flight per session (a second GET is a protocol
 //! error that ends the session), so there are exactly two connections: the reader thread's,
 //! for GETs, which the server holds until it has packets (at most one pingInterval, since it
-//! pings by then), and the POST thread's, which sends everything queued since its last POST
-//! in one body. Bodies are Engine.IO payloads (`engineio::payload`): packets joined by
+//! pings by then), and the POST connection, on which whoever emits sends everything queued
+//! since the last POST in one body, cut to the server's `maxPayload`. Bodies are Engine.IO payloads (`engineio::payload`): packets joined by
 //! U+001E, binary as `b` + base64. The HTTP itself is `http_client.rs`.
 
 use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -76,11 +76,24 @@ fn is_timeout(e: &std::io::Error) -> bool {
     )
 }
 
-/// The packets waiting for the next POST, and the thread that sends them: at most one POST
-/// in flight (Engine.IO v4 "HTTP long-polling"), everything queued meanwhile in the next.
+/// The packets waiting for the next POST, and the POST connection: at most one POST in
+/// flight (Engine.IO v4 "HTTP long-polling"), everything queued meanwhile in the next.
+///
+/// There is no POST thread. Whoever queues a packet while no POST is in flight sends it
+/// then and there, and goes on sending what others queued meanwhile; the others return at
+/// once. It is the rule of the server's WebSocket writer (`websocket/outbox.rs`, rule 1),
+/// and for the same reason: waking a thread per write costs more than the write (NOTES
+/// ch 21 has the bench figures). The price is that an emit may wait for one POST's round
+/// trip; only the final POST of `close`, to a server that may be gone, gets a thread of
+/// its own, so that nobody waits on it.
 pub(crate) struct PostQueue {
     state: Mutex<PostState>,
-    ready: Condvar,
+    /// Only the thread that set `PostState::posting` uses it.
+    connection: Mutex<PollConnection>,
+    url: String,
+    target: EngineTarget,
+    /// The server's `maxPayload`: a longer batch goes as several POSTs.
+    max_payload: usize,
     /// The GET connection, shut down to wake the reader when we close or a POST fails.
     get_stream: Mutex<Option<TcpStream>>,
 }
@@ -88,25 +101,27 @@ pub(crate) struct PostQueue {
 #[derive(Default)]
 struct PostState {
     packets: Vec<EnginePacket>,
-    /// No more packets are accepted; the thread sends what is queued and ends.
+    /// A thread is sending: what is queued now goes in its next POST.
+    posting: bool,
+    /// No more packets are accepted; the last POST carries the close packet.
     closing: bool,
     /// A POST failed: the session is over.
     failed: bool,
 }
 
 impl PostQueue {
-    pub(crate) fn start(target: EngineTarget, sid: String) -> Arc<PostQueue> {
-        let queue = Arc::new(PostQueue {
+    pub(crate) fn new(target: EngineTarget, sid: String, max_payload: usize) -> Arc<PostQueue> {
+        Arc::new(PostQueue {
             state: Mutex::new(PostState::default()),
-            ready: Condvar::new(),
+            connection: Mutex::new(PollConnection::new(
+                &target.authority,
+                target.connect_timeout,
+            )),
+            url: target.request_target("polling", Some(&sid)),
+            target,
+            max_payload,
             get_stream: Mutex::new(None),
-        });
-        let worker = Arc::clone(&queue);
-        thread::Builder::new()
-            .name("threadio-client-post".into())
-            .spawn(move || worker.run(target, sid))
-            .expect("a thread for the POST requests");
-        queue
+        })
     }
 
     pub(crate) fn watch(&self, stream: Option<TcpStream>) {
@@ -115,24 +130,39 @@ impl PostQueue {
         }
     }
 
+    /// Queues `packets`, in order and together; sends them now if no POST is in flight.
+    /// `false` once the session is closing or over.
     pub(crate) fn push(&self, packets: Vec<EnginePacket>) -> bool {
         let mut state = self.state.lock().unwrap();
         if state.closing || state.failed {
             return false;
         }
         state.packets.extend(packets);
-        self.ready.notify_one();
-        true
+        if state.posting {
+            return true; // the thread sending now takes them in its next POST
+        }
+        state.posting = true;
+        drop(state);
+        self.post_queued()
     }
 
-    pub(crate) fn close(&self) {
+    /// Ends the session from our side: the close packet goes in a last POST, from a
+    /// thread of its own if none is in flight, and the reader's GET is woken.
+    pub(crate) fn close(self: &Arc<Self>) {
         let mut state = self.state.lock().unwrap();
-        if !state.closing && !state.failed {
-            state.packets.push(EnginePacket::Close);
+        if state.closing || state.failed {
+            return;
         }
+        state.packets.push(EnginePacket::Close);
         state.closing = true;
-        self.ready.notify_one();
+        let idle = !std::mem::replace(&mut state.posting, true);
         drop(state);
+        if idle {
+            let queue = Arc::clone(self);
+            let _ = thread::Builder::new()
+                .name("threadio-client-close".into())
+                .spawn(move || queue.post_queued());
+        }
         self.wake_reader();
     }
 
@@ -142,42 +172,60 @@ impl PostQueue {
         }
     }
 
-    /// The POST thread: waits for packets, sends them all in one body, repeats.
-    fn run(&self, target: EngineTarget, sid: String) {
-        let mut connection = PollConnection::new(&target.authority, target.connect_timeout);
-        let url = target.request_target("polling", Some(&sid));
+    /// Sends POSTs until the queue is empty, then lets the next `push` post. Called by the
+    /// thread that set `posting`. `false` if a POST failed, which ends the session.
+    fn post_queued(&self) -> bool {
+        let mut connection = self.connection.lock().unwrap();
         loop {
-            let (batch, last) = {
+            let batch = {
                 let mut state = self.state.lock().unwrap();
-                while state.packets.is_empty() && !state.closing && !state.failed {
-                    state = self.ready.wait(state).unwrap();
+                if state.packets.is_empty() || state.failed {
+                    state.posting = false;
+                    return !state.failed;
                 }
-                if state.failed {
-                    return;
-                }
-                (std::mem::take(&mut state.packets), state.closing)
+                self.take_batch(&mut state.packets)
             };
-            if !batch.is_empty() {
-                let body = payload::encode(&batch);
-                let sent = connection.request(
-                    &url,
-                    &target.headers,
-                    Some(&body),
-                    target.connect_timeout,
-                    target.max_message,
-                );
-                if let Err(e) = sent {
-                    if !last {
-                        crate::log!("client: a POST failed, ending the session: {e}");
-                    }
-                    self.state.lock().unwrap().failed = true;
-                    self.wake_reader();
-                    return;
+            let body = payload::encode(&batch);
+            let target = &self.target;
+            let sent = connection.request(
+                &self.url,
+                &target.headers,
+                Some(&body),
+                target.connect_timeout,
+                target.max_message,
+            );
+            if let Err(e) = sent {
+                let mut state = self.state.lock().unwrap();
+                if !state.closing {
+                    crate::log!("client: a POST failed, ending the session: {e}");
                 }
-            }
-            if last {
-                return;
+                state.failed = true;
+                state.posting = false;
+                drop(state);
+                self.wake_reader();
+                return false;
             }
         }
+    }
+
+    /// The longest run of queued packets, from the front, whose body fits the server's
+    /// `maxPayload` (Engine.IO v4: a longer body is refused and ends the session). A packet
+    /// too long by itself goes alone: the server's refusal is then the answer to it.
+    fn take_batch(&self, queued: &mut Vec<EnginePacket>) -> Vec<EnginePacket> {
+        let mut bytes = 0;
+        let mut count = 0;
+        for packet in queued.iter() {
+            let length = packet
+                .encode_text()
+                .or_else(|| packet.encode_base64())
+                .map_or(0, |text| text.len())
+                + usize::from(count > 0); // the record separator before it
+            if count > 0 && bytes + length > self.max_payload {
+                break;
+            }
+            bytes += length;
+            count += 1;
+        }
+        queued.drain(..count).collect()
     }
 }

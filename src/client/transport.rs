@@ -65,6 +65,9 @@ pub(crate) struct OpenPacket {
     pub(crate) upgrades: Vec<String>,
     pub(crate) ping_interval: Duration,
     pub(crate) ping_timeout: Duration,
+    /// The most bytes the server takes in one POST body (`maxPayload`, 1 MB in Node and
+    /// here when the server does not say).
+    pub(crate) max_payload: usize,
 }
 
 impl OpenPacket {
@@ -94,6 +97,10 @@ impl OpenPacket {
                 .unwrap_or_default(),
             ping_interval: millis("pingInterval")?,
             ping_timeout: millis("pingTimeout")?,
+            max_payload: value["maxPayload"]
+                .as_i64()
+                .filter(|bytes| *bytes > 0)
+                .map_or(1_000_000, |bytes| bytes as usize),
         })
     }
 
@@ -210,7 +217,7 @@ pub(crate) fn open_session(target: &EngineTarget) -> Result<OpenSession, DialErr
             Err(e) => crate::log!("client: the upgrade probe failed, staying on polling: {e}"),
         }
     }
-    let queue = PostQueue::start(target.clone(), open.sid.clone());
+    let queue = PostQueue::new(target.clone(), open.sid.clone(), open.max_payload);
     queue.watch(connection.try_clone_stream());
     let inbound = Inbound::Polling(Box::new(PollingReader::new(
         connection,

@@ -2,10 +2,12 @@
 // socket.io 4.8, with the same handlers as the threadio server that test builds, so that
 // one set of client checks runs against both.
 //
-// `node rust_client_server.js [PORT [PING_MS]]` listens on 127.0.0.1 (PORT, or a free one
-// for 0: a restart test passes the old one) and prints `reference: http://127.0.0.1:PORT`
-// first. PING_MS, if given, is both pingInterval and pingTimeout (the heartbeat test). It
-// exits when its stdin closes, so it never outlives the test that started it.
+// `node rust_client_server.js [PORT [PING_MS [MAX_BYTES]]]` listens on 127.0.0.1 (PORT, or
+// a free one for 0: a restart test passes the old one) and prints
+// `reference: http://127.0.0.1:PORT` first. PING_MS, if given and not 0, is both
+// pingInterval and pingTimeout (the heartbeat test); MAX_BYTES is maxHttpBufferSize, the
+// `maxPayload` of its handshake (the POST-splitting test). It exits when its stdin
+// closes, so it never outlives the test that started it.
 //
 //   /        connection state recovery on (2 minutes)
 //     → echo (...args, ack)       ack(...args): acks and binary, both ways
@@ -24,13 +26,17 @@ const http = require("node:http");
 const { Server } = require("socket.io");
 
 const port = Number(process.argv[2] ?? 0);
-const ping = process.argv[3] === undefined ? {} : {
+const ping = Number(process.argv[3] ?? 0) === 0 ? {} : {
   pingInterval: Number(process.argv[3]),
   pingTimeout: Number(process.argv[3]),
+};
+const maxBytes = process.argv[4] === undefined ? {} : {
+  maxHttpBufferSize: Number(process.argv[4]),
 };
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
   ...ping,
+  ...maxBytes,
   serveClient: false,
   connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
 });
