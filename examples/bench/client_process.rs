@@ -1,5 +1,6 @@
 //! One client process of `cluster-scale` (`bench --client-process ADDR --per-node C`): it
-//! holds C Socket.IO clients (over WebSocket) on one node, a thread each, and tells the
+//! holds C Socket.IO clients (over WebSocket) on one node, each a thread (the crate's
+//! client's reader, which also records what arrives: `hold`), and tells the
 //! bench on stdout when each stamped message reached them. A process of its own, because
 //! one process cannot hold tens of thousands of threads (`vm.max_map_count`, NOTES.md
 //! chapter 6): the bench runs one per node.
@@ -24,15 +25,15 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::connect::{connect_many, Crowd, CLIENT_STACK};
+use crate::connect::{connect_many, Crowd};
 use crate::error::BenchError;
 use crate::progress::Counter;
 use crate::server::{Server, ServerChoice};
 use crate::stamp::{wall_ns, Stamp};
-use crate::transport::{Channel, Client, Transport};
+use crate::transport::{Incoming, Route, Transport};
 
 /// What the bench asks of one client process.
 #[derive(Debug, Clone)]
@@ -48,11 +49,6 @@ pub struct ClientProcessPlan {
 /// How often a waiting `collect` looks at the tally. Only the answer waits this long;
 /// the ages were taken when each message arrived.
 const COLLECT_POLL: Duration = Duration::from_millis(5);
-
-/// A holding thread blocks this long in one read. Long, so that 12,000 idle threads do not
-/// wake four times a second each and steal the CPU being measured; pings (every 25 s) and
-/// messages wake them.
-const READ_WAIT: Duration = Duration::from_secs(60);
 
 /// What the holding threads report, shared with the thread that answers the bench.
 #[derive(Default)]
@@ -91,63 +87,62 @@ pub fn run(plan: &ClientProcessPlan) {
                 std::thread::sleep(Duration::from_secs(1));
             }
         });
-        let attempts = connect_many(&crowd, |_| Channel::Everyone, &attempted);
+        let attempts = connect_many(&crowd, |_| Route::Everyone, &attempted);
         connecting.store(false, Ordering::Relaxed);
         attempts
     });
-    let tally = Tally::default();
+    let tally = Arc::new(Tally::default());
     let mut failed = 0;
     let mut first_error = None;
-    std::thread::scope(|scope| {
-        for attempt in attempts {
-            let client = match attempt.client {
-                Ok(client) => client,
-                Err(e) => {
+    let mut held = Vec::new();
+    for attempt in attempts {
+        match attempt.client {
+            Ok(client) => {
+                tally.alive.fetch_add(1, Ordering::Relaxed);
+                held.push(client.outgoing);
+                if let Err(e) = hold(client.incoming, &tally) {
+                    tally.lose(&e);
                     failed += 1;
                     first_error.get_or_insert_with(|| e.to_string());
-                    continue;
                 }
-            };
-            tally.alive.fetch_add(1, Ordering::Relaxed);
-            let tally = &tally;
-            let holder = std::thread::Builder::new()
-                .stack_size(CLIENT_STACK)
-                .spawn_scoped(scope, move || hold(client, tally));
-            if let Err(e) = holder {
-                // The client went down with the closure: it is closed already.
-                tally.alive.fetch_sub(1, Ordering::Relaxed);
+            }
+            Err(e) => {
                 failed += 1;
-                first_error.get_or_insert_with(|| format!("no thread for a client: {e}"));
+                first_error.get_or_insert_with(|| e.to_string());
             }
-        }
-        let connected = tally.alive.load(Ordering::Relaxed);
-        let error = first_error.unwrap_or_default();
-        say(format!("ready {connected} {failed} {error}").trim_end());
-        answer_the_bench(&tally);
-        // End of file: the bench is done, or gone. Exit without closing each client: the
-        // kernel closes every socket at once, and the holding threads never return.
-        std::process::exit(0);
-    });
-}
-
-/// One client's thread: reads until the connection ends, recording each stamped message.
-fn hold(mut client: Client, tally: &Tally) {
-    let mut had = HashSet::new();
-    loop {
-        match client.incoming.recv(READ_WAIT) {
-            Ok(Some(text)) => {
-                let arrived = wall_ns();
-                if let Some(stamp) = Stamp::parse(&text) {
-                    let age = arrived.saturating_sub(stamp.sent_at_ns);
-                    let key = key(&stamp);
-                    let first = had.insert(key.clone());
-                    tally.record(key, age, first);
-                }
-            }
-            Ok(None) => {}
-            Err(e) => return tally.lose(&e),
         }
     }
+    let connected = tally.alive.load(Ordering::Relaxed);
+    let error = first_error.unwrap_or_default();
+    say(format!("ready {connected} {failed} {error}").trim_end());
+    answer_the_bench(&tally);
+    // End of file: the bench is done, or gone. Exit without closing each client: the
+    // kernel closes every socket at once.
+    drop(held);
+    std::process::exit(0);
+}
+
+/// Records each stamped message the client reads, on the client's own reader thread: a
+/// process holds 12,000 clients with one thread each, the reader, and no thread of ours.
+///
+/// # Errors
+/// If the client is a raw WebSocket, which would need a thread of ours.
+fn hold(incoming: Incoming, tally: &Arc<Tally>) -> Result<(), BenchError> {
+    let (on_message, on_gone) = (Arc::clone(tally), Arc::clone(tally));
+    let mut had = HashSet::new();
+    let reaction = Box::new(move |text: &str| {
+        let arrived = wall_ns();
+        if let Some(stamp) = Stamp::parse(text) {
+            let age = arrived.saturating_sub(stamp.sent_at_ns);
+            let key = key(&stamp);
+            let first = had.insert(key.clone());
+            on_message.record(key, age, first);
+        }
+    });
+    let gone = Box::new(move |e: BenchError| on_gone.lose(&e));
+    incoming
+        .hand_over(reaction, gone)
+        .map_err(|_| BenchError::Protocol("a client process holds Socket.IO clients only".into()))
 }
 
 impl Tally {

@@ -21,7 +21,7 @@ use crate::proc_stats::{CpuMeter, CpuUse, Snapshot};
 use crate::progress::Progress;
 use crate::redis_server::PublishStats;
 use crate::report::{self, Row};
-use crate::transport::{Channel, Client, Transport};
+use crate::transport::{Client, Route, Transport};
 
 /// The cluster fanout's parameters.
 #[derive(Debug, Clone)]
@@ -57,10 +57,8 @@ pub fn run(plan: &ClusterFanoutPlan) {
         timeout: plan.timeout,
     };
     // Client 0 on node 1 is the publisher.
-    let mut first = connect_for(&mut same, &crowd(node1, on_node1 + 1), |_| {
-        Channel::Everyone
-    });
-    let second = connect_for(&mut cross, &crowd(node2, on_node2), |_| Channel::Everyone);
+    let mut first = connect_for(&mut same, &crowd(node1, on_node1 + 1), |_| Route::Everyone);
+    let second = connect_for(&mut cross, &crowd(node2, on_node2), |_| Route::Everyone);
     if first.first().map(|(i, _)| *i) != Some(0) {
         eprintln!("bench: cluster-fanout: the publisher could not connect");
         return;

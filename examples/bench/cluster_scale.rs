@@ -34,7 +34,7 @@ use crate::proc_stats::{CpuMeter, CpuUse, Snapshot};
 use crate::progress::{thousands, Progress};
 use crate::stamp::{wall_ns, Stamp};
 use crate::stats::Latencies;
-use crate::transport::{self, Channel, Outgoing, Transport};
+use crate::transport::{self, Outgoing, Route, Transport};
 
 /// The cluster-scale workload's parameters.
 #[derive(Debug, Clone)]
@@ -244,9 +244,9 @@ fn emit_all(
     from_children: &Receiver<(usize, String)>,
 ) -> (Vec<EmitResult>, Option<String>) {
     let node1 = cluster.nodes[0].addr;
-    let channel = Channel::Everyone;
+    let route = Route::Everyone;
     let publisher =
-        match transport::connect(Transport::SocketIoWebSocket, node1, &channel, plan.timeout) {
+        match transport::connect(Transport::SocketIoWebSocket, node1, &route, plan.timeout) {
             Ok(publisher) => publisher,
             Err(e) => {
                 return (

@@ -15,7 +15,7 @@ use crate::proc_stats::Snapshot;
 use crate::progress::{Counter, Progress};
 use crate::report::Row;
 use crate::server::Server;
-use crate::transport::{self, Channel, Client, Transport};
+use crate::transport::{self, Client, Route, Transport};
 
 /// Client threads need little stack: a few frames of reading and parsing.
 pub const CLIENT_STACK: usize = 256 * 1024;
@@ -36,16 +36,16 @@ pub struct Crowd<'a> {
     pub timeout: Duration,
 }
 
-/// Connects a workload's clients with a progress line; client `i` joins `channel(i)`.
+/// Connects a workload's clients with a progress line; client `i` joins `route(i)`.
 /// Failures are counted in `row`; the others come back with their `i`.
 pub fn connect_for(
     row: &mut Row,
     crowd: &Crowd,
-    channel: impl Fn(usize) -> Channel + Sync,
+    route: impl Fn(usize) -> Route + Sync,
 ) -> Vec<(usize, Client)> {
     let label = format!("{} {}: connecting", row.workload, row.transport);
     let progress = Progress::start(label, crowd.count as u64, "conns", crowd.server.pid);
-    let attempts = connect_many(crowd, channel, &progress.counter());
+    let attempts = connect_many(crowd, route, &progress.counter());
     progress.finish();
     let mut clients = Vec::new();
     for (i, attempt) in attempts.into_iter().enumerate() {
@@ -58,10 +58,10 @@ pub fn connect_for(
 }
 
 /// Connects `crowd.count` clients, `crowd.concurrency` at a time; client `i` joins
-/// `channel(i)`. Returns the attempts in the order of `i`.
+/// `route(i)`. Returns the attempts in the order of `i`.
 pub fn connect_many(
     crowd: &Crowd,
-    channel: impl Fn(usize) -> Channel + Sync,
+    route: impl Fn(usize) -> Route + Sync,
     progress: &Counter,
 ) -> Vec<Attempt> {
     let count = crowd.count;
@@ -76,7 +76,7 @@ pub fn connect_many(
                 }
                 let started = Instant::now();
                 let (server, timeout) = (crowd.server.addr, crowd.timeout);
-                let client = transport::connect(crowd.transport, server, &channel(i), timeout);
+                let client = transport::connect(crowd.transport, server, &route(i), timeout);
                 let attempt = Attempt {
                     client,
                     took: started.elapsed(),
@@ -127,7 +127,7 @@ pub fn run(plan: &ConnectPlan, server: &Server) -> Row {
         concurrency: plan.concurrency,
         timeout: plan.timeout,
     };
-    let attempts = connect_many(&crowd, |_| Channel::Echo, &progress.counter());
+    let attempts = connect_many(&crowd, |_| Route::Echo, &progress.counter());
     let connecting = started.elapsed();
     let mut clients = Vec::new();
     for attempt in attempts {

@@ -9,7 +9,7 @@
 //! buffers are in place, the caches warm), then all wait at a barrier and start measuring
 //! together, so msgs/s is the rate with every client busy.
 
-use std::sync::Barrier;
+use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::connect::{connect_for, Crowd, CLIENT_STACK};
@@ -19,7 +19,7 @@ use crate::report::{Outcome, Row};
 use crate::server::Server;
 use crate::stamp::Stamp;
 use crate::stats::{Arrival, SequenceCheck};
-use crate::transport::{Channel, Client, Incoming, Outgoing, Transport};
+use crate::transport::{Client, Incoming, Outgoing, Route, Transport};
 
 /// The echo workload's parameters.
 #[derive(Debug, Clone)]
@@ -47,7 +47,7 @@ pub fn run(plan: &EchoPlan, server: &Server) -> Row {
         concurrency: plan.concurrency,
         timeout: plan.timeout,
     };
-    let clients = connect_for(&mut row, &crowd, |_| Channel::Echo);
+    let clients = connect_for(&mut row, &crowd, |_| Route::Echo);
     let total = clients.len() as u64 * plan.messages;
     let progress = Progress::start(format!("echo {name}"), total, "msgs", server.pid);
     let barrier = Barrier::new(clients.len() + 1);
@@ -79,24 +79,49 @@ pub fn run(plan: &EchoPlan, server: &Server) -> Row {
 struct EchoClient<'a> {
     id: u32,
     plan: &'a EchoPlan,
-    outgoing: Outgoing,
     incoming: Incoming,
+    /// Shared with the reaction that reads the measured echoes, which may run on another
+    /// thread (a Socket.IO client's reader: `transport.rs`, `Incoming::react_while`).
+    tally: Arc<Mutex<Tally>>,
+}
+
+/// The client's side of the measured round trips.
+struct Tally {
+    id: u32,
+    size: usize,
+    window: u64,
+    messages: u64,
+    outgoing: Outgoing,
     /// Measured messages sent: only these can be lost.
     sent: u64,
+    in_flight: u64,
+    last_heard: Instant,
     check: SequenceCheck,
     outcome: Outcome,
+    /// A send that failed inside the reaction, for the client's thread to report.
+    failed: Option<BenchError>,
 }
 
 impl<'a> EchoClient<'a> {
     fn new(id: u32, client: Client, plan: &'a EchoPlan) -> EchoClient<'a> {
+        let tally = Tally {
+            id,
+            size: plan.size,
+            window: plan.window,
+            messages: plan.messages,
+            outgoing: client.outgoing,
+            sent: 0,
+            in_flight: 0,
+            last_heard: Instant::now(),
+            check: SequenceCheck::new(plan.messages),
+            outcome: Outcome::default(),
+            failed: None,
+        };
         EchoClient {
             id,
             plan,
-            outgoing: client.outgoing,
             incoming: client.incoming,
-            sent: 0,
-            check: SequenceCheck::new(plan.messages),
-            outcome: Outcome::default(),
+            tally: Arc::new(Mutex::new(tally)),
         }
     }
 
@@ -109,22 +134,28 @@ impl<'a> EchoClient<'a> {
         if result.is_ok() {
             self.drain();
         }
-        self.outcome.counts = self.check.finish(self.sent);
-        self.outcome.received = self.check.unique();
-        self.outcome.error = result.err();
+        let mut tally = lock(&self.tally);
+        let sent = tally.sent;
+        tally.outcome.counts = tally.check.finish(sent);
+        tally.outcome.received = tally.check.unique();
+        tally.outcome.error = result.err();
+        let outgoing = tally.outgoing.clone();
+        let outcome = std::mem::take(&mut tally.outcome);
+        drop(tally);
         Client {
-            outgoing: self.outgoing,
+            outgoing,
             incoming: self.incoming,
         }
         .close();
-        self.outcome
+        outcome
     }
 
     /// Round trips one at a time, left out of every figure.
     fn warm_up(&mut self) -> Result<(), BenchError> {
+        let outgoing = lock(&self.tally).outgoing.clone();
         for seq in 0..self.plan.warm_up {
             let message = Stamp::now(self.id, seq, true).message(self.plan.size);
-            self.outgoing.send(&message)?;
+            outgoing.send(&message)?;
             // Nothing else is in flight during the warm-up: anything else is skipped.
             loop {
                 let echo = self.incoming.recv(self.plan.timeout)?;
@@ -138,32 +169,55 @@ impl<'a> EchoClient<'a> {
     }
 
     /// Keeps `window` messages in flight until all `messages` came back, or none came for
-    /// `timeout` (the rest are lost).
+    /// `timeout` (the rest are lost). Each echo is judged, and the window refilled, by a
+    /// reaction on whichever thread reads the connection.
     fn measure(&mut self, counter: &Counter) -> Result<(), BenchError> {
-        let mut in_flight = 0;
-        while !self.check.is_complete() {
-            while in_flight < self.plan.window && self.sent < self.plan.messages {
-                let stamp = Stamp::now(self.id, self.sent, false);
-                self.outgoing.send(&stamp.message(self.plan.size))?;
-                self.sent += 1;
-                in_flight += 1;
-            }
-            let Some(text) = self.incoming.recv(self.plan.timeout)? else {
-                return Ok(()); // silence for a whole timeout: what is missing is lost
-            };
-            if self.judge(&text) == Some(Arrival::New) {
-                in_flight -= 1;
+        {
+            let mut tally = lock(&self.tally);
+            tally.last_heard = Instant::now();
+            tally.fill_window()?;
+        }
+        let (shared, counter) = (Arc::clone(&self.tally), counter.clone());
+        let reaction = Box::new(move |text: &str| {
+            let mut tally = lock(&shared);
+            tally.last_heard = Instant::now();
+            if tally.judge(text) == Some(Arrival::New) {
+                tally.in_flight -= 1;
                 counter.add(1);
             }
-        }
-        Ok(())
+            if let Err(e) = tally.fill_window() {
+                tally.failed.get_or_insert(e);
+            }
+        });
+        let timeout = self.plan.timeout;
+        self.incoming.react_while(reaction, || {
+            let tally = lock(&self.tally);
+            // Silence for a whole timeout: what is missing is lost.
+            tally.failed.is_none()
+                && !tally.check.is_complete()
+                && tally.last_heard.elapsed() < timeout
+        })?;
+        lock(&self.tally).failed.take().map_or(Ok(()), Err)
     }
 
     /// Reads for a few milliseconds more, counting late copies.
     fn drain(&mut self) {
         while let Ok(Some(text)) = self.incoming.recv(Duration::from_millis(20)) {
-            self.judge(&text);
+            lock(&self.tally).judge(&text);
         }
+    }
+}
+
+impl Tally {
+    /// Sends measured messages until `window` are in flight or all are sent.
+    fn fill_window(&mut self) -> Result<(), BenchError> {
+        while self.in_flight < self.window && self.sent < self.messages {
+            let stamp = Stamp::now(self.id, self.sent, false);
+            self.outgoing.send(&stamp.message(self.size))?;
+            self.sent += 1;
+            self.in_flight += 1;
+        }
+        Ok(())
     }
 
     /// Checks one arrival; a new one gets its latency recorded. `None`: a late warm-up echo.
@@ -184,4 +238,9 @@ impl<'a> EchoClient<'a> {
             }
         }
     }
+}
+
+/// The tally's lock; a reaction that panicked leaves its figures as they were.
+fn lock(tally: &Mutex<Tally>) -> MutexGuard<'_, Tally> {
+    tally.lock().unwrap_or_else(|p| p.into_inner())
 }

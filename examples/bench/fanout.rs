@@ -10,7 +10,7 @@
 //! it is sent), and no measured message can miss someone still on the way in.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::connect::{connect_for, Crowd, CLIENT_STACK};
@@ -20,7 +20,7 @@ use crate::report::{Outcome, Row};
 use crate::server::Server;
 use crate::stamp::Stamp;
 use crate::stats::{Arrival, SequenceCheck};
-use crate::transport::{Channel, Client, Incoming, Outgoing, Transport};
+use crate::transport::{Client, Incoming, Outgoing, Route, Transport};
 
 /// The room of `--room`, and where the receivers outside it wait.
 const ROOM: &str = "bench";
@@ -50,11 +50,11 @@ pub struct FanoutPlan {
 impl FanoutPlan {
     /// Client 0 is the publisher, the others receive. With `--room`, the publisher and
     /// every other receiver are in the room; the rest wait in another room.
-    fn channel(&self, client: usize) -> Channel {
+    fn route(&self, client: usize) -> Route {
         match (self.room, client % 2) {
-            (false, _) => Channel::Everyone,
-            (true, 0) => Channel::Room(ROOM.to_string()),
-            (true, _) => Channel::Room(OUTSIDE.to_string()),
+            (false, _) => Route::Everyone,
+            (true, 0) => Route::Room(ROOM.to_string()),
+            (true, _) => Route::Room(OUTSIDE.to_string()),
         }
     }
 }
@@ -84,7 +84,7 @@ pub fn run(plan: &FanoutPlan, server: &Server) -> Row {
         concurrency: plan.concurrency,
         timeout: plan.timeout,
     };
-    let mut clients = connect_for(&mut row, &crowd, |i| plan.channel(i));
+    let mut clients = connect_for(&mut row, &crowd, |i| plan.route(i));
     if clients.first().map(|(i, _)| *i) != Some(0) {
         row.notes.push("the publisher could not connect".into());
         clients.into_iter().for_each(|(_, client)| client.close());
@@ -93,7 +93,7 @@ pub fn run(plan: &FanoutPlan, server: &Server) -> Row {
     let (_, publisher) = clients.remove(0);
     let mut receivers: Vec<(bool, Client)> = clients
         .into_iter()
-        .map(|(i, client)| (plan.channel(i) == plan.channel(0), client))
+        .map(|(i, client)| (plan.route(i) == plan.route(0), client))
         .collect();
     let members = receivers.iter().filter(|(member, _)| *member).count() as u64;
     row.notes.push(match plan.room {
@@ -140,7 +140,7 @@ pub fn deliver(
     progress: &Progress,
     pid: Option<u32>,
 ) -> Delivery {
-    let shared = Shared::default();
+    let shared = Arc::new(Shared::default());
     let (outcomes, publisher_error) =
         deliver_shared(plan, publisher, receivers, &shared, progress, pid);
     Delivery {
@@ -155,7 +155,7 @@ fn deliver_shared(
     plan: &FanoutPlan,
     publisher: Client,
     receivers: &mut [(bool, Client)],
-    shared: &Shared,
+    shared: &Arc<Shared>,
     progress: &Progress,
     pid: Option<u32>,
 ) -> (Vec<Outcome>, Option<BenchError>) {
@@ -224,6 +224,7 @@ struct Receiver {
     /// How long to keep listening after the publisher is done and nothing has come.
     quiet: Duration,
     warmed: bool,
+    last_heard: Instant,
     check: SequenceCheck,
     outcome: Outcome,
 }
@@ -234,45 +235,47 @@ impl Receiver {
             member,
             quiet: if member { plan.timeout } else { OUTSIDE_GRACE },
             warmed: false,
+            last_heard: Instant::now(),
             check: SequenceCheck::new(if member { plan.messages } else { 0 }),
             outcome: Outcome::default(),
         }
     }
 
     /// Checks every delivery until all came, or the publisher is done and nothing more
-    /// has come for a while.
-    fn run(mut self, client: &mut Client, shared: &Shared, counter: &Counter) -> Outcome {
-        let mut last_heard = Instant::now();
-        loop {
-            if self.member && self.check.is_complete() {
-                // Anything still on its way is a duplicate: give it a moment to show.
-                while let Ok(Some(text)) = client.incoming.recv(Duration::from_millis(20)) {
-                    self.judge(&text, shared);
-                }
-                break;
+    /// has come for a while. Deliveries are judged by a reaction on whichever thread reads
+    /// the connection (`Incoming::react_while`); this thread only watches the clock.
+    fn run(self, client: &mut Client, shared: &Arc<Shared>, counter: &Counter) -> Outcome {
+        let receiver = Arc::new(Mutex::new(self));
+        let (mine, on_shared, counter) =
+            (Arc::clone(&receiver), Arc::clone(shared), counter.clone());
+        let reaction = Box::new(move |text: &str| {
+            let mut receiver = lock(&mine);
+            receiver.last_heard = Instant::now();
+            if receiver.judge(text, &on_shared) == Some(Arrival::New) {
+                counter.add(1);
             }
-            if let Some(published) = shared.published.get() {
-                if last_heard.max(*published).elapsed() > self.quiet {
-                    break;
-                }
+        });
+        let result = client.incoming.react_while(reaction, || {
+            let receiver = lock(&receiver);
+            if receiver.member && receiver.check.is_complete() {
+                return false;
             }
-            match client.incoming.recv(Duration::from_millis(100)) {
-                Ok(Some(text)) => {
-                    last_heard = Instant::now();
-                    if self.judge(&text, shared) == Some(Arrival::New) {
-                        counter.add(1);
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    self.outcome.error = Some(e);
-                    break;
-                }
+            shared.published.get().is_none_or(|published| {
+                receiver.last_heard.max(*published).elapsed() <= receiver.quiet
+            })
+        });
+        let mut receiver = lock(&receiver);
+        if result.is_ok() && receiver.member && receiver.check.is_complete() {
+            // Anything still on its way is a duplicate: give it a moment to show.
+            while let Ok(Some(text)) = client.incoming.recv(Duration::from_millis(20)) {
+                receiver.judge(&text, shared);
             }
         }
-        self.outcome.counts = self.check.finish(shared.sent.load(Ordering::Relaxed));
-        self.outcome.received = self.check.unique();
-        self.outcome
+        receiver.outcome.error = result.err();
+        let sent = shared.sent.load(Ordering::Relaxed);
+        receiver.outcome.counts = receiver.check.finish(sent);
+        receiver.outcome.received = receiver.check.unique();
+        std::mem::take(&mut receiver.outcome)
     }
 
     /// Checks one arrival; a new one gets its latency recorded. `None`: a warm-up message.
@@ -329,4 +332,9 @@ fn publisher_behind(plan: &FanoutPlan, shared: &Shared) -> Option<String> {
     let asked = 1.0 / plan.interval.as_secs_f64();
     (achieved < 0.9 * asked)
         .then(|| format!("publisher fell behind: {achieved:.0} msg/s of {asked:.0} asked"))
+}
+
+/// A receiver's lock; a reaction that panicked leaves its figures as they were.
+fn lock(receiver: &Mutex<Receiver>) -> MutexGuard<'_, Receiver> {
+    receiver.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -37,11 +37,12 @@
 //! The table goes to stdout as markdown, the progress line to stderr.
 //!
 //! How the clients speak each transport: `transport.rs` (the common handles),
-//! `raw_websocket.rs`, `socketio_websocket.rs`, `socketio_polling.rs` (with
-//! `http_client.rs`), and `socketio_client.rs` for the Socket.IO packets both use.
-//! `transports` counts bytes through `counting.rs`, so its WebSocket is `wire_websocket.rs`
-//! (threadio's frame and handshake code over a counted socket) and its five ways are in
-//! `round_trip.rs`. What is measured and how: `stamp.rs` (what each message carries),
+//! `raw_websocket.rs` (threadio's WebSocket client), and `socketio_client.rs`: the crate's
+//! own Socket.IO client, `threadio::client`, over either transport, so the bench measures
+//! it too. `transports` counts bytes through `counting.rs`, which needs the socket in its
+//! hands, so its five ways (`round_trip.rs`) speak the protocols by hand with threadio's
+//! codecs over a counted socket: `wire_websocket.rs` (frames and handshake),
+//! `wire_polling.rs` (with `http_client.rs`) and `wire_socketio.rs` (the packets). What is measured and how: `stamp.rs` (what each message carries),
 //! `stats.rs` (percentiles; lost, duplicated, out of order), `proc_stats.rs` and
 //! `strace.rs` (the server's memory, threads and system calls), `progress.rs`, `report.rs`.
 
@@ -67,13 +68,13 @@ mod report;
 mod round_trip;
 mod server;
 mod socketio_client;
-mod socketio_polling;
-mod socketio_websocket;
 mod stamp;
 mod stats;
 mod strace;
 mod transport;
 mod transports;
+mod wire_polling;
+mod wire_socketio;
 mod wire_websocket;
 
 use args::{Command, USAGE};

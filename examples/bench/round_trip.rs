@@ -19,8 +19,8 @@ use threadio::engineio::Packet as EnginePacket;
 use crate::counting::ByteCount;
 use crate::error::BenchError;
 use crate::http_client::{HttpConnection, HttpResponse};
-use crate::socketio_client::{self, Received};
-use crate::socketio_polling::{self, Polling, Session};
+use crate::wire_polling::{self, Polling, Session};
+use crate::wire_socketio::{self, Received};
 use crate::wire_websocket::WireWebSocket;
 
 /// The message of every round trip.
@@ -81,7 +81,7 @@ impl Exchanger {
             },
             Way::KeepAlive => Exchanger::KeepAlive(HttpConnection::open(server)?),
             Way::LongPolling => {
-                let (session, polling) = socketio_polling::connect(server, None, timeout)?;
+                let (session, polling) = wire_polling::connect(server, None, timeout)?;
                 Exchanger::LongPolling { session, polling }
             }
             Way::SocketIoWebSocket => {
@@ -109,7 +109,7 @@ impl Exchanger {
                 http_body(connection.receive(deadline)?)?
             }
             Exchanger::LongPolling { session, polling } => {
-                session.post(&[socketio_client::event("echo", vec![HI.into()])])?;
+                session.post(&[wire_socketio::event("echo", vec![HI.into()])])?;
                 polling.recv(timeout)?
             }
             Exchanger::SocketIoWebSocket(ws) => {
@@ -165,7 +165,7 @@ fn http_body(response: Option<HttpResponse>) -> Result<Option<String>, BenchErro
 
 /// `42["echo","hi"]` as the text of an Engine.IO message.
 fn echo_event_text() -> String {
-    socketio_client::event("echo", vec![HI.into()])
+    wire_socketio::event("echo", vec![HI.into()])
         .encode_text()
         .unwrap_or_default()
 }
@@ -177,13 +177,13 @@ fn socketio_over_wire(server: SocketAddr, timeout: Duration) -> Result<WireWebSo
     let open = ws
         .recv_text(deadline)?
         .ok_or(BenchError::Timeout("the open packet"))?;
-    socketio_client::sid_from_open(&decode(&open)?)?;
-    ws.send_text(&socketio_client::connect().encode_text().unwrap_or_default())?;
+    wire_socketio::sid_from_open(&decode(&open)?)?;
+    ws.send_text(&wire_socketio::connect().encode_text().unwrap_or_default())?;
     loop {
         let text = ws
             .recv_text(deadline)?
             .ok_or(BenchError::Timeout("the answer to CONNECT"))?;
-        if socketio_client::receive(decode(&text)?)? == Received::Connected {
+        if wire_socketio::receive(decode(&text)?)? == Received::Connected {
             return Ok(ws);
         }
     }
@@ -192,10 +192,10 @@ fn socketio_over_wire(server: SocketAddr, timeout: Duration) -> Result<WireWebSo
 /// The next event's first argument over a counted WebSocket, answering pings.
 fn next_event(ws: &mut WireWebSocket, deadline: Instant) -> Result<Option<String>, BenchError> {
     while let Some(text) = ws.recv_text(deadline)? {
-        match socketio_client::receive(decode(&text)?)? {
+        match wire_socketio::receive(decode(&text)?)? {
             Received::Event(text) => return Ok(Some(text)),
             Received::Ping => {
-                ws.send_text(&socketio_client::pong().encode_text().unwrap_or_default())?
+                ws.send_text(&wire_socketio::pong().encode_text().unwrap_or_default())?
             }
             Received::Closed => return Err(BenchError::Closed("the Socket.IO session".into())),
             Received::Connected | Received::Nothing => {}

@@ -1,117 +1,175 @@
-//! The client's half of Socket.IO, whatever carries it: which packets to send and what the
-//! server's packets mean. `socketio_websocket.rs` and `socketio_polling.rs` move them.
+//! The bench's Socket.IO clients are the crate's own client, [`threadio::client`]: the
+//! same `Dialer`, `Channel` and reader thread a service would use, so every row of the
+//! table measures it along with the server. This file adapts it to the workloads.
 //!
 //! ```text
-//!  server → 0{"sid":"…","pingInterval":25000,…}   Engine.IO open (v4 "Handshake")
-//!  client → 40                                     Socket.IO CONNECT to "/" (v5)
-//!  server → 40{"sid":"…"}                          CONNECT accepted
-//!  client → 42["echo","0:17:…"]                    an EVENT
-//!  server → 42["echo","0:17:…"]
-//!  server → 2        client → 3                    the heartbeat: the server pings (v4)
+//!  client reader thread ── on_any ──▶ a Reaction set by the workload   (measured phases)
+//!  (pings answered here)          └─▶ else the queue ──▶ recv()        (warm-up, drain)
 //! ```
 //!
-//! Packets are built and read with threadio's own types (`engineio::Packet`,
-//! `socketio::packet`), so the bench tests the client code too.
+//! The handlers run on the reader ([`HandlerThread::Reader`]), and in the measured phases
+//! the workload's own reaction runs there too: a message then costs one thread wake-up, as
+//! it did with the hand-written client the bench had before; through the event thread and
+//! a queue it cost three, and on two cores that halved the echo rate (NOTES ch 21).
+//! Reconnection is off: a bench client whose session drops has failed and must show in
+//! the `errors` column, not come back quietly.
 
-use threadio::engineio::Packet as EnginePacket;
+use std::net::SocketAddr;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use threadio::client::{Channel, Dialer, DisconnectCause, HandlerThread, Reconnection, Transports};
 use threadio::json::Value;
-use threadio::socketio::packet::{self, Decoded, Limits, Packet, PacketType};
 
 use crate::error::BenchError;
 
-/// What one Engine.IO packet from the server means to a bench client.
-#[derive(Debug, PartialEq)]
-pub enum Received {
+/// What a workload does with each message, on the client's reader thread.
+pub type Reaction = Box<dyn FnMut(&str) + Send>;
+
+/// What the handlers pass to the workload's thread.
+enum Arrival {
     /// An event's first argument, as text: the bench's message (see `stamp.rs`).
     Event(String),
-    /// A heartbeat ping: answer with [`pong`] now, or the server closes the session.
-    Ping,
-    /// The server accepted our CONNECT (`40{"sid":…}`): events may flow.
-    Connected,
-    /// The server closed the session (Engine.IO `1`) or our namespace (Socket.IO `41`).
-    Closed,
-    /// Anything else we need not act on: an ACK, a noop (`6`).
-    Nothing,
+    /// The namespace left, or the session ended: the client is done.
+    Gone(String),
 }
 
-/// The first packet of every session: Engine.IO's open packet, whose JSON says the sid.
+/// Where the handlers put a message: to the workload's reaction if one is set, else in
+/// the queue `recv` reads.
+struct Sink {
+    reaction: Option<Reaction>,
+    /// Told why, if the client ends while a reaction is set with no thread watching.
+    on_gone: Option<Gone>,
+    queue: Sender<Arrival>,
+}
+
+/// What a workload does when its client ends, given the reason.
+pub type Gone = Box<dyn FnOnce(BenchError) + Send>;
+
+/// The receiving half of one Socket.IO client.
+pub struct Arrivals {
+    sink: Arc<Mutex<Sink>>,
+    queue: Receiver<Arrival>,
+}
+
+/// Connects over `transports` to the server's main namespace and waits for the CONNECT
+/// answer, within `timeout`. The handlers are registered before the session opens, so no
+/// event can arrive before they are in place.
 ///
 /// # Errors
-/// If `packet` is not an open packet with a `sid`.
-pub fn sid_from_open(packet: &EnginePacket) -> Result<String, BenchError> {
-    let EnginePacket::Open(json) = packet else {
-        return Err(BenchError::Protocol(format!(
-            "{packet:?} where the open packet belongs"
-        )));
-    };
-    let open = Value::parse(json).map_err(|e| BenchError::Protocol(format!("open packet: {e}")))?;
-    open["sid"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| BenchError::Protocol(format!("no sid in the open packet {json}")))
+/// If the session or the CONNECT fails.
+pub fn connect(
+    server: SocketAddr,
+    transports: Transports,
+    timeout: Duration,
+) -> Result<(Channel, Arrivals), BenchError> {
+    let (sender, queue) = mpsc::channel();
+    let sink = Arc::new(Mutex::new(Sink {
+        reaction: None,
+        on_gone: None,
+        queue: sender,
+    }));
+    let (on_event, on_gone) = (Arc::clone(&sink), Arc::clone(&sink));
+    let channel = Dialer::new(&format!("http://{server}"))
+        .transports(transports)
+        .timeout(timeout)
+        .handler_thread(HandlerThread::Reader)
+        .reconnection(Reconnection {
+            enabled: false,
+            ..Reconnection::default()
+        })
+        .on_any(move |_event, args| {
+            let text = args.first().and_then(Value::as_str).unwrap_or_default();
+            let mut sink = on_event.lock().unwrap_or_else(|p| p.into_inner());
+            match sink.reaction.as_mut() {
+                Some(react) => react(text),
+                None => {
+                    let _ = sink.queue.send(Arrival::Event(text.to_owned()));
+                }
+            }
+        })
+        .on_disconnect(move |cause: &DisconnectCause| {
+            let mut sink = on_gone.lock().unwrap_or_else(|p| p.into_inner());
+            let reason = cause.as_str().to_owned();
+            match sink.on_gone.take() {
+                Some(gone) => gone(BenchError::Closed(reason)),
+                None => {
+                    let _ = sink.queue.send(Arrival::Gone(reason));
+                }
+            }
+        })
+        .connect()
+        .map_err(|e| BenchError::Connect(e.to_string()))?;
+    Ok((channel, Arrivals { sink, queue }))
 }
 
-/// `40`: join the main namespace `/`, with no auth (Socket.IO v5 "Connection to a namespace").
-pub fn connect() -> EnginePacket {
-    socketio_message(&Packet::connect("/", None))
-}
-
-/// `3`: the answer to the server's ping.
-pub fn pong() -> EnginePacket {
-    EnginePacket::Pong(String::new())
-}
-
-/// `42["name",args…]`: an event for the main namespace.
-pub fn event(name: &str, args: Vec<Value>) -> EnginePacket {
-    socketio_message(&Packet::event("/", name, args, None))
-}
-
-/// A Socket.IO packet inside an Engine.IO message (`4` + the packet's text). Bench packets
-/// carry no bytes, so there are no attachments to send after it.
-fn socketio_message(packet: &Packet) -> EnginePacket {
-    let (text, attachments) = packet.encode();
-    debug_assert!(attachments.is_empty(), "bench events carry text only");
-    EnginePacket::Message(text)
-}
-
-/// What `packet`, from the server, asks of us.
-///
-/// # Errors
-/// A Socket.IO packet that does not decode, a CONNECT_ERROR, or binary data (we never
-/// send any, so none should come back).
-pub fn receive(packet: EnginePacket) -> Result<Received, BenchError> {
-    match packet {
-        EnginePacket::Ping(_) => Ok(Received::Ping),
-        EnginePacket::Close => Ok(Received::Closed),
-        EnginePacket::Message(text) => receive_socketio(&text),
-        EnginePacket::BinaryMessage(_) => Err(BenchError::Protocol("a binary message".to_string())),
-        EnginePacket::Open(_)
-        | EnginePacket::Pong(_)
-        | EnginePacket::Upgrade
-        | EnginePacket::Noop => Ok(Received::Nothing),
-    }
-}
-
-fn receive_socketio(text: &str) -> Result<Received, BenchError> {
-    let decoded = packet::decode(text, &Limits::default())
-        .map_err(|e| BenchError::Protocol(format!("Socket.IO packet {text:?}: {e}")))?;
-    let Decoded::Complete(packet) = decoded else {
-        return Err(BenchError::Protocol("a binary event".to_string()));
-    };
-    match packet.kind {
-        PacketType::Event => {
-            // data is ["name", first argument, …]; the bench's message is the first argument.
-            let message = packet.data.as_ref().map(|data| &data[1]);
-            match message.and_then(Value::as_str) {
-                Some(text) => Ok(Received::Event(text.to_string())),
-                None => Err(BenchError::Protocol(format!(
-                    "an event without text: {text}"
-                ))),
+impl Arrivals {
+    /// The next bench message, or `None` after `timeout` with the client still connected.
+    ///
+    /// # Errors
+    /// If the namespace or the session has ended.
+    pub fn recv(&self, timeout: Duration) -> Result<Option<String>, BenchError> {
+        match self.queue.recv_timeout(timeout) {
+            Ok(Arrival::Event(text)) => Ok(Some(text)),
+            Ok(Arrival::Gone(reason)) => Err(BenchError::Closed(reason)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(BenchError::Closed("the client has stopped".to_string()))
             }
         }
-        PacketType::Connect => Ok(Received::Connected),
-        PacketType::Disconnect => Ok(Received::Closed),
-        PacketType::ConnectError => Err(BenchError::Connect(format!("CONNECT_ERROR {text}"))),
-        _ => Ok(Received::Nothing),
     }
+
+    /// From now on each message goes to `reaction`, on the reader thread; what was queued
+    /// before goes first, so nothing is reordered.
+    pub fn set_reaction(&self, mut reaction: Reaction) {
+        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        while let Ok(arrival) = self.queue.try_recv() {
+            match arrival {
+                Arrival::Event(text) => reaction(&text),
+                gone @ Arrival::Gone(_) => {
+                    let _ = sink.queue.send(gone); // for check_alive to find
+                    break;
+                }
+            }
+        }
+        sink.reaction = Some(reaction);
+    }
+
+    /// As [`set_reaction`](Arrivals::set_reaction), for good: no thread of the workload's
+    /// waits on this client any more, and `gone` learns if it ends.
+    pub fn hand_over(self, reaction: Reaction, gone: Gone) {
+        self.set_reaction(reaction);
+        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        match self.queue.try_recv() {
+            Ok(Arrival::Gone(reason)) => gone(BenchError::Closed(reason)),
+            _ => sink.on_gone = Some(gone),
+        }
+    }
+
+    /// Messages go to the queue again.
+    pub fn clear_reaction(&self) {
+        self.sink.lock().unwrap_or_else(|p| p.into_inner()).reaction = None;
+    }
+
+    /// Waits up to `timeout` for the client to end; `Err` if it has.
+    pub fn check_alive(&self, timeout: Duration) -> Result<(), BenchError> {
+        match self.queue.recv_timeout(timeout) {
+            Ok(Arrival::Gone(reason)) => Err(BenchError::Closed(reason)),
+            Ok(Arrival::Event(_)) | Err(RecvTimeoutError::Timeout) => Ok(()),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(BenchError::Closed("the client has stopped".to_string()))
+            }
+        }
+    }
+}
+
+/// Sends one event from any thread; `Channel::emit` takes the client's write lock itself.
+///
+/// # Errors
+/// If the client is closed.
+pub fn emit(channel: &Channel, event: &str, args: Vec<Value>) -> Result<(), BenchError> {
+    channel
+        .emit(event, args)
+        .map_err(|e| BenchError::Closed(e.to_string()))
 }

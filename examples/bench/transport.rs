@@ -3,17 +3,18 @@
 //! The workloads are written once against these and run over each [`Transport`].
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use threadio::engineio::Packet as EnginePacket;
+use threadio::client::{Channel, Transports};
 use threadio::json::Value;
 use threadio::websocket::{Sender, WebSocket};
 
 use crate::error::BenchError;
-use crate::socketio_client;
-use crate::socketio_polling::{self, Polling, Session};
-use crate::{raw_websocket, socketio_websocket};
+use crate::raw_websocket;
+use crate::socketio_client::{self, Arrivals, Gone, Reaction};
+
+/// How often [`Incoming::react_while`] asks whether to go on.
+const CHECK_EVERY: Duration = Duration::from_millis(20);
 
 /// How the bench's messages travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,7 @@ impl Transport {
 /// What the server does with a client's messages: the raw WebSocket route it connects to,
 /// or the Socket.IO event it emits (see `examples/bench_server.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Channel {
+pub enum Route {
     /// Back to the sender: `/echo`, or the `echo` event.
     Echo,
     /// To every client, the sender included: `/broadcast`, or the `chat` event.
@@ -59,21 +60,21 @@ pub enum Channel {
     Room(String),
 }
 
-impl Channel {
+impl Route {
     fn raw_path(&self) -> String {
         match self {
-            Channel::Echo => "/echo".to_string(),
-            Channel::Everyone => "/broadcast".to_string(),
-            Channel::Room(name) => format!("/room/{name}"),
+            Route::Echo => "/echo".to_string(),
+            Route::Everyone => "/broadcast".to_string(),
+            Route::Room(name) => format!("/room/{name}"),
         }
     }
 
-    /// The Socket.IO event that carries `message` on this channel.
-    fn event(&self, message: &str) -> EnginePacket {
+    /// The Socket.IO event that carries `message` on this route, and its arguments.
+    fn event(&self, message: &str) -> (&'static str, Vec<Value>) {
         match self {
-            Channel::Echo => socketio_client::event("echo", vec![message.into()]),
-            Channel::Everyone => socketio_client::event("chat", vec![message.into()]),
-            Channel::Room(name) => socketio_client::event(
+            Route::Echo => ("echo", vec![message.into()]),
+            Route::Everyone => ("chat", vec![message.into()]),
+            Route::Room(name) => (
                 "room-chat",
                 vec![Value::from(name.as_str()), message.into()],
             ),
@@ -81,10 +82,10 @@ impl Channel {
     }
 
     /// What a Socket.IO client sends once connected: a room member joins its room.
-    fn join(&self) -> Option<EnginePacket> {
+    fn join(&self) -> Option<(&'static str, Vec<Value>)> {
         match self {
-            Channel::Room(name) => Some(socketio_client::event("join", vec![name.as_str().into()])),
-            Channel::Echo | Channel::Everyone => None,
+            Route::Room(name) => Some(("join", vec![name.as_str().into()])),
+            Route::Echo | Route::Everyone => None,
         }
     }
 }
@@ -95,66 +96,64 @@ pub struct Client {
     pub incoming: Incoming,
 }
 
-/// Sends the bench's messages on one channel; clone it for another thread.
+/// Sends the bench's messages on one route; clone it for another thread.
 #[derive(Clone)]
 pub struct Outgoing {
-    channel: Channel,
+    route: Route,
     via: Via,
 }
 
 #[derive(Clone)]
 enum Via {
     RawWebSocket(Sender),
-    SocketIoWebSocket(Sender),
-    SocketIoPolling(Arc<Session>),
+    /// Either Socket.IO transport: the crate's client hides which one it uses.
+    SocketIo(Channel),
 }
 
 /// Receives the messages for one client; owned by the thread that reads.
 pub enum Incoming {
-    RawWebSocket(WebSocket),
-    SocketIoWebSocket(WebSocket),
-    SocketIoPolling(Polling),
+    /// Boxed: a WebSocket is some 300 bytes, the Socket.IO side a few pointers.
+    RawWebSocket(Box<WebSocket>),
+    SocketIo(Arrivals),
 }
 
-/// Connects one client over `transport` to `channel`, within `timeout`.
+/// Connects one client over `transport` to `route`, within `timeout`.
 ///
 /// # Errors
 /// If the connection or the Socket.IO handshake fails.
 pub fn connect(
     transport: Transport,
     server: SocketAddr,
-    channel: &Channel,
+    route: &Route,
     timeout: Duration,
 ) -> Result<Client, BenchError> {
     let (via, incoming) = match transport {
         Transport::RawWebSocket => {
-            let ws = raw_websocket::connect(server, &channel.raw_path())?;
-            (Via::RawWebSocket(ws.sender()), Incoming::RawWebSocket(ws))
+            let ws = raw_websocket::connect(server, &route.raw_path())?;
+            (Via::RawWebSocket(ws.sender()), Incoming::RawWebSocket(Box::new(ws)))
         }
-        Transport::SocketIoWebSocket => {
-            let ws = socketio_websocket::connect(server, channel.join(), timeout)?;
-            (
-                Via::SocketIoWebSocket(ws.sender()),
-                Incoming::SocketIoWebSocket(ws),
-            )
-        }
-        Transport::SocketIoPolling => {
-            let (session, polling) = socketio_polling::connect(server, channel.join(), timeout)?;
-            (
-                Via::SocketIoPolling(session),
-                Incoming::SocketIoPolling(polling),
-            )
+        Transport::SocketIoWebSocket | Transport::SocketIoPolling => {
+            let transports = match transport {
+                Transport::SocketIoPolling => Transports::PollingOnly,
+                _ => Transports::WebSocketOnly,
+            };
+            let (channel, arrivals) = socketio_client::connect(server, transports, timeout)?;
+            if let Some((event, args)) = route.join() {
+                socketio_client::emit(&channel, event, args)?;
+            }
+            (Via::SocketIo(channel), Incoming::SocketIo(arrivals))
         }
     };
     let outgoing = Outgoing {
-        channel: channel.clone(),
+        route: route.clone(),
         via,
     };
     Ok(Client { outgoing, incoming })
 }
 
 impl Client {
-    /// Ends the client: a close frame on a WebSocket, Engine.IO `1` on polling.
+    /// Ends the client: a close frame on a WebSocket; for Socket.IO, what
+    /// `Manager::close` sends (a DISCONNECT, then Engine.IO `1`).
     pub fn close(self) {
         self.outgoing.close();
         drop(self.incoming); // a WebSocket's Drop runs the closing handshake (RFC 6455 §7)
@@ -169,23 +168,73 @@ impl Outgoing {
     pub fn send(&self, message: &str) -> Result<(), BenchError> {
         match &self.via {
             Via::RawWebSocket(sender) => raw_websocket::send(sender, message),
-            Via::SocketIoWebSocket(sender) => {
-                socketio_websocket::send(sender, &self.channel.event(message))
+            Via::SocketIo(channel) => {
+                let (event, args) = self.route.event(message);
+                socketio_client::emit(channel, event, args)
             }
-            Via::SocketIoPolling(session) => session.post(&[self.channel.event(message)]),
         }
     }
 
-    /// Ends a polling session (its `GET`s cannot end it: see `Session::close`). WebSockets
-    /// end when their [`Incoming`] is dropped.
+    /// Ends a Socket.IO client: its session closes and its threads end. A raw WebSocket
+    /// ends when its [`Incoming`] is dropped.
     pub fn close(&self) {
-        if let Via::SocketIoPolling(session) = &self.via {
-            session.close();
+        if let Via::SocketIo(channel) = &self.via {
+            channel.manager().close();
         }
     }
 }
 
 impl Incoming {
+    /// Hands each message to `reaction` while `going()` says so (asked every few
+    /// milliseconds), the measured phases' way of reading. A raw WebSocket calls it here,
+    /// on the workload's thread, which reads the socket; a Socket.IO client calls it on its
+    /// reader thread (`socketio_client.rs`), so in both a message costs one wake-up.
+    ///
+    /// # Errors
+    /// If the connection or the session ends.
+    pub fn react_while(
+        &mut self,
+        mut reaction: Reaction,
+        mut going: impl FnMut() -> bool,
+    ) -> Result<(), BenchError> {
+        match self {
+            Incoming::RawWebSocket(ws) => {
+                while going() {
+                    if let Some(text) = raw_websocket::recv(ws, CHECK_EVERY)? {
+                        reaction(&text);
+                    }
+                }
+                Ok(())
+            }
+            Incoming::SocketIo(arrivals) => {
+                arrivals.set_reaction(reaction);
+                let mut alive = Ok(());
+                while alive.is_ok() && going() {
+                    alive = arrivals.check_alive(CHECK_EVERY);
+                }
+                arrivals.clear_reaction();
+                alive
+            }
+        }
+    }
+
+    /// Hands each message to `reaction` from now on with no thread of the caller's: a
+    /// Socket.IO client's reader runs it, and `gone` learns if the client ends. So a
+    /// process can hold as many clients as it has threads for readers. A raw WebSocket
+    /// needs a thread of the caller's to read it: it comes back as `Err`.
+    ///
+    /// # Errors
+    /// The `Incoming` itself, for a raw WebSocket.
+    pub fn hand_over(self, reaction: Reaction, gone: Gone) -> Result<(), Incoming> {
+        match self {
+            Incoming::SocketIo(arrivals) => {
+                arrivals.hand_over(reaction, gone);
+                Ok(())
+            }
+            raw @ Incoming::RawWebSocket(_) => Err(raw),
+        }
+    }
+
     /// The next bench message, or `None` after `timeout` with the client still connected.
     ///
     /// # Errors
@@ -193,8 +242,7 @@ impl Incoming {
     pub fn recv(&mut self, timeout: Duration) -> Result<Option<String>, BenchError> {
         match self {
             Incoming::RawWebSocket(ws) => raw_websocket::recv(ws, timeout),
-            Incoming::SocketIoWebSocket(ws) => socketio_websocket::recv(ws, timeout),
-            Incoming::SocketIoPolling(polling) => polling.recv(timeout),
+            Incoming::SocketIo(arrivals) => arrivals.recv(timeout),
         }
     }
 }

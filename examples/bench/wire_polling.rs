@@ -1,5 +1,6 @@
-//! Socket.IO over HTTP long-polling only, as a client started with `transports: ["polling"]`
-//! does (Engine.IO v4 "Transports › HTTP long-polling"): two keep-alive connections, one
+//! Socket.IO over HTTP long-polling by hand, for the `transports` table's byte counts (the
+//! other workloads use the crate's client): a client started with `transports: ["polling"]`,
+//! as it does (Engine.IO v4 "Transports › HTTP long-polling"): two keep-alive connections, one
 //! for the `GET`s the server holds until it has something to say, one for the `POST`s that
 //! carry what we say.
 //!
@@ -28,7 +29,7 @@ use threadio::engineio::Packet as EnginePacket;
 use crate::counting::ByteCount;
 use crate::error::BenchError;
 use crate::http_client::{HttpConnection, HttpResponse};
-use crate::socketio_client::{self, Received};
+use crate::wire_socketio::{self, Received};
 
 /// Where a polling session starts (Engine.IO v4 "Handshake").
 const HANDSHAKE: &str = "/socket.io/?EIO=4&transport=polling";
@@ -67,13 +68,13 @@ pub fn connect(
     let mut get = HttpConnection::open(server)?;
     let open = get.exchange("GET", HANDSHAKE, b"", timeout)?;
     let packets = decode_body(&open)?;
-    let sid = socketio_client::sid_from_open(packets.first().unwrap_or(&EnginePacket::Noop))?;
+    let sid = wire_socketio::sid_from_open(packets.first().unwrap_or(&EnginePacket::Noop))?;
     let session = Arc::new(Session {
         target: format!("{HANDSHAKE}&sid={sid}"),
         post: Mutex::new(HttpConnection::open(server)?),
         timeout,
     });
-    session.post(&[socketio_client::connect()])?;
+    session.post(&[wire_socketio::connect()])?;
     let mut polling = Polling {
         session: Arc::clone(&session),
         get,
@@ -187,10 +188,10 @@ impl Polling {
     fn handle(&mut self, packets: Vec<EnginePacket>) -> Result<Vec<Received>, BenchError> {
         let mut all = Vec::with_capacity(packets.len());
         for packet in packets {
-            let received = socketio_client::receive(packet)?;
+            let received = wire_socketio::receive(packet)?;
             match &received {
                 Received::Event(text) => self.events.push_back(text.clone()),
-                Received::Ping => self.session.post(&[socketio_client::pong()])?,
+                Received::Ping => self.session.post(&[wire_socketio::pong()])?,
                 Received::Closed => self.closed = true,
                 Received::Connected | Received::Nothing => {}
             }
