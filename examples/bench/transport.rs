@@ -130,7 +130,10 @@ pub fn connect(
     let (via, incoming) = match transport {
         Transport::RawWebSocket => {
             let ws = raw_websocket::connect(server, &route.raw_path())?;
-            (Via::RawWebSocket(ws.sender()), Incoming::RawWebSocket(Box::new(ws)))
+            (
+                Via::RawWebSocket(ws.sender()),
+                Incoming::RawWebSocket(Box::new(ws)),
+            )
         }
         Transport::SocketIoWebSocket | Transport::SocketIoPolling => {
             let transports = match transport {

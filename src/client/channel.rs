@@ -40,7 +40,7 @@ impl Channel {
     }
 
     /// Registers the handler of `event`, replacing any earlier one. It runs on the event
-    /// thread with the event's arguments and a [`Responder`] for the ack, if one was asked.
+    /// thread (or the reader: [`HandlerThread`](super::HandlerThread)) with the event's arguments and a [`Responder`] for the ack, if one was asked.
     pub fn on(&self, event: &str, handler: impl Fn(Vec<Value>, Responder) + Send + Sync + 'static) {
         Arc::make_mut(&mut self.core.handlers.lock().unwrap()).on(event, handler);
     }
@@ -162,7 +162,7 @@ impl Channel {
         }
     }
 
-    /// The callback form: returns at once; `callback` runs on the event thread with the
+    /// The callback form: returns at once; `callback` runs where the handlers run with the
     /// answer, or with [`AckError::Timeout`] after `timeout`, or [`AckError::Disconnected`].
     ///
     /// # Errors

@@ -2,7 +2,8 @@
 //! with the server's packets for it (Socket.IO v5 "Connection to a namespace", "Sending and
 //! receiving data", "Acknowledgement"). [`Channel`](super::Channel) is the handle users
 //! hold; this is what it and the reader share. Handlers never run under a lock of ours:
-//! the reader posts them to the event thread (see `manager.rs`).
+//! the reader posts them, to the event thread or to itself for when it has let go of the
+//! packet (`HandlerThread`; see `manager.rs`).
 //!
 //! Rules kept, as the official client keeps them:
 //! - an emit made while disconnected is buffered and sent on (re)connection, in order;
@@ -31,7 +32,7 @@ pub(crate) type AckResult = Result<Vec<Value>, AckError>;
 pub(crate) enum AckWaiter {
     /// A thread blocked in `emit_with_ack`.
     Blocking(mpsc::Sender<AckResult>),
-    /// A callback, run on the event thread.
+    /// A callback, run where the handlers run (`HandlerThread`).
     Callback(Box<dyn FnOnce(AckResult) + Send>),
 }
 

@@ -321,7 +321,7 @@ impl Inbound {
 pub(crate) enum Outbound {
     /// The WebSocket's own writer, which any thread may use.
     WebSocket(crate::websocket::Sender),
-    /// The queue the POST thread empties.
+    /// The queue whose packets go out as POSTs, sent by whoever emits (`polling.rs`).
     Polling(Arc<PostQueue>),
 }
 
