@@ -223,6 +223,9 @@ impl ManagerCore {
     /// With [`HandlerThread::Reader`]: runs what the reader posted, and what those jobs
     /// post in turn, in order. Called by the reader with no lock held.
     fn run_reader_jobs(&self) {
+        if self.handler_thread != HandlerThread::Reader {
+            return;
+        }
         loop {
             let jobs = std::mem::take(&mut *self.reader_jobs.lock().unwrap());
             if jobs.is_empty() {
