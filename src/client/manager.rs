@@ -17,7 +17,7 @@
 //!   an answer that the reader, not the event thread, delivers, so it cannot deadlock. What
 //!   it delays is only the next handler.
 //!
-//! With [`HandlerThread::Reader`](super::HandlerThread::Reader) there is no event thread:
+//! With [`HandlerThread::Reader`] there is no event thread:
 //! the reader runs the handlers itself, as the server runs its handlers on the
 //! connection's thread. It runs them after it has finished with each packet, with no lock
 //! held, so a handler may emit; jobs that start on another thread (an ack callback's
