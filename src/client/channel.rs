@@ -40,7 +40,8 @@ impl Channel {
     }
 
     /// Registers the handler of `event`, replacing any earlier one. It runs on the event
-    /// thread (or the reader: [`HandlerThread`](super::HandlerThread)) with the event's arguments and a [`Responder`] for the ack, if one was asked.
+    /// thread (or the reader: [`HandlerThread`](super::HandlerThread)) with the event's
+    /// arguments and a [`Responder`] for the ack, if one was asked.
     pub fn on(&self, event: &str, handler: impl Fn(Vec<Value>, Responder) + Send + Sync + 'static) {
         Arc::make_mut(&mut self.core.handlers.lock().unwrap()).on(event, handler);
     }

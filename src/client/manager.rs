@@ -25,9 +25,10 @@
 //! that thread. What that saves is one hand-over per event, measured in NOTES (the
 //! bench's Socket.IO clients use it); what it costs is in `HandlerThread`'s doc.
 //!
-//! Writes come from any thread (an emit, the reader's pong) through one lock around the
-//! transport's writer, so a binary packet's attachments follow their packet with nothing
-//! between them.
+//! Writes come from any thread (an emit, the reader's pong). On a WebSocket they go through
+//! one lock around the transport's writer, so a binary packet's attachments follow their
+//! packet with nothing between them; the polling queue keeps them together by itself, and
+//! the thread whose push finds no POST in flight sends it (`polling.rs`).
 //!
 //! # The reconnection loop
 //! ```text
@@ -247,15 +248,14 @@ impl ManagerCore {
     fn write_engine(&self, packets: Vec<EnginePacket>) -> bool {
         let outbound = self.outbound.lock().unwrap();
         match outbound.as_ref() {
-            // The polling queue takes a packet and its attachments in one push, so it needs
-            // no writer lock; and a push may send a POST, which must not hold up the others:
-            // they queue behind it and go in its next POST.
+            Some(Outbound::WebSocket(sender)) => Outbound::send_frames(sender, packets),
+            // A push may send a POST, which must not hold up the other writers: they queue
+            // behind it and go in its next POST.
             Some(Outbound::Polling(queue)) => {
                 let queue = Arc::clone(queue);
                 drop(outbound);
                 queue.push(packets)
             }
-            Some(outbound) => outbound.send(packets),
             None => false,
         }
     }

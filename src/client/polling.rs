@@ -5,8 +5,9 @@
 //! error that ends the session), so there are exactly two connections: the reader thread's,
 //! for GETs, which the server holds until it has packets (at most one pingInterval, since it
 //! pings by then), and the POST connection, on which whoever emits sends everything queued
-//! since the last POST in one body, cut to the server's `maxPayload`. Bodies are Engine.IO payloads (`engineio::payload`): packets joined by
-//! U+001E, binary as `b` + base64. The HTTP itself is `http_client.rs`.
+//! since the last POST in one body, cut to the server's `maxPayload`. Bodies are Engine.IO
+//! payloads (`engineio::payload`): packets joined by U+001E, binary as `b` + base64.
+//! The HTTP itself is `http_client.rs`.
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex};

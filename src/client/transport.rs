@@ -315,9 +315,11 @@ impl Inbound {
     }
 }
 
-/// Where any thread sends packets to the server. Callers serialize their sends (the
-/// manager's writer lock), so a binary packet's attachments follow it without anything
-/// between them (Socket.IO v5 "Packet encoding").
+/// Where any thread sends packets to the server. A binary packet's attachments must follow
+/// it with nothing between them (Socket.IO v5 "Packet encoding"): on a WebSocket, frames
+/// sent by two threads could interleave, so callers hold the manager's writer lock across
+/// [`Outbound::send_frames`]; the polling queue takes all of them in one push, and needs
+/// no lock of the caller's.
 pub(crate) enum Outbound {
     /// The WebSocket's own writer, which any thread may use.
     WebSocket(crate::websocket::Sender),
@@ -326,18 +328,19 @@ pub(crate) enum Outbound {
 }
 
 impl Outbound {
-    /// Sends the packets, in order. `false` if the transport is gone.
-    pub(crate) fn send(&self, packets: Vec<EnginePacket>) -> bool {
-        match self {
-            Outbound::WebSocket(sender) => packets.into_iter().all(|packet| {
-                let message = match packet {
-                    EnginePacket::BinaryMessage(bytes) => Message::Binary(bytes),
-                    text => Message::Text(text.encode_text().expect("not binary")),
-                };
-                sender.send(message).is_ok()
-            }),
-            Outbound::Polling(queue) => queue.push(packets),
-        }
+    /// Sends the packets as WebSocket frames, in order, under the caller's writer lock.
+    /// `false` if the connection is gone.
+    pub(crate) fn send_frames(
+        sender: &crate::websocket::Sender,
+        packets: Vec<EnginePacket>,
+    ) -> bool {
+        packets.into_iter().all(|packet| {
+            let message = match packet {
+                EnginePacket::BinaryMessage(bytes) => Message::Binary(bytes),
+                text => Message::Text(text.encode_text().expect("not binary")),
+            };
+            sender.send(message).is_ok()
+        })
     }
 
     /// Ends the session from our side: Engine.IO close (`1`), then the connections.
