@@ -85,7 +85,13 @@ run(async ({ person, open, url, pages }) => {
   await ui.screenshot({ path: path.join(TARGET, "admin-ui-events.png") });
 
   // The dashboard again, once server_stats has brought the chat's messages and bytes to the
-  // UI's store (its charts draw from there): the picture the README shows.
+  // UI's store (its charts draw from there): the picture the README shows. Each report hands
+  // over what was counted since the last one, to the UIs connected then (as the reference's
+  // EventBuffer does): alice's connection, and even the UI's own when a report fell between
+  // its session's opening and its joining /admin, may have gone to nobody. So bob connects
+  // now, while the UI listens, for a connection the store must hold.
+  const bob = await open(await person(), "bob");
+  await join(bob, "bob", "general");
   await ui.goto(`${url}admin-ui/#/`);
   const aggregated = await until(ui, "the UI's store holds bytes received and sent", () => {
     const events = document.querySelector("#app").__vue__.$store.state.main.aggregatedEvents;
