@@ -13,6 +13,7 @@
 //! SipHash under a secret key, applied to a counter, is hard to predict — but it is not
 //! documented as a cryptographic generator, so it is only the fallback, and logged once.
 
+use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
@@ -20,13 +21,55 @@ use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+/// How many of the kernel's bytes a thread reads at once, to hand out a few at a time.
+const POOL_BYTES: usize = 256;
+
 /// Returns `N` unpredictable bytes.
+///
+/// A WebSocket client masks every frame with a fresh key (RFC 6455 §5.3), so a read of
+/// `/dev/urandom` per key would be a system call per message sent. Each thread reads
+/// [`POOL_BYTES`] at once instead and hands them out in order, each byte once. They are
+/// the kernel's bytes all the same; what changes is only that they wait in the thread's
+/// memory until used. (A process that `fork`s without `exec` would give the child a copy of
+/// that memory; nothing here forks, and a `Command` execs.)
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    if !read_urandom(&mut out) {
-        fill_from_random_state(&mut out);
+    if N > POOL_BYTES / 4 || !POOL.with(|pool| pool.borrow_mut().take(&mut out)) {
+        if !read_urandom(&mut out) {
+            fill_from_random_state(&mut out);
+        }
     }
     out
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool { bytes: [0; POOL_BYTES], next: POOL_BYTES }) };
+}
+
+/// A thread's bytes from `/dev/urandom`, not yet handed out.
+struct Pool {
+    bytes: [u8; POOL_BYTES],
+    /// The first byte not handed out yet.
+    next: usize,
+}
+
+impl Pool {
+    /// Fills `out` from the pool, reading the kernel again when it runs short; `false` if
+    /// `/dev/urandom` is not there.
+    fn take(&mut self, out: &mut [u8]) -> bool {
+        if POOL_BYTES - self.next < out.len() {
+            if !read_urandom(&mut self.bytes) {
+                return false;
+            }
+            self.next = 0;
+        }
+        let end = self.next + out.len();
+        out.copy_from_slice(&self.bytes[self.next..end]);
+        // Handed out once: never again, even by mistake.
+        self.bytes[self.next..end].fill(0);
+        self.next = end;
+        true
+    }
 }
 
 /// Fills `out` from `/dev/urandom`; `false` if it is not available.
@@ -64,6 +107,15 @@ fn fill_from_random_state(out: &mut [u8]) {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn the_pool_hands_out_each_byte_once_across_refills() {
+        // 4-byte keys, as masking takes them: 64 per pool, so this reads the kernel 40 times.
+        let keys: HashSet<u32> = (0..2_560)
+            .map(|_| u32::from_le_bytes(random_bytes::<4>()))
+            .collect();
+        assert!(keys.len() > 2_550, "only {} distinct keys", keys.len());
+    }
 
     #[test]
     fn successive_values_do_not_repeat() {
