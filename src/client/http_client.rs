@@ -26,6 +26,11 @@ pub(crate) struct PollConnection {
     authority: String,
     connect_timeout: Duration,
     stream: Option<TcpStream>,
+    /// The stream was dialled since [`PollConnection::take_new_stream`] last looked.
+    dialled: bool,
+    /// The read and write timeouts the stream has now: setting them again for every
+    /// request would be two system calls per poll.
+    timeout: Option<Duration>,
     input: Vec<u8>,
 }
 
@@ -52,13 +57,20 @@ impl PollConnection {
             authority: authority.to_owned(),
             connect_timeout,
             stream: None,
+            dialled: false,
+            timeout: None,
             input: Vec::new(),
         }
     }
 
-    /// A clone of the TCP connection, if one is open: shutting it down wakes a reader
-    /// blocked in a held GET (how the client is closed from another thread).
-    pub(crate) fn try_clone_stream(&self) -> Option<TcpStream> {
+    /// A clone of the TCP connection if it was dialled since the last call: shutting it
+    /// down wakes a reader blocked in a held GET (how the client is closed from another
+    /// thread). Keep-alive keeps the same connection for many requests, so this is rarely
+    /// more than once.
+    pub(crate) fn take_new_stream(&mut self) -> Option<TcpStream> {
+        if !std::mem::take(&mut self.dialled) {
+            return None;
+        }
         self.stream.as_ref().and_then(|s| s.try_clone().ok())
     }
 
@@ -96,11 +108,16 @@ impl PollConnection {
     ) -> Result<Vec<u8>, DialError> {
         if self.stream.is_none() {
             self.stream = Some(dial(&self.authority, self.connect_timeout)?);
+            self.dialled = true;
+            self.timeout = None;
             self.input.clear();
         }
         let stream = self.stream.as_mut().expect("dialled just above");
-        stream.set_read_timeout(Some(read_timeout))?;
-        stream.set_write_timeout(Some(read_timeout))?;
+        if self.timeout != Some(read_timeout) {
+            stream.set_read_timeout(Some(read_timeout))?;
+            stream.set_write_timeout(Some(read_timeout))?;
+            self.timeout = Some(read_timeout);
+        }
         stream.write_all(&request_bytes(&self.authority, target, headers, body))?;
         let (status, keep_alive, bytes) = read_response(stream, &mut self.input, max_body)?;
         if !keep_alive {

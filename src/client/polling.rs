@@ -24,7 +24,8 @@ use crate::engineio::payload;
 pub(crate) struct PollingReader {
     connection: PollConnection,
     target: EngineTarget,
-    sid: String,
+    /// The GET's request target, the same for every poll of the session.
+    url: String,
     queue: Arc<PostQueue>,
 }
 
@@ -37,8 +38,8 @@ impl PollingReader {
     ) -> PollingReader {
         PollingReader {
             connection,
+            url: target.request_target("polling", Some(&sid)),
             target,
-            sid,
             queue,
         }
     }
@@ -50,11 +51,14 @@ impl PollingReader {
     ) -> Result<Vec<EnginePacket>, DisconnectCause> {
         // A held GET is answered within pingInterval: the server pings by then.
         let target = &self.target;
-        let url = target.request_target("polling", Some(&self.sid));
-        let result =
-            self.connection
-                .request(&url, &target.headers, None, silence, target.max_message);
-        self.queue.watch(self.connection.try_clone_stream());
+        let result = self.connection.request(
+            &self.url,
+            &target.headers,
+            None,
+            silence,
+            target.max_message,
+        );
+        self.queue.watch(self.connection.take_new_stream());
         let body = result.map_err(|e| match e {
             DialError::Io(io) if is_timeout(&io) => DisconnectCause::PingTimeout,
             other => DisconnectCause::TransportError(other.to_string()),

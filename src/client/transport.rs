@@ -218,7 +218,7 @@ pub(crate) fn open_session(target: &EngineTarget) -> Result<OpenSession, DialErr
         }
     }
     let queue = PostQueue::new(target.clone(), open.sid.clone(), open.max_payload);
-    queue.watch(connection.try_clone_stream());
+    queue.watch(connection.take_new_stream());
     let inbound = Inbound::Polling(Box::new(PollingReader::new(
         connection,
         target.clone(),
