@@ -160,15 +160,22 @@ pub fn run(plan: &ConnectPlan, server: &Server) -> Row {
     row
 }
 
-/// Keeps every client open for `duration`, each on a thread that reads (so Socket.IO pings
-/// are answered), calls `measure` once the connections have settled, then closes them all.
-/// Returns the errors of clients that were dropped meanwhile.
+/// Keeps every client open for `duration`, calls `measure` once the connections have
+/// settled, then closes them all. Returns the errors of clients that were dropped meanwhile.
+///
+/// A Socket.IO client reads on its own thread, which answers the server's pings; a raw
+/// WebSocket gets a thread here that reads it. (The bench's private client, before the
+/// crate's, started that thread here for every transport, after the connect phase's clock
+/// had stopped; the crate's client starts its reader while it connects: NOTES ch 21.)
 fn hold(clients: Vec<Client>, duration: Duration, measure: impl FnOnce()) -> Vec<BenchError> {
     // Long enough for the server's last connection threads to reach their steady state.
     const SETTLE: Duration = Duration::from_millis(300);
     let release = AtomicBool::new(false);
+    let (reading_themselves, needing_a_reader): (Vec<_>, Vec<_>) = clients
+        .into_iter()
+        .partition(|client| client.incoming.reads_itself());
     std::thread::scope(|scope| {
-        let holders: Vec<_> = clients
+        let holders: Vec<_> = needing_a_reader
             .into_iter()
             .filter_map(|client| {
                 let release = &release;
@@ -182,10 +189,18 @@ fn hold(clients: Vec<Client>, duration: Duration, measure: impl FnOnce()) -> Vec
         measure();
         std::thread::sleep(duration.saturating_sub(SETTLE));
         release.store(true, Ordering::Relaxed);
-        holders
+        let mut dropped: Vec<BenchError> = holders
             .into_iter()
             .filter_map(|holder| holder.join().ok().and_then(Result::err))
-            .collect()
+            .collect();
+        for mut client in reading_themselves {
+            // Nothing is sent to a held client: anything but "still connected" is its end.
+            if let Err(e) = client.incoming.recv(Duration::ZERO) {
+                dropped.push(e);
+            }
+            client.close();
+        }
+        dropped
     })
 }
 

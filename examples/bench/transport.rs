@@ -240,6 +240,12 @@ impl Incoming {
         }
     }
 
+    /// Whether the client's own reader thread reads it (a Socket.IO client, which answers
+    /// the server's pings there), so that holding it open needs no thread of the caller's.
+    pub fn reads_itself(&self) -> bool {
+        matches!(self, Incoming::SocketIo(_))
+    }
+
     /// The next bench message, or `None` after `timeout` with the client still connected.
     ///
     /// # Errors
