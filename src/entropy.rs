@@ -28,16 +28,15 @@ const POOL_BYTES: usize = 256;
 ///
 /// A WebSocket client masks every frame with a fresh key (RFC 6455 §5.3), so a read of
 /// `/dev/urandom` per key would be a system call per message sent. Each thread reads
-/// [`POOL_BYTES`] at once instead and hands them out in order, each byte once. They are
+/// 256 bytes at once instead and hands them out in order, each byte once. They are
 /// the kernel's bytes all the same; what changes is only that they wait in the thread's
 /// memory until used. (A process that `fork`s without `exec` would give the child a copy of
 /// that memory; nothing here forks, and a `Command` execs.)
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    if N > POOL_BYTES / 4 || !POOL.with(|pool| pool.borrow_mut().take(&mut out)) {
-        if !read_urandom(&mut out) {
-            fill_from_random_state(&mut out);
-        }
+    let pooled = N <= POOL_BYTES / 4 && POOL.with(|pool| pool.borrow_mut().take(&mut out));
+    if !pooled && !read_urandom(&mut out) {
+        fill_from_random_state(&mut out);
     }
     out
 }
