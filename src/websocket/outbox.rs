@@ -11,6 +11,7 @@
 //! thread. The rules:
 //!
 //! 1. A sender appends its frame to the queue. If nobody is writing, it becomes the writer
+//!    (it takes the writer role, `Role`: who writes, and when, is that one enum's state)
 //!    and writes everything queued in one syscall (`write` for one frame, `writev` for
 //!    several); frames queued by others
 //!    while it writes are picked up by its next loop. Nobody ever waits for the lock while
@@ -98,13 +99,87 @@ pub enum VolatileSend {
     Dropped,
 }
 
-/// Whether a thread is inside a write on this socket right now.
+/// Who writes the queue now, and so who writes a frame just queued, and when: the writer
+/// role. Every change of it is one of the transitions in `impl Role` below (NOTES ch 5).
+///
+/// ```text
+///  Idle ── a send, a release, a close ──▶ Writing(mode) ── queue empty, or socket dead ──▶ Idle
+///   │                                        ▲      │
+///   │ a send while its thread                │      │ a broadcaster's turn ends
+///   │ holds (cork.rs)                        │      │ with the client not reading
+///   ▼                                        │      ▼
+///  Held { round } ── that round's release, ──┘    Draining ── drained, or socket dead ──▶ Idle
+///                    or a send from another round
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Writer {
+enum Role {
+    /// Nobody writes: the next send takes the role and writes at once (rule 1).
     Idle,
-    /// A sender, the connection's own thread, the flusher or the drainer holds the writer
-    /// role.
-    Busy,
+    /// The queued frames wait for hold round `round` (rule 6): the thread holding it writes
+    /// them when it releases, or the flusher does for it. A send from any other round takes
+    /// the role and writes at once, the held frames first, in order.
+    Held { round: u64 },
+    /// A thread is inside a write: a broadcaster, a release or a close
+    /// ([`Mode::Broadcast`], one turn at most), or the connection's own thread
+    /// ([`Mode::Blocking`], waiting on its client). Other senders only queue; the writer's
+    /// next loop takes their frames.
+    Writing(Mode),
+    /// A turn ended with the client not reading: the drainer thread owns the backlog and
+    /// tries again now and then (rule 2, `drainer.rs`). Senders only queue.
+    Draining,
+}
+
+/// What a send under a hold round found (rule 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// The frame waits for this round's release, which already knows this outbox.
+    Joined,
+    /// The frame waits for this round's release, which must be told of this outbox.
+    Started,
+    /// Someone is writing, or another round holds: write (or queue) now.
+    Refused,
+}
+
+impl Role {
+    /// A thread that is not writing wants to: it gets the role if nobody is writing, and
+    /// then writes everything queued, held frames included.
+    fn take(&mut self, mode: Mode) -> bool {
+        match *self {
+            Role::Idle | Role::Held { .. } => {
+                *self = Role::Writing(mode);
+                true
+            }
+            Role::Writing(_) | Role::Draining => false,
+        }
+    }
+
+    /// A send under hold round `round`: hold the frame if nobody writes and no other round
+    /// holds.
+    fn hold(&mut self, round: u64) -> Hold {
+        match *self {
+            Role::Idle => {
+                *self = Role::Held { round };
+                Hold::Started
+            }
+            Role::Held { round: held } if held == round => Hold::Joined,
+            Role::Held { .. } | Role::Writing(_) | Role::Draining => Hold::Refused,
+        }
+    }
+
+    /// The writer leaves: the queue is empty, or the socket is dead.
+    fn finish(&mut self) {
+        *self = Role::Idle;
+    }
+
+    /// A broadcaster's turn ended with the client not reading: the drainer takes over.
+    fn stall(&mut self) {
+        *self = Role::Draining;
+    }
+
+    /// Whether the drainer holds the role (its turns keep it until the queue empties).
+    fn is_draining(self) -> bool {
+        self == Role::Draining
+    }
 }
 
 /// Where the connection is in its life, as far as sending goes.
@@ -117,7 +192,7 @@ enum Phase {
     Dead,
 }
 
-/// How the current writer behaves when the client is not reading.
+/// How a writer behaves when the client is not reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Any thread but the connection's own waiting on its client (a broadcaster, a release,
@@ -140,21 +215,18 @@ pub(crate) enum Flushed {
 
 /// Everything behind the outbox's one lock: the queue and who is writing it.
 #[derive(Debug)]
-struct State {
+struct OutboxState {
     queue: VecDeque<FrameBytes>,
     /// How much of `queue[0]` an earlier, interrupted write already sent.
     written_of_front: usize,
     /// Unsent bytes, including those a writer has taken out of the queue and is writing now.
     backlog: usize,
-    writer: Writer,
+    role: Role,
     phase: Phase,
     /// Threads waiting on `progress`. A condition variable's notify is a syscall
     /// (`futex`) even when nobody waits, and a write would make two of them; counting the
     /// waiters lets the common case — nobody waiting — skip both.
     waiting: usize,
-    /// Frames are queued that a thread holds back (rule 6), in this hold round (`cork.rs`);
-    /// that thread, or the flusher for it, writes them when the round is released.
-    held_in: Option<u64>,
 }
 
 /// Past this many unsent bytes a held send is written at once: holding is for bursts of
@@ -184,7 +256,7 @@ pub struct Outbox {
     peer: SocketAddr,
     limits: OutboxLimits,
     /// Guards the queue only, never the socket: held for a few pointer moves, not for I/O.
-    state: Mutex<State>,
+    state: Mutex<OutboxState>,
     /// Signalled whenever the backlog shrinks or the writer role is released.
     progress: Condvar,
 }
@@ -196,14 +268,13 @@ impl Outbox {
             stream,
             peer,
             limits,
-            state: Mutex::new(State {
+            state: Mutex::new(OutboxState {
                 queue: VecDeque::new(),
                 written_of_front: 0,
                 backlog: 0,
-                writer: Writer::Idle,
+                role: Role::Idle,
                 phase: Phase::Open,
                 waiting: 0,
-                held_in: None,
             }),
             progress: Condvar::new(),
         }
@@ -254,8 +325,7 @@ impl Outbox {
         // Bytes held back by a thread's hold round (rule 6) go out when it releases, with no
         // wait on the client: they are no backlog. Bytes with a writer on them are (the
         // reference's "write in flight"), and so are bytes left for the drainer.
-        let backlogged =
-            state.backlog > 0 && (state.writer == Writer::Busy || state.held_in.is_none());
+        let backlogged = state.backlog > 0 && !matches!(state.role, Role::Held { .. });
         if backlogged {
             return Ok(VolatileSend::Dropped);
         }
@@ -266,7 +336,7 @@ impl Outbox {
     /// Queues `frame`, then holds it (rule 6) or writes it for one turn (rules 1–2).
     fn push_and_write<'a>(
         self: &'a Arc<Self>,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         frame: FrameBytes,
     ) -> Result<(), SendError> {
         self.push(&mut state, frame);
@@ -306,25 +376,24 @@ impl Outbox {
 
     /// Rule 6: leaves the frame just queued for this thread to write when it releases, if it
     /// is holding its writes and nobody else is writing here. Returns whether it did.
-    fn hold(self: &Arc<Self>, state: &mut State) -> bool {
+    fn hold(self: &Arc<Self>, state: &mut OutboxState) -> bool {
         let Some(round) = cork::round() else {
             return false;
         };
-        if state.writer == Writer::Busy || state.backlog > HOLD_LIMIT {
+        if state.backlog > HOLD_LIMIT {
             return false;
         }
-        match state.held_in {
-            // Held in another round (another thread's, or an earlier one of ours that the
-            // flusher has not reached): ours must not wait for that release, so we write
-            // now, and those frames with ours.
-            Some(other) if other != round => return false,
-            Some(_) => {}
-            None => {
-                state.held_in = Some(round);
+        // Refused when another round holds (another thread's, or an earlier one of ours
+        // that the flusher has not reached): ours must not wait for that release, so we
+        // write now, and those frames with ours.
+        match state.role.hold(round) {
+            Hold::Joined => true,
+            Hold::Started => {
                 cork::defer(Arc::clone(self));
+                true
             }
+            Hold::Refused => false,
         }
-        true
     }
 
     /// The thread that held frames here releases them (rule 6), or the flusher does for it:
@@ -333,11 +402,11 @@ impl Outbox {
     /// can be held up by one slow client. The connection's own flow control (rule 4) still
     /// holds: its next `send_blocking` waits once the backlog passes the bound.
     pub(crate) fn release_held(self: &Arc<Self>) {
-        let mut state = self.lock();
-        if state.held_in.take().is_none() {
-            return;
-        }
-        if state.phase == Phase::Dead || state.queue.is_empty() {
+        let state = self.lock();
+        // Only held frames wait for a release: if a send from another round took the role
+        // meanwhile, it wrote them. (Frames a later round holds here now go out with ours,
+        // a little early, which does no harm.)
+        if !matches!(state.role, Role::Held { .. }) {
             return;
         }
         let _ = self.write_if_idle(state, Mode::Broadcast);
@@ -371,7 +440,7 @@ impl Outbox {
             if state.phase == Phase::Dead {
                 return false;
             }
-            if state.backlog == 0 && state.writer == Writer::Idle {
+            if state.backlog == 0 && state.role == Role::Idle {
                 return true;
             }
             let now = Instant::now();
@@ -389,7 +458,7 @@ impl Outbox {
         self.kill_locked(&mut state);
     }
 
-    fn kill_locked(&self, state: &mut State) {
+    fn kill_locked(&self, state: &mut OutboxState) {
         if state.phase == Phase::Dead {
             return;
         }
@@ -404,9 +473,9 @@ impl Outbox {
     /// Sleeps until a writer makes progress (or `timeout` passes), counted in `waiting`.
     fn wait_for_progress<'a>(
         &'a self,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         timeout: Duration,
-    ) -> MutexGuard<'a, State> {
+    ) -> MutexGuard<'a, OutboxState> {
         state.waiting += 1;
         let mut state = self
             .progress
@@ -418,19 +487,19 @@ impl Outbox {
     }
 
     /// Wakes the threads in `wait_for_progress`, if there are any.
-    fn notify_progress(&self, state: &State) {
+    fn notify_progress(&self, state: &OutboxState) {
         if state.waiting > 0 {
             self.progress.notify_all();
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, OutboxState> {
         // A poisoned lock means a thread panicked while moving pointers in the queue, which
         // the code above never does; there is no sane state to recover.
         self.state.lock().expect("outbox lock poisoned")
     }
 
-    fn push(&self, state: &mut State, frame: FrameBytes) {
+    fn push(&self, state: &mut OutboxState, frame: FrameBytes) {
         count_sent(frame.as_slice());
         state.backlog += frame.as_slice().len();
         state.queue.push_back(frame);
@@ -446,22 +515,24 @@ impl Outbox {
     /// write our frame on its next loop (rule 1).
     fn write_if_idle<'a>(
         self: &'a Arc<Self>,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         mode: Mode,
     ) -> Result<(), SendError> {
-        if state.writer == Writer::Busy {
+        if !state.role.take(mode) {
             if mode == Mode::Blocking {
                 return self.wait_for_room(state);
             }
             return Ok(());
         }
-        state.writer = Writer::Busy;
         self.write_queue(state, mode).map(|_| ())
     }
 
     /// The connection's own thread, when someone else holds the writer role: wait until the
     /// backlog is back under the bound, so a fast sender cannot grow it without limit.
-    fn wait_for_room<'a>(&'a self, mut state: MutexGuard<'a, State>) -> Result<(), SendError> {
+    fn wait_for_room<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, OutboxState>,
+    ) -> Result<(), SendError> {
         let deadline = Instant::now() + self.limits.stall_timeout;
         while state.backlog > self.limits.max_backlog && state.phase != Phase::Dead {
             let now = Instant::now();
@@ -478,18 +549,20 @@ impl Outbox {
         Ok(())
     }
 
-    /// Called by the drainer, which already holds the writer role.
+    /// Called by the drainer, which already holds the writer role ([`Role::Draining`]).
     pub(crate) fn drain_once(self: &Arc<Self>) -> Flushed {
         let state = self.lock();
+        debug_assert!(state.role.is_draining() || state.phase == Phase::Dead);
         self.write_queue(state, Mode::Drainer)
             .unwrap_or(Flushed::Done)
     }
 
-    /// The writer's loop. The caller holds the writer role; this releases it when the queue
-    /// is empty, or passes it to the drainer when the client stops reading.
+    /// The writer's loop. The caller holds the writer role (`Writing`, or `Draining` for the
+    /// drainer); this releases it when the queue is empty, or passes it to the drainer when
+    /// a broadcaster's turn ends with the client not reading.
     fn write_queue<'a>(
         self: &'a Arc<Self>,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         mode: Mode,
     ) -> Result<Flushed, SendError> {
         let mut last_progress = Instant::now();
@@ -502,11 +575,11 @@ impl Outbox {
         };
         loop {
             if state.phase == Phase::Dead {
-                state.writer = Writer::Idle;
+                state.role.finish();
                 return Err(SendError::Closed);
             }
             if state.queue.is_empty() {
-                state.writer = Writer::Idle;
+                state.role.finish();
                 self.notify_progress(&state);
                 return Ok(Flushed::Done);
             }
@@ -542,6 +615,7 @@ impl Outbox {
                 Ok(()) => continue,
                 Err(e) if is_timeout(&e) => match mode {
                     Mode::Broadcast => {
+                        state.role.stall();
                         drop(state);
                         drainer::hand_over(Arc::clone(self));
                         return Ok(Flushed::Stalled);
