@@ -89,7 +89,7 @@ pub type NamespaceMatcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
 /// Runs for each namespace created ([`Io::on_new_namespace`]).
 pub type NewNamespaceHandler = Arc<dyn Fn(&Namespace) + Send + Sync>;
 /// Runs for each Engine.IO session opened ([`Io::on_session_open`]).
-pub type SessionOpenHandler = Arc<dyn Fn(&engineio::Socket) + Send + Sync>;
+pub type SessionOpenHandler = Arc<dyn Fn(&engineio::Session) + Send + Sync>;
 
 struct Inner {
     config: IoConfig,
@@ -388,7 +388,7 @@ impl Io {
         // leave a user to wonder why every client is turned away.
         let told = AtomicBool::new(false);
         let on_open: engineio::OnOpen = Arc::new(
-            move |session: &engineio::Socket| -> Box<dyn SessionHandler> {
+            move |session: &engineio::Session| -> Box<dyn SessionHandler> {
                 match weak.upgrade() {
                     Some(inner) => {
                         let io = Io { inner };
@@ -516,8 +516,8 @@ impl Io {
 
     /// Runs `handler` for each Engine.IO session opened from now on, before any of its
     /// messages (the reference's `io.engine.on("connection")`): to watch its upgrade and
-    /// end (`engineio::Socket::on_upgrade`, `on_close`), as the Admin UI's counts do.
-    pub fn on_session_open(&self, handler: impl Fn(&engineio::Socket) + Send + Sync + 'static) {
+    /// end (`engineio::Session::on_upgrade`, `on_close`), as the Admin UI's counts do.
+    pub fn on_session_open(&self, handler: impl Fn(&engineio::Session) + Send + Sync + 'static) {
         self.inner
             .on_session_open
             .write()
@@ -550,7 +550,7 @@ impl Io {
         )
     }
 
-    fn tell_session_opened(&self, session: &engineio::Socket) {
+    fn tell_session_opened(&self, session: &engineio::Session) {
         let handlers = self
             .inner
             .on_session_open

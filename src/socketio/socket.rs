@@ -6,7 +6,7 @@
 //! holds the `on`/`once`/`off`/`use_middleware` half of this type) run right there, one
 //! after another, in the order the client sent them. Anyone may hold a `Socket` (it is an
 //! `Arc`) and emit to it from any thread; the bytes go out through the Engine.IO session's
-//! transport (`engineio::Socket`).
+//! transport (`engineio::Session`).
 //!
 //! Disconnect, whatever its cause ([`DisconnectReason`] lists them), runs the same steps:
 //! `disconnecting` handlers (the socket's rooms still visible), leave every room,
