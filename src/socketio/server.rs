@@ -91,7 +91,7 @@ pub type NewNamespaceHandler = Arc<dyn Fn(&Namespace) + Send + Sync>;
 /// Runs for each Engine.IO session opened ([`Io::on_session_open`]).
 pub type SessionOpenHandler = Arc<dyn Fn(&engineio::Session) + Send + Sync>;
 
-struct Inner {
+struct IoCore {
     config: IoConfig,
     /// The parents of dynamic namespaces, tried in the order they were added.
     matchers: RwLock<Vec<(NamespaceMatcher, Namespace)>>,
@@ -137,7 +137,7 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Io {
-    inner: Arc<Inner>,
+    inner: Arc<IoCore>,
 }
 
 impl Default for Io {
@@ -155,7 +155,7 @@ impl Io {
     /// A server with these options.
     pub fn with_config(config: IoConfig) -> Io {
         let io = Io {
-            inner: Arc::new(Inner {
+            inner: Arc::new(IoCore {
                 config,
                 namespaces: RwLock::new(HashMap::new()),
                 matchers: RwLock::new(Vec::new()),
@@ -382,7 +382,7 @@ impl Io {
 
     /// Mounts the Engine.IO endpoint (`/socket.io/` by default) on `router`.
     pub fn attach(&self, router: &mut Router) {
-        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let weak: Weak<IoCore> = Arc::downgrade(&self.inner);
         // The router holds the endpoint, not the `Io`: an application that lets its `Io` go
         // while the server runs gets sessions that close at once. Say so, once, rather than
         // leave a user to wonder why every client is turned away.

@@ -36,7 +36,7 @@ use crate::engineio::{self, Outgoing};
 use crate::json::Value;
 use crate::metrics::counts::COUNTS;
 
-struct Inner {
+struct SocketCore {
     id: String,
     namespace: Namespace,
     client: Arc<ClientShared>,
@@ -81,7 +81,7 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Socket {
-    inner: Arc<Inner>,
+    inner: Arc<SocketCore>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -127,7 +127,7 @@ impl Socket {
         (id, pid, data, recovered): (String, Option<String>, Value, bool),
     ) -> Socket {
         Socket {
-            inner: Arc::new(Inner {
+            inner: Arc::new(SocketCore {
                 recovered,
                 id,
                 namespace,

@@ -140,7 +140,7 @@ pub(crate) enum Flushed {
 
 /// Everything behind the outbox's one lock: the queue and who is writing it.
 #[derive(Debug)]
-struct State {
+struct OutboxState {
     queue: VecDeque<FrameBytes>,
     /// How much of `queue[0]` an earlier, interrupted write already sent.
     written_of_front: usize,
@@ -184,7 +184,7 @@ pub struct Outbox {
     peer: SocketAddr,
     limits: OutboxLimits,
     /// Guards the queue only, never the socket: held for a few pointer moves, not for I/O.
-    state: Mutex<State>,
+    state: Mutex<OutboxState>,
     /// Signalled whenever the backlog shrinks or the writer role is released.
     progress: Condvar,
 }
@@ -196,7 +196,7 @@ impl Outbox {
             stream,
             peer,
             limits,
-            state: Mutex::new(State {
+            state: Mutex::new(OutboxState {
                 queue: VecDeque::new(),
                 written_of_front: 0,
                 backlog: 0,
@@ -266,7 +266,7 @@ impl Outbox {
     /// Queues `frame`, then holds it (rule 6) or writes it for one turn (rules 1–2).
     fn push_and_write<'a>(
         self: &'a Arc<Self>,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         frame: FrameBytes,
     ) -> Result<(), SendError> {
         self.push(&mut state, frame);
@@ -306,7 +306,7 @@ impl Outbox {
 
     /// Rule 6: leaves the frame just queued for this thread to write when it releases, if it
     /// is holding its writes and nobody else is writing here. Returns whether it did.
-    fn hold(self: &Arc<Self>, state: &mut State) -> bool {
+    fn hold(self: &Arc<Self>, state: &mut OutboxState) -> bool {
         let Some(round) = cork::round() else {
             return false;
         };
@@ -389,7 +389,7 @@ impl Outbox {
         self.kill_locked(&mut state);
     }
 
-    fn kill_locked(&self, state: &mut State) {
+    fn kill_locked(&self, state: &mut OutboxState) {
         if state.phase == Phase::Dead {
             return;
         }
@@ -404,9 +404,9 @@ impl Outbox {
     /// Sleeps until a writer makes progress (or `timeout` passes), counted in `waiting`.
     fn wait_for_progress<'a>(
         &'a self,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         timeout: Duration,
-    ) -> MutexGuard<'a, State> {
+    ) -> MutexGuard<'a, OutboxState> {
         state.waiting += 1;
         let mut state = self
             .progress
@@ -418,19 +418,19 @@ impl Outbox {
     }
 
     /// Wakes the threads in `wait_for_progress`, if there are any.
-    fn notify_progress(&self, state: &State) {
+    fn notify_progress(&self, state: &OutboxState) {
         if state.waiting > 0 {
             self.progress.notify_all();
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, OutboxState> {
         // A poisoned lock means a thread panicked while moving pointers in the queue, which
         // the code above never does; there is no sane state to recover.
         self.state.lock().expect("outbox lock poisoned")
     }
 
-    fn push(&self, state: &mut State, frame: FrameBytes) {
+    fn push(&self, state: &mut OutboxState, frame: FrameBytes) {
         count_sent(frame.as_slice());
         state.backlog += frame.as_slice().len();
         state.queue.push_back(frame);
@@ -446,7 +446,7 @@ impl Outbox {
     /// write our frame on its next loop (rule 1).
     fn write_if_idle<'a>(
         self: &'a Arc<Self>,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         mode: Mode,
     ) -> Result<(), SendError> {
         if state.writer == Writer::Busy {
@@ -461,7 +461,10 @@ impl Outbox {
 
     /// The connection's own thread, when someone else holds the writer role: wait until the
     /// backlog is back under the bound, so a fast sender cannot grow it without limit.
-    fn wait_for_room<'a>(&'a self, mut state: MutexGuard<'a, State>) -> Result<(), SendError> {
+    fn wait_for_room<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, OutboxState>,
+    ) -> Result<(), SendError> {
         let deadline = Instant::now() + self.limits.stall_timeout;
         while state.backlog > self.limits.max_backlog && state.phase != Phase::Dead {
             let now = Instant::now();
@@ -489,7 +492,7 @@ impl Outbox {
     /// is empty, or passes it to the drainer when the client stops reading.
     fn write_queue<'a>(
         self: &'a Arc<Self>,
-        mut state: MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, OutboxState>,
         mode: Mode,
     ) -> Result<Flushed, SendError> {
         let mut last_progress = Instant::now();
