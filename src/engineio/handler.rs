@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use super::socket::{CloseReason, Socket};
+use super::session::{CloseReason, Session};
 use crate::http::{Headers, Request};
 
 /// The data of one Engine.IO message packet.
@@ -76,4 +76,4 @@ pub trait SessionHandler: Send {
 }
 
 /// Called for each new session, with its handle; returns the session's handler.
-pub type OnOpen = Arc<dyn Fn(&Socket) -> Box<dyn SessionHandler> + Send + Sync>;
+pub type OnOpen = Arc<dyn Fn(&Session) -> Box<dyn SessionHandler> + Send + Sync>;

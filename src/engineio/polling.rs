@@ -30,7 +30,7 @@ use super::handler::{Incoming, OpeningRequest};
 use super::packet::Packet;
 use super::payload;
 use super::server::Engine;
-use super::socket::{CloseReason, Socket, State, Transport};
+use super::session::{CloseReason, Session, SessionState, Transport};
 use crate::http::{Request, Response, Status};
 use crate::metrics::counts::COUNTS;
 
@@ -40,13 +40,13 @@ const MAX_PACKETS_PER_POST: usize = 1024;
 /// The handshake (Engine.IO v4 "Handshake"): a new session, answered at once with its open
 /// packet.
 pub(crate) fn handshake(engine: &Arc<Engine>, request: &Request) -> Response {
-    let socket = Socket::new(
+    let session = Session::new(
         engine.new_sid(request),
         engine,
         Transport::Polling,
         OpeningRequest::of(request),
     );
-    if let Err(e) = engine.try_register(&socket) {
+    if let Err(e) = engine.try_register(&session) {
         crate::log!("Engine.IO polling handshake refused: {e}");
         return e.response();
     }
@@ -55,15 +55,15 @@ pub(crate) fn handshake(engine: &Arc<Engine>, request: &Request) -> Response {
     } else {
         &[]
     };
-    let open = Packet::Open(engine.open_packet_json(socket.sid(), upgrades));
-    socket.lock().queue.push_back(open);
-    socket.set_handler(engine.open_session(&socket));
-    schedule_ping(&socket, engine);
-    schedule_handler_deadline(&socket);
-    let packets: Vec<Packet> = socket.lock().queue.drain(..).collect();
+    let open = Packet::Open(engine.open_packet_json(session.sid(), upgrades));
+    session.lock().queue.push_back(open);
+    session.set_handler(engine.open_session(&session));
+    schedule_ping(&session, engine);
+    schedule_handler_deadline(&session);
+    let packets: Vec<Packet> = session.lock().queue.drain(..).collect();
     let response = payload_response(&packets);
     count_sent(&packets, &response);
-    engine.dress_handshake(request, socket.sid(), response)
+    engine.dress_handshake(request, session.sid(), response)
 }
 
 /// How often a held `GET` looks whether its client has closed the connection, when
@@ -81,15 +81,15 @@ const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// and the client that reconnects learns that it was disconnected, rather than the packets
 /// vanishing into a dead socket while the session goes on. The answer itself reports a
 /// failed write the same way.
-pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Response {
-    let mut state = socket.lock();
+pub(crate) fn poll(session: &Session, request: &Request, max_wait: Duration) -> Response {
+    let mut state = session.lock();
     if state.get_pending {
         drop(state);
         crate::log!(
             "session {}: two GETs at once (closing: transport error)",
-            socket.sid()
+            session.sid()
         );
-        socket.end(CloseReason::TransportError);
+        session.end(CloseReason::TransportError);
         return EngineError::BadRequest.response();
     }
     state.get_pending = true;
@@ -99,29 +99,29 @@ pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Re
             break packets;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        state = socket.wait(state, left.min(PROBE_INTERVAL));
+        state = session.wait(state, left.min(PROBE_INTERVAL));
         // Not under the session's lock: the probe is a system call.
         drop(state);
         if request.client_gone() {
-            socket.lock().get_pending = false;
-            end_prematurely(socket, "poll connection closed prematurely");
+            session.lock().get_pending = false;
+            end_prematurely(session, "poll connection closed prematurely");
             return EngineError::BadRequest.response(); // nobody is there to read it
         }
-        state = socket.lock();
+        state = session.lock();
     };
     state.get_pending = false;
     let ended = packets == [Packet::Close];
     drop(state);
     if ended {
-        socket.unregister(); // its last packets are delivered: the sid may go
+        session.unregister(); // its last packets are delivered: the sid may go
     }
     crate::debug!(
         "session {}: poll answered with {} packet(s): {:?}",
-        socket.sid(),
+        session.sid(),
         packets.len(),
         packets
     );
-    let session = socket.clone();
+    let session = session.clone();
     let response = payload_response(&packets);
     count_sent(&packets, &response);
     response.on_write_failure(move || {
@@ -131,7 +131,7 @@ pub(crate) fn poll(socket: &Socket, request: &Request, max_wait: Duration) -> Re
 
 /// What a held `GET` answers now, taken from the session; `None` while it should go on
 /// waiting.
-fn answer_now(state: &mut State, deadline: Instant) -> Option<Vec<Packet>> {
+fn answer_now(state: &mut SessionState, deadline: Instant) -> Option<Vec<Packet>> {
     if state.closed == Some(CloseReason::TransportClose) {
         // The client closed the session itself: the reference answers a GET it still holds
         // with a noop (its polling transport's `onClose`). After an error the held GET gets
@@ -166,86 +166,86 @@ fn answer_now(state: &mut State, deadline: Instant) -> Option<Vec<Packet>> {
 
 /// The client's connection went away under a held `GET`: the session ends with "transport
 /// close", and so its sid at once (`CloseReason::leaves_last_packets`).
-fn end_prematurely(socket: &Socket, what: &str) {
-    if socket.close_reason().is_none() {
+fn end_prematurely(session: &Session, what: &str) {
+    if session.close_reason().is_none() {
         crate::log!(
             "session {}: {what} (closing: transport close)",
-            socket.sid()
+            session.sid()
         );
     }
-    socket.end(CloseReason::TransportClose);
+    session.end(CloseReason::TransportClose);
 }
 
 /// A `POST` with a `sid`: the client's packets, answered `ok`.
-pub(crate) fn post(socket: &Socket, body: &[u8], engine: &Engine) -> Response {
+pub(crate) fn post(session: &Session, body: &[u8], engine: &Engine) -> Response {
     if body.len() > engine.config().max_payload {
         crate::log!(
             "session {}: POST of {} bytes over maxHttpBufferSize {} (closing)",
-            socket.sid(),
+            session.sid(),
             body.len(),
             engine.config().max_payload
         );
-        socket.end(CloseReason::TransportError);
+        session.end(CloseReason::TransportError);
         return Response::error(Status::PAYLOAD_TOO_LARGE);
     }
     {
-        let mut state = socket.lock();
+        let mut state = session.lock();
         if state.closed.is_some() {
             // The session ended and waits only for a GET to collect its last packets: a
             // POST's packets would go nowhere, and the client must hear that, not `ok`.
             drop(state);
-            crate::log!("session {}: POST after the session ended", socket.sid());
+            crate::log!("session {}: POST after the session ended", session.sid());
             return EngineError::UnknownSid.response();
         }
         if state.post_pending {
             drop(state);
             crate::log!(
                 "session {}: two POSTs at once (closing: transport error)",
-                socket.sid()
+                session.sid()
             );
-            socket.end(CloseReason::TransportError);
+            session.end(CloseReason::TransportError);
             return EngineError::BadRequest.response();
         }
         state.post_pending = true;
     }
-    let outcome = deliver_payload(socket, body, engine);
-    socket.lock().post_pending = false;
-    schedule_handler_deadline(socket);
+    let outcome = deliver_payload(session, body, engine);
+    session.lock().post_pending = false;
+    schedule_handler_deadline(session);
     match outcome {
         Ok(()) => Response::bytes(Status::OK, "text/html", &b"ok"[..])
             .with_header("Cache-Control", "no-store"),
         Err(what) => {
             crate::log!(
                 "session {}: bad POST body: {what} (closing: parse error)",
-                socket.sid()
+                session.sid()
             );
-            socket.end(CloseReason::ParseError);
+            session.end(CloseReason::ParseError);
             EngineError::BadRequest.response()
         }
     }
 }
 
 /// Decodes a POST body and hands each packet on, in order.
-fn deliver_payload(socket: &Socket, body: &[u8], engine: &Engine) -> Result<(), String> {
+fn deliver_payload(session: &Session, body: &[u8], engine: &Engine) -> Result<(), String> {
     let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
     let packets = payload::decode(text, MAX_PACKETS_PER_POST).map_err(|e| e.to_string())?;
     COUNTS.polling_messages_received.add(packets.len() as u64);
     COUNTS.polling_bytes_received.add(body.len() as u64);
     for packet in packets {
-        if socket.close_reason().is_some() {
+        if session.close_reason().is_some() {
             break;
         }
         match packet {
-            Packet::Message(text) => socket.deliver(Incoming::Text(text)),
-            Packet::BinaryMessage(bytes) => socket.deliver(Incoming::Binary(bytes)),
-            Packet::Pong(_) => on_pong(socket, engine),
+            Packet::Message(text) => session.deliver(Incoming::Text(text)),
+            Packet::BinaryMessage(bytes) => session.deliver(Incoming::Binary(bytes)),
+            Packet::Pong(_) => on_pong(session, engine),
             // Engine.IO v4 "Heartbeat": the server pings, never the client (the reference
             // calls a client ping an "invalid heartbeat direction").
             Packet::Ping(_) => {
                 return Err("a client may not ping (v4 heartbeat direction)".to_string())
             }
             Packet::Close => {
-                socket.end(CloseReason::TransportClose);
+                session.end(CloseReason::TransportClose);
             }
             Packet::Noop | Packet::Upgrade => {}
             Packet::Open(_) => return Err("a client may not send an open packet".to_string()),
@@ -255,9 +255,9 @@ fn deliver_payload(socket: &Socket, body: &[u8], engine: &Engine) -> Result<(), 
 }
 
 /// A pong arrived: the next ping is due `pingInterval` from now.
-fn on_pong(socket: &Socket, engine: &Engine) {
+fn on_pong(session: &Session, engine: &Engine) {
     {
-        let mut state = socket.lock();
+        let mut state = session.lock();
         // A pong with no ping outstanding changes nothing (and schedules nothing).
         if !matches!(state.transport, Transport::Polling) || state.pong_due.is_none() {
             return;
@@ -265,53 +265,53 @@ fn on_pong(socket: &Socket, engine: &Engine) {
         state.pong_due = None;
         state.heartbeat += 1;
     }
-    schedule_ping(socket, engine);
+    schedule_ping(session, engine);
 }
 
 /// Queues a ping `pingInterval` from now on the timer thread, unless the session has moved
 /// on by then (ended, upgraded, or a newer heartbeat started).
-fn schedule_ping(socket: &Socket, engine: &Engine) {
-    let generation = socket.lock().heartbeat;
+fn schedule_ping(session: &Session, engine: &Engine) {
+    let generation = session.lock().heartbeat;
     let (interval, timeout) = (engine.config().ping_interval, engine.config().ping_timeout);
-    let session = Arc::downgrade(&socket.inner);
+    let weak = Arc::downgrade(&session.inner);
     crate::timer::schedule(Instant::now() + interval, move || {
-        let Some(inner) = session.upgrade() else {
+        let Some(inner) = weak.upgrade() else {
             return;
         };
-        let socket = Socket { inner };
+        let session = Session { inner };
         {
-            let mut state = socket.lock();
+            let mut state = session.lock();
             if !current(&state, generation) {
                 return;
             }
             state.queue.push_back(Packet::Ping(String::new()));
             state.pong_due = Some(Instant::now() + timeout);
-            socket.inner.ready.notify_all();
+            session.inner.ready.notify_all();
         }
-        let session = Arc::downgrade(&socket.inner);
+        let weak = Arc::downgrade(&session.inner);
         crate::timer::schedule(Instant::now() + timeout, move || {
-            check_pong(session, generation)
+            check_pong(weak, generation)
         });
     });
 }
 
 /// `pingTimeout` after a ping: no pong means the client is gone (Engine.IO v4 "Heartbeat").
-fn check_pong(session: std::sync::Weak<super::socket::Inner>, generation: u64) {
-    let Some(inner) = session.upgrade() else {
+fn check_pong(weak: std::sync::Weak<super::session::SessionCore>, generation: u64) {
+    let Some(inner) = weak.upgrade() else {
         return;
     };
-    let socket = Socket { inner };
+    let session = Session { inner };
     let overdue = {
-        let state = socket.lock();
+        let state = session.lock();
         current(&state, generation) && state.pong_due.is_some_and(|due| Instant::now() >= due)
     };
     if overdue {
-        socket.end(CloseReason::PingTimeout);
+        session.end(CloseReason::PingTimeout);
     }
 }
 
 /// Whether a timer task of heartbeat `generation` still applies to this session.
-fn current(state: &State, generation: u64) -> bool {
+fn current(state: &SessionState, generation: u64) -> bool {
     state.closed.is_none()
         && state.heartbeat == generation
         && matches!(state.transport, Transport::Polling)
@@ -322,40 +322,40 @@ fn current(state: &State, generation: u64) -> bool {
 /// it: a task on the timer thread. Called at the handshake and after each POST, since a
 /// message may set a deadline; one task per deadline, and a task already due earlier will
 /// schedule the later one when it runs.
-fn schedule_handler_deadline(socket: &Socket) {
-    if let Some(deadline) = socket.handler_deadline() {
-        schedule_deadline_task(socket, deadline);
+fn schedule_handler_deadline(session: &Session) {
+    if let Some(deadline) = session.handler_deadline() {
+        schedule_deadline_task(session, deadline);
     }
 }
 
-fn schedule_deadline_task(socket: &Socket, deadline: Instant) {
+fn schedule_deadline_task(session: &Session, deadline: Instant) {
     {
-        let mut state = socket.lock();
+        let mut state = session.lock();
         if state.closed.is_some() || state.handler_timer.is_some_and(|due| due <= deadline) {
             return;
         }
         state.handler_timer = Some(deadline);
     }
-    let session = Arc::downgrade(&socket.inner);
-    crate::timer::schedule(deadline, move || run_deadline_when_free(session, deadline));
+    let weak = Arc::downgrade(&session.inner);
+    crate::timer::schedule(deadline, move || run_deadline_when_free(weak, deadline));
 }
 
 /// Runs the handler's deadline on the timer thread — unless the handler is busy, in which
 /// case it tries again shortly: the one timer thread must never wait behind application
 /// code. Then schedules the handler's next deadline, if it has one.
-fn run_deadline_when_free(session: std::sync::Weak<super::socket::Inner>, due: Instant) {
-    let Some(inner) = session.upgrade() else {
+fn run_deadline_when_free(weak: std::sync::Weak<super::session::SessionCore>, due: Instant) {
+    let Some(inner) = weak.upgrade() else {
         return;
     };
-    let socket = Socket { inner };
-    let Some(next) = socket.run_handler_deadline() else {
+    let session = Session { inner };
+    let Some(next) = session.run_handler_deadline() else {
         crate::timer::schedule(Instant::now() + Duration::from_millis(100), move || {
-            run_deadline_when_free(session, due)
+            run_deadline_when_free(weak, due)
         });
         return;
     };
     {
-        let mut state = socket.lock();
+        let mut state = session.lock();
         if state.handler_timer == Some(due) {
             state.handler_timer = None;
         }
@@ -364,7 +364,7 @@ fn run_deadline_when_free(session: std::sync::Weak<super::socket::Inner>, due: I
         // A handler whose deadline is still in the past after acting on it is looked at
         // again a little later, never in a loop on the timer thread.
         let soonest = Instant::now() + Duration::from_millis(100);
-        schedule_deadline_task(&socket, next.max(soonest));
+        schedule_deadline_task(&session, next.max(soonest));
     }
 }
 

@@ -27,7 +27,7 @@ use super::config::EngineConfig;
 use super::error::EngineError;
 use super::handler::{OnOpen, OpeningRequest, SessionHandler};
 use super::hooks::RequestRefusal;
-use super::socket::{CloseReason, Socket};
+use super::session::{CloseReason, Session};
 use crate::http::{Headers, Method, Request, Response, Router, Upgrade};
 use crate::json::Value;
 use crate::metrics::counts::COUNTS;
@@ -38,7 +38,7 @@ pub struct Engine {
     on_open: OnOpen,
     /// Live sessions by sid. One mutex: taken when a session opens or closes and when a
     /// request looks one up, never during I/O.
-    sessions: Mutex<HashMap<String, Socket>>,
+    sessions: Mutex<HashMap<String, Session>>,
 }
 
 /// Which way a request under the path goes.
@@ -46,7 +46,7 @@ enum Target {
     /// No `sid`: open a session.
     Handshake,
     /// A `sid` of a live session.
-    Session(Socket),
+    Session(Session),
 }
 
 impl Engine {
@@ -98,16 +98,19 @@ impl Engine {
     /// The table's lock is held only to copy the handles out: a session's transport sits
     /// behind its own lock, which is never taken while holding the table's.
     pub fn sessions_by_transport(&self) -> (usize, usize) {
-        let sessions: Vec<Socket> = self.lock().values().cloned().collect();
-        let polling = sessions.iter().filter(|socket| socket.is_polling()).count();
+        let sessions: Vec<Session> = self.lock().values().cloned().collect();
+        let polling = sessions
+            .iter()
+            .filter(|session| session.is_polling())
+            .count();
         (polling, sessions.len() - polling)
     }
 
     /// Ends every session with `reason`.
     pub fn close_all(&self, reason: CloseReason) {
-        let sessions: Vec<Socket> = self.lock().values().cloned().collect();
-        for socket in sessions {
-            socket.close(reason);
+        let sessions: Vec<Session> = self.lock().values().cloned().collect();
+        for session in sessions {
+            session.close(reason);
         }
     }
 
@@ -138,8 +141,8 @@ impl Engine {
             // `run_upgrade` closes that WebSocket at once (Engine.IO v4 "Upgrade": the server
             // must close it): a client with no listener for a failed upgrade would crash on
             // an HTTP error instead.
-            Ok(Target::Session(socket)) => Upgrade::Accept(Box::new(move |ws| {
-                super::websocket::run_upgrade(ws, &socket, &engine)
+            Ok(Target::Session(session)) => Upgrade::Accept(Box::new(move |ws| {
+                super::websocket::run_upgrade(ws, &session, &engine)
             })),
             Err(e) => Upgrade::Refuse(self.refuse(request, &e, "upgrade")),
         }
@@ -156,19 +159,19 @@ impl Engine {
             // `verify` has answered it already (code 2, "Bad handshake method"). A session
             // that has moved to WebSocket takes no more polls: the reference's
             // TRANSPORT_MISMATCH, also a bad request.
-            Ok(Target::Session(socket))
+            Ok(Target::Session(session))
                 if (request.method != Method::Get && request.method != Method::Post)
-                    || !socket.is_polling() =>
+                    || !session.is_polling() =>
             {
                 self.refuse(request, &EngineError::BadRequest, "request")
             }
             Ok(Target::Handshake) => super::polling::handshake(self, request),
-            Ok(Target::Session(socket)) if request.method == Method::Post => {
-                super::polling::post(&socket, &request.body, self)
+            Ok(Target::Session(session)) if request.method == Method::Post => {
+                super::polling::post(&session, &request.body, self)
             }
-            Ok(Target::Session(socket)) => {
+            Ok(Target::Session(session)) => {
                 let max_wait = self.config.ping_interval + self.config.ping_timeout;
-                super::polling::poll(&socket, request, max_wait)
+                super::polling::poll(&session, request, max_wait)
             }
             Err(e) => self.refuse(request, &e, "request"),
         };
@@ -251,7 +254,7 @@ impl Engine {
             return Err(EngineError::BadRequest);
         }
         if let Some(sid) = request.query_param("sid") {
-            let socket = self
+            let session = self
                 .lock()
                 .get(&sid)
                 .cloned()
@@ -261,7 +264,7 @@ impl Engine {
             if arrived_as == "websocket" {
                 self.check_allowed(request)?;
             }
-            return Ok(Target::Session(socket));
+            return Ok(Target::Session(session));
         }
         if request.method != Method::Get {
             return Err(EngineError::BadHandshakeMethod);
@@ -300,38 +303,38 @@ impl Engine {
     /// Adds a new session to the table, unless `max_sessions` are open already. The count
     /// and the insert happen under one lock, so racing handshakes cannot both take the last
     /// place.
-    pub(crate) fn try_register(&self, socket: &Socket) -> Result<(), EngineError> {
+    pub(crate) fn try_register(&self, session: &Session) -> Result<(), EngineError> {
         let mut sessions = self.lock();
         if sessions.len() >= self.config.max_sessions {
             return Err(EngineError::TooManySessions);
         }
-        if sessions.contains_key(socket.sid()) {
+        if sessions.contains_key(session.sid()) {
             // Only an application's `generate_id` can repeat itself; the session it would
             // replace must not be taken over.
             crate::log!(
                 "generate_id gave sid {:?}, which is in use: handshake refused",
-                socket.sid()
+                session.sid()
             );
             return Err(EngineError::BadRequest);
         }
-        sessions.insert(socket.sid().to_string(), socket.clone());
+        sessions.insert(session.sid().to_string(), session.clone());
         drop(sessions);
-        match socket.is_polling() {
+        match session.is_polling() {
             true => COUNTS.sessions_opened_polling.inc(),
             false => COUNTS.sessions_opened_websocket.inc(),
         }
         Ok(())
     }
 
-    pub(crate) fn unregister(&self, socket: &Socket) {
-        self.lock().remove(socket.sid());
+    pub(crate) fn unregister(&self, session: &Session) {
+        self.lock().remove(session.sid());
     }
 
-    pub(crate) fn open_session(&self, socket: &Socket) -> Box<dyn SessionHandler> {
-        (self.on_open)(socket)
+    pub(crate) fn open_session(&self, session: &Session) -> Box<dyn SessionHandler> {
+        (self.on_open)(session)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         self.sessions.lock().expect("session table lock poisoned")
     }
 }

@@ -2,7 +2,7 @@
 //! or ends — the reference's `socket.on("upgrade")` and `socket.on("close")` on an
 //! `engine.io` socket, which instruments such as the Admin UI (`crate::admin`) listen to.
 //!
-//! Where it sits: `socket.rs` owns one `SessionWatchers` per session and calls
+//! Where it sits: `session.rs` owns one `SessionWatchers` per session and calls
 //! `SessionWatchers::upgraded` after the switch to WebSocket (Engine.IO v4 "Upgrade") and
 //! `SessionWatchers::closed` once, when the session ends. Both run with no session lock
 //! held, on the thread that made the change, so a watcher may send to the session.
@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::socket::CloseReason;
+use super::session::CloseReason;
 
 /// Hears that the session now runs on the named transport (`"websocket"`).
 pub type UpgradeWatcher = Arc<dyn Fn(&'static str) + Send + Sync>;

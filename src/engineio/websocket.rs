@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use super::handler::{Incoming, OpeningRequest};
 use super::packet::Packet;
 use super::server::Engine;
-use super::socket::{websocket_message, CloseReason, Socket, Transport};
+use super::session::{websocket_message, CloseReason, Session, Transport};
 use crate::websocket::{CloseCode, Message, WebSocket, WsError};
 
 /// The heartbeat's two clocks.
@@ -57,31 +57,31 @@ pub(crate) fn run_new(
     sid: String,
     opening: OpeningRequest,
 ) {
-    let socket = Socket::new(sid, engine, Transport::WebSocket(ws.sender()), opening);
+    let session = Session::new(sid, engine, Transport::WebSocket(ws.sender()), opening);
     // `decide_upgrade` refused the 101 past `max_sessions`; only handshakes racing it
     // to the last places get here. RFC 6455 §7.4.1 has no code for this; 1013 (IANA
     // registry: "try again later") says what the client should do.
-    if let Err(e) = engine.try_register(&socket) {
+    if let Err(e) = engine.try_register(&session) {
         crate::log!("{} Engine.IO WebSocket refused: {e}", ws.peer_addr());
         ws.close(CloseCode::Other(1013), "too many sessions");
         return;
     }
     // Engine.IO v4 "Handshake": the open packet, first thing on the transport. No
     // upgrades are offered: the client is on the best transport already.
-    let open = Packet::Open(engine.open_packet_json(socket.sid(), &[]));
+    let open = Packet::Open(engine.open_packet_json(session.sid(), &[]));
     if ws.send(websocket_message(&open)).is_err() {
-        socket.unregister();
+        session.unregister();
         return;
     }
-    socket.set_handler(engine.open_session(&socket));
-    serve(ws, &socket, engine);
+    session.set_handler(engine.open_session(&session));
+    serve(ws, &session, engine);
 }
 
-/// Runs the upgrade of polling session `socket` on `ws`, then the session, until it ends.
+/// Runs the upgrade of polling session `session` on `ws`, then the session, until it ends.
 /// If the probe fails, the WebSocket closes and the session goes on polling.
-pub(crate) fn run_upgrade(mut ws: WebSocket, socket: &Socket, engine: &Arc<Engine>) {
+pub(crate) fn run_upgrade(mut ws: WebSocket, session: &Session, engine: &Arc<Engine>) {
     {
-        let mut state = socket.lock();
+        let mut state = session.lock();
         if state.upgrading
             || state.closed.is_some()
             || !matches!(state.transport, Transport::Polling)
@@ -95,18 +95,18 @@ pub(crate) fn run_upgrade(mut ws: WebSocket, socket: &Socket, engine: &Arc<Engin
         }
         state.upgrading = true;
     }
-    match probe(&mut ws, socket, engine.config().upgrade_timeout) {
-        Ok(()) => serve(ws, socket, engine),
+    match probe(&mut ws, session, engine.config().upgrade_timeout) {
+        Ok(()) => serve(ws, session, engine),
         Err(what) => {
             crate::log!(
                 "session {}: upgrade to WebSocket failed: {what}",
-                socket.sid()
+                session.sid()
             );
             {
-                let mut state = socket.lock();
+                let mut state = session.lock();
                 state.upgrading = false;
                 state.release_poll = false; // no more noops: polling goes on
-                socket.inner.ready.notify_all();
+                session.inner.ready.notify_all();
             }
             ws.close(CloseCode::Normal, "upgrade failed");
         }
@@ -114,7 +114,7 @@ pub(crate) fn run_upgrade(mut ws: WebSocket, socket: &Socket, engine: &Arc<Engin
 }
 
 /// The probe and the switch (Engine.IO v4 "Upgrade"), within `timeout` in all.
-fn probe(ws: &mut WebSocket, socket: &Socket, timeout: Duration) -> Result<(), String> {
+fn probe(ws: &mut WebSocket, session: &Session, timeout: Duration) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     match next_text(ws, deadline)?.as_str() {
         "2probe" => {}
@@ -124,12 +124,12 @@ fn probe(ws: &mut WebSocket, socket: &Socket, timeout: Duration) -> Result<(), S
         .map_err(|e| e.to_string())?;
     {
         // Answer the held GET now, so the client can let polling go.
-        let mut state = socket.lock();
+        let mut state = session.lock();
         state.release_poll = true;
-        socket.inner.ready.notify_all();
+        session.inner.ready.notify_all();
     }
     match next_text(ws, deadline)?.as_str() {
-        "5" => socket
+        "5" => session
             .switch_to_websocket(ws.sender())
             .map_err(|e| e.to_string()),
         other => Err(format!("expected 5, got {other:.40?}")),
@@ -147,17 +147,17 @@ fn next_text(ws: &mut WebSocket, deadline: Instant) -> Result<String, String> {
 }
 
 /// The session's life on the WebSocket: read, heartbeat, and the end.
-fn serve(mut ws: WebSocket, socket: &Socket, engine: &Engine) {
+fn serve(mut ws: WebSocket, session: &Session, engine: &Engine) {
     ws.hold_writes(engine.config().hold_writes);
-    let reason = read_until_closed(&mut ws, socket, engine);
+    let reason = read_until_closed(&mut ws, session, engine);
     // `end` tells the layer above first and queues our close frame; closing the WebSocket
     // then waits, briefly, for the client's half of the closing handshake.
-    socket.end(reason);
+    session.end(reason);
     ws.close(CloseCode::Normal, reason.as_str());
 }
 
 /// The session's read loop; returns why it ended.
-fn read_until_closed(ws: &mut WebSocket, socket: &Socket, engine: &Engine) -> CloseReason {
+fn read_until_closed(ws: &mut WebSocket, session: &Session, engine: &Engine) -> CloseReason {
     let config = engine.config();
     let mut heartbeat = Heartbeat {
         next_ping: Instant::now() + config.ping_interval,
@@ -166,13 +166,13 @@ fn read_until_closed(ws: &mut WebSocket, socket: &Socket, engine: &Engine) -> Cl
         timeout: config.ping_timeout,
     };
     loop {
-        if let Some(reason) = socket.close_reason() {
+        if let Some(reason) = session.close_reason() {
             return reason;
         }
-        if let Err(reason) = on_time(&mut heartbeat, socket) {
+        if let Err(reason) = on_time(&mut heartbeat, session) {
             return reason;
         }
-        let wake = socket
+        let wake = session
             .handler_deadline()
             .map_or(heartbeat.deadline(), |d| d.min(heartbeat.deadline()));
         let result = match ws.recv_timeout(wake.saturating_duration_since(Instant::now())) {
@@ -182,19 +182,19 @@ fn read_until_closed(ws: &mut WebSocket, socket: &Socket, engine: &Engine) -> Cl
                 // refuse one is close code 1009 (RFC 6455 §7.4.1).
                 crate::log!(
                     "session {}: message of {} bytes over maxPayload {} (closing with 1009)",
-                    socket.sid(),
+                    session.sid(),
                     message.as_bytes().len(),
                     config.max_payload
                 );
                 ws.close(CloseCode::MessageTooBig, "message too big");
                 Err(CloseReason::TransportError)
             }
-            Ok(Some(Message::Text(text))) => on_text(text, socket, &mut heartbeat),
+            Ok(Some(Message::Text(text))) => on_text(text, session, &mut heartbeat),
             Ok(Some(Message::Binary(bytes))) => {
-                socket.deliver(Incoming::Binary(bytes));
+                session.deliver(Incoming::Binary(bytes));
                 Ok(())
             }
-            Err(e) => Err(transport_ended(&e, socket)),
+            Err(e) => Err(transport_ended(&e, session)),
         };
         if let Err(reason) = result {
             return reason;
@@ -204,41 +204,41 @@ fn read_until_closed(ws: &mut WebSocket, socket: &Socket, engine: &Engine) -> Cl
 
 /// Acts on the deadlines that have passed: send a ping, give up on a pong, or let the
 /// handler act on its own deadline.
-fn on_time(heartbeat: &mut Heartbeat, socket: &Socket) -> Result<(), CloseReason> {
+fn on_time(heartbeat: &mut Heartbeat, session: &Session) -> Result<(), CloseReason> {
     let now = Instant::now();
     match heartbeat.pong_due {
         Some(due) if now >= due => return Err(CloseReason::PingTimeout),
         None if now >= heartbeat.next_ping => {
             // A failed send means the session is closing; the read loop will see it end.
-            let _ = socket.send(Packet::Ping(String::new()));
+            let _ = session.send(Packet::Ping(String::new()));
             heartbeat.pong_due = Some(now + heartbeat.timeout);
         }
         _ => {}
     }
-    socket.run_handler_deadline();
+    session.run_handler_deadline();
     Ok(())
 }
 
 /// One text frame: one Engine.IO packet.
 fn on_text(
     mut text: String,
-    socket: &Socket,
+    session: &Session,
     heartbeat: &mut Heartbeat,
 ) -> Result<(), CloseReason> {
     if text.starts_with('4') {
         // A message, by far the most common packet: its data goes up in the frame's own
         // string, the type digit removed in place, with no new allocation.
         text.remove(0);
-        socket.deliver(Incoming::Text(text));
+        session.deliver(Incoming::Text(text));
         return Ok(());
     }
     match Packet::decode_text(&text) {
         Ok(Packet::Message(data)) => {
-            socket.deliver(Incoming::Text(data));
+            session.deliver(Incoming::Text(data));
             Ok(())
         }
         Ok(Packet::BinaryMessage(bytes)) => {
-            socket.deliver(Incoming::Binary(bytes));
+            session.deliver(Incoming::Binary(bytes));
             Ok(())
         }
         Ok(Packet::Pong(_)) => {
@@ -251,7 +251,7 @@ fn on_text(
         Ok(Packet::Ping(_)) => {
             crate::log!(
                 "session {}: the client pinged (v4 heartbeat direction) (closing)",
-                socket.sid()
+                session.sid()
             );
             Err(CloseReason::TransportError)
         }
@@ -260,7 +260,7 @@ fn on_text(
         Ok(Packet::Open(_)) | Err(_) => {
             crate::log!(
                 "session {}: not an Engine.IO packet: {:.60?} (closing: parse error)",
-                socket.sid(),
+                session.sid(),
                 text
             );
             Err(CloseReason::ParseError)
@@ -269,8 +269,8 @@ fn on_text(
 }
 
 /// Why the session ends when its WebSocket did.
-fn transport_ended(e: &WsError, socket: &Socket) -> CloseReason {
-    if let Some(reason) = socket.close_reason() {
+fn transport_ended(e: &WsError, session: &Session) -> CloseReason {
+    if let Some(reason) = session.close_reason() {
         return reason; // the server closed it, and said why
     }
     match e {

@@ -28,7 +28,7 @@ pub struct Counts {
     pub sessions_opened_polling: Counter,
     /// Engine.IO sessions opened directly on a WebSocket (`Engine::try_register`).
     pub sessions_opened_websocket: Counter,
-    /// Polling sessions upgraded to WebSocket (`engineio::Socket::switch_to_websocket`).
+    /// Polling sessions upgraded to WebSocket (`engineio::Session::switch_to_websocket`).
     pub upgrades: Counter,
     /// WebSocket data messages read, whole (`websocket/connection.rs`, `finish`).
     pub websocket_messages_received: Counter,

@@ -77,7 +77,7 @@ struct Subscriptions {
 
 /// What the callers and the reader thread share.
 struct Shared {
-    state: Mutex<State>,
+    state: Mutex<SubscriberState>,
     /// Signalled when a subscription is confirmed and when the subscriber closes.
     changed: Condvar,
     url: RedisUrl,
@@ -85,7 +85,7 @@ struct Shared {
     backoff: Backoff,
 }
 
-struct State {
+struct SubscriberState {
     /// What the user asked for: re-issued after every reconnect.
     wanted: Subscriptions,
     /// What Redis has confirmed on the current connection.
@@ -162,7 +162,7 @@ impl Subscriber {
             Err(e) => (None, Err(e)),
         };
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
+            state: Mutex::new(SubscriberState {
                 wanted: Subscriptions::default(),
                 confirmed: Subscriptions::default(),
                 writer,

@@ -32,7 +32,7 @@ use crate::websocket::VolatileSend;
 
 /// What a client's sockets share: the session to send on, and the namespaces joined.
 pub(crate) struct ClientShared {
-    engine: engineio::Socket,
+    session: engineio::Session,
     /// Namespace name → this client's socket in it.
     sockets: Mutex<HashMap<String, Socket>>,
     /// Who hears of each message (`traffic.rs`), copied from the server at the open.
@@ -42,25 +42,25 @@ pub(crate) struct ClientShared {
 impl ClientShared {
     pub(crate) fn send(&self, outgoing: &Outgoing) {
         // A failure means the session is closing; its thread reports the end.
-        if self.engine.send_all(outgoing).is_ok() {
+        if self.session.send_all(outgoing).is_ok() {
             traffic::tell_sent(&self.traffic, outgoing);
         }
     }
 
     /// The client's Engine.IO session.
-    pub(crate) fn session(&self) -> &engineio::Socket {
-        &self.engine
+    pub(crate) fn session(&self) -> &engineio::Session {
+        &self.session
     }
 
     /// The request that opened the client's Engine.IO session.
     pub(crate) fn opening_request(&self) -> &engineio::OpeningRequest {
-        self.engine.opening_request()
+        self.session.opening_request()
     }
 
     /// Sends only if the transport can take it now (a `volatile` emit); returns whether it
     /// did. A closing session takes nothing, and its thread reports the end.
     pub(crate) fn send_volatile(&self, outgoing: &Outgoing) -> bool {
-        let sent = matches!(self.engine.send_volatile(outgoing), Ok(VolatileSend::Sent));
+        let sent = matches!(self.session.send_volatile(outgoing), Ok(VolatileSend::Sent));
         if sent {
             traffic::tell_sent(&self.traffic, outgoing);
         }
@@ -78,7 +78,7 @@ impl ClientShared {
     }
 
     pub(crate) fn close(&self, reason: CloseReason) {
-        self.engine.close(reason);
+        self.session.close(reason);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
@@ -105,13 +105,13 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub(crate) fn new(io: Io, engine: &engineio::Socket) -> Client {
+    pub(crate) fn new(io: Io, session: &engineio::Session) -> Client {
         let traffic = io.traffic_watchers();
         Client {
             connect_deadline: Some(Instant::now() + io.config().connect_timeout),
             io,
             shared: Arc::new(ClientShared {
-                engine: engine.clone(),
+                session: session.clone(),
                 sockets: Mutex::new(HashMap::new()),
                 traffic,
             }),
@@ -159,7 +159,7 @@ impl Client {
     fn parse_error(&self, what: &str) -> CloseReason {
         crate::log!(
             "session {}: bad Socket.IO input: {what} (closing: parse error)",
-            self.shared.engine.sid()
+            self.shared.session.sid()
         );
         CloseReason::ParseError
     }
@@ -188,7 +188,7 @@ impl Client {
             (_, kind) => {
                 crate::log!(
                     "session {}: {kind:?} packet for namespace {:?} in the wrong state (closing the connection)",
-                    self.shared.engine.sid(),
+                    self.shared.session.sid(),
                     packet.namespace
                 );
                 Err(CloseReason::ForcedClose)
@@ -375,7 +375,7 @@ impl SessionHandler for Client {
         if self.shared.lock().is_empty() {
             crate::log!(
                 "session {}: no namespace joined in time (closing)",
-                self.shared.engine.sid()
+                self.shared.session.sid()
             );
             return Err(CloseReason::ForcedClose);
         }

@@ -94,7 +94,7 @@ pub type RoomChangeHandler = Arc<dyn Fn(RoomChange, &str, &str) + Send + Sync>;
 /// What runs when a child namespace (`Io::of_matching`) loses its last socket.
 pub(crate) type OnEmpty = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
-struct Inner {
+struct NamespaceCore {
     name: String,
     /// Shared with the parent, for a child of `Io::of_matching`: what the application adds
     /// to the parent applies to every child, those to come included.
@@ -131,7 +131,7 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Namespace {
-    inner: Arc<Inner>,
+    inner: Arc<NamespaceCore>,
 }
 
 impl Namespace {
@@ -170,7 +170,7 @@ impl Namespace {
             .clone()
             .map(|recovery| Mutex::new(SessionStore::new(recovery)));
         Namespace {
-            inner: Arc::new(Inner {
+            inner: Arc::new(NamespaceCore {
                 name: name.to_string(),
                 middlewares,
                 on_connection,
@@ -610,7 +610,7 @@ impl Namespace {
 /// that a namespace forgotten by the server is not kept by its own adapter.
 #[derive(Clone)]
 pub struct WeakNamespace {
-    inner: Weak<Inner>,
+    inner: Weak<NamespaceCore>,
 }
 
 impl WeakNamespace {

@@ -89,9 +89,9 @@ pub type NamespaceMatcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
 /// Runs for each namespace created ([`Io::on_new_namespace`]).
 pub type NewNamespaceHandler = Arc<dyn Fn(&Namespace) + Send + Sync>;
 /// Runs for each Engine.IO session opened ([`Io::on_session_open`]).
-pub type SessionOpenHandler = Arc<dyn Fn(&engineio::Socket) + Send + Sync>;
+pub type SessionOpenHandler = Arc<dyn Fn(&engineio::Session) + Send + Sync>;
 
-struct Inner {
+struct IoCore {
     config: IoConfig,
     /// The parents of dynamic namespaces, tried in the order they were added.
     matchers: RwLock<Vec<(NamespaceMatcher, Namespace)>>,
@@ -137,7 +137,7 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Io {
-    inner: Arc<Inner>,
+    inner: Arc<IoCore>,
 }
 
 impl Default for Io {
@@ -155,7 +155,7 @@ impl Io {
     /// A server with these options.
     pub fn with_config(config: IoConfig) -> Io {
         let io = Io {
-            inner: Arc::new(Inner {
+            inner: Arc::new(IoCore {
                 config,
                 namespaces: RwLock::new(HashMap::new()),
                 matchers: RwLock::new(Vec::new()),
@@ -382,13 +382,13 @@ impl Io {
 
     /// Mounts the Engine.IO endpoint (`/socket.io/` by default) on `router`.
     pub fn attach(&self, router: &mut Router) {
-        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let weak: Weak<IoCore> = Arc::downgrade(&self.inner);
         // The router holds the endpoint, not the `Io`: an application that lets its `Io` go
         // while the server runs gets sessions that close at once. Say so, once, rather than
         // leave a user to wonder why every client is turned away.
         let told = AtomicBool::new(false);
         let on_open: engineio::OnOpen = Arc::new(
-            move |session: &engineio::Socket| -> Box<dyn SessionHandler> {
+            move |session: &engineio::Session| -> Box<dyn SessionHandler> {
                 match weak.upgrade() {
                     Some(inner) => {
                         let io = Io { inner };
@@ -516,8 +516,8 @@ impl Io {
 
     /// Runs `handler` for each Engine.IO session opened from now on, before any of its
     /// messages (the reference's `io.engine.on("connection")`): to watch its upgrade and
-    /// end (`engineio::Socket::on_upgrade`, `on_close`), as the Admin UI's counts do.
-    pub fn on_session_open(&self, handler: impl Fn(&engineio::Socket) + Send + Sync + 'static) {
+    /// end (`engineio::Session::on_upgrade`, `on_close`), as the Admin UI's counts do.
+    pub fn on_session_open(&self, handler: impl Fn(&engineio::Session) + Send + Sync + 'static) {
         self.inner
             .on_session_open
             .write()
@@ -550,7 +550,7 @@ impl Io {
         )
     }
 
-    fn tell_session_opened(&self, session: &engineio::Socket) {
+    fn tell_session_opened(&self, session: &engineio::Session) {
         let handlers = self
             .inner
             .on_session_open

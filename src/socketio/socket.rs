@@ -6,7 +6,7 @@
 //! holds the `on`/`once`/`off`/`use_middleware` half of this type) run right there, one
 //! after another, in the order the client sent them. Anyone may hold a `Socket` (it is an
 //! `Arc`) and emit to it from any thread; the bytes go out through the Engine.IO session's
-//! transport (`engineio::Socket`).
+//! transport (`engineio::Session`).
 //!
 //! Disconnect, whatever its cause ([`DisconnectReason`] lists them), runs the same steps:
 //! `disconnecting` handlers (the socket's rooms still visible), leave every room,
@@ -36,7 +36,7 @@ use crate::engineio::{self, Outgoing};
 use crate::json::Value;
 use crate::metrics::counts::COUNTS;
 
-struct Inner {
+struct SocketCore {
     id: String,
     namespace: Namespace,
     client: Arc<ClientShared>,
@@ -81,7 +81,7 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Socket {
-    inner: Arc<Inner>,
+    inner: Arc<SocketCore>,
 }
 
 impl std::fmt::Debug for Socket {
@@ -127,7 +127,7 @@ impl Socket {
         (id, pid, data, recovered): (String, Option<String>, Value, bool),
     ) -> Socket {
         Socket {
-            inner: Arc::new(Inner {
+            inner: Arc::new(SocketCore {
                 recovered,
                 id,
                 namespace,

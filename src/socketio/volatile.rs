@@ -4,7 +4,7 @@
 //!
 //! A volatile event goes to a client only if its transport can take it *now*; otherwise it
 //! is dropped for that client, never queued. "Now" is the reference's `transport.writable`,
-//! which Engine.IO answers for us (`engineio::Socket::send_volatile`):
+//! which Engine.IO answers for us (`engineio::Session::send_volatile`):
 //! - **polling**: a `GET` is held, so the event answers it at once. Between two polls there
 //!   is none, and the event is dropped: it would otherwise wait in the queue for the next
 //!   poll and arrive stale, behind newer ones.

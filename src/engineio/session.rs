@@ -11,7 +11,7 @@
 //!   `5` arrives; then, under the same lock, the queue is flushed into the WebSocket in order
 //!   and the transport switches, so no packet is lost, doubled or reordered across the switch.
 //!
-//! A *volatile* send ([`Socket::send_volatile`]) goes out only if the transport can take it
+//! A *volatile* send ([`Session::send_volatile`]) goes out only if the transport can take it
 //! now — a held `GET`, or a WebSocket with nothing unsent — and is dropped otherwise.
 //!
 //! The layer above (Socket.IO) gets a [`SessionHandler`] call per message. Messages come from
@@ -165,7 +165,7 @@ pub(crate) fn websocket_message(packet: &Packet) -> Message {
 }
 
 /// Everything behind the session's lock.
-pub(crate) struct State {
+pub(crate) struct SessionState {
     pub(crate) transport: Transport,
     /// Packets waiting for a polling `GET` (also while an upgrade is under way).
     pub(crate) queue: VecDeque<Packet>,
@@ -190,14 +190,14 @@ pub(crate) struct State {
     pub(crate) handler_timer: Option<Instant>,
 }
 
-pub(crate) struct Inner {
+pub(crate) struct SessionCore {
     sid: String,
     /// The request that opened the session.
     opening: OpeningRequest,
     engine: Weak<Engine>,
     /// `EngineConfig::max_buffered`, copied here: the polling queue's bound.
     max_buffered: usize,
-    pub(crate) state: Mutex<State>,
+    pub(crate) state: Mutex<SessionState>,
     /// Wakes a held `GET`: packets queued, an upgrade's noop, or the end.
     pub(crate) ready: Condvar,
     /// The layer above. Taken (set to `None`) when the session ends, so it hears of the end
@@ -209,30 +209,30 @@ pub(crate) struct Inner {
 
 /// A handle to one Engine.IO session. Clone it freely: it is an `Arc`.
 #[derive(Clone)]
-pub struct Socket {
-    pub(crate) inner: Arc<Inner>,
+pub struct Session {
+    pub(crate) inner: Arc<SessionCore>,
 }
 
-impl std::fmt::Debug for Socket {
+impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "engineio::Socket({})", self.inner.sid)
+        write!(f, "engineio::Session({})", self.inner.sid)
     }
 }
 
-impl Socket {
+impl Session {
     pub(crate) fn new(
         sid: String,
         engine: &Arc<Engine>,
         transport: Transport,
         opening: OpeningRequest,
-    ) -> Socket {
-        Socket {
-            inner: Arc::new(Inner {
+    ) -> Session {
+        Session {
+            inner: Arc::new(SessionCore {
                 sid,
                 opening,
                 engine: Arc::downgrade(engine),
                 max_buffered: engine.config().max_buffered,
-                state: Mutex::new(State {
+                state: Mutex::new(SessionState {
                     transport,
                     queue: VecDeque::new(),
                     queued_bytes: 0,
@@ -296,7 +296,7 @@ impl Socket {
     /// Sends packets encoded once for many sessions, as one unit.
     ///
     /// # Errors
-    /// As [`Socket::send`].
+    /// As [`Session::send`].
     pub fn send_all(&self, outgoing: &Outgoing) -> Result<(), SendError> {
         let state = self.lock();
         if state.closed.is_some() {
@@ -345,7 +345,7 @@ impl Socket {
     /// Polling: appends the packets to the queue a `GET` collects, and wakes a held one.
     fn queue_for_poll(
         &self,
-        mut state: MutexGuard<'_, State>,
+        mut state: MutexGuard<'_, SessionState>,
         outgoing: &Outgoing,
     ) -> Result<(), SendError> {
         let bytes: usize = outgoing.packets.iter().map(packet_size).sum();
@@ -462,7 +462,7 @@ impl Socket {
     /// The handler's lock is the one lock under which application code runs (an event
     /// handler may disconnect *another* client, whose session ends here). So this never
     /// waits for it: if the lock is busy, whoever holds it will see the end when it lets
-    /// go ([`after_handler`](Socket::after_handler)). The end is recorded before the lock is
+    /// go ([`after_handler`](Session::after_handler)). The end is recorded before the lock is
     /// tried, and checked after the lock is released, so one of the two always sees it.
     fn tell_handler_of_end(&self, reason: CloseReason) {
         let handler = match self.inner.handler.try_lock() {
@@ -541,7 +541,7 @@ impl Socket {
         Ok(())
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SessionState> {
         // Poisoned only by a panic while moving packets in the queue: nothing to recover.
         self.inner.state.lock().expect("session lock poisoned")
     }
@@ -549,9 +549,9 @@ impl Socket {
     /// Waits on the session's condition variable (for a held `GET`).
     pub(crate) fn wait<'a>(
         &'a self,
-        state: MutexGuard<'a, State>,
+        state: MutexGuard<'a, SessionState>,
         timeout: Duration,
-    ) -> MutexGuard<'a, State> {
+    ) -> MutexGuard<'a, SessionState> {
         self.inner
             .ready
             .wait_timeout(state, timeout)
