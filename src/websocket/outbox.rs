@@ -11,7 +11,7 @@
 //! thread. The rules:
 //!
 //! 1. A sender appends its frame to the queue. If nobody is writing, it becomes the writer
-//!    (it takes the writer role, `Role`: who writes, and when, is that one enum's state)
+//!    (it takes the writer role, `WriterRole`: who writes, and when, is that one enum's state)
 //!    and writes everything queued in one syscall (`write` for one frame, `writev` for
 //!    several); frames queued by others
 //!    while it writes are picked up by its next loop. Nobody ever waits for the lock while
@@ -100,7 +100,7 @@ pub enum VolatileSend {
 }
 
 /// Who writes the queue now, and so who writes a frame just queued, and when: the writer
-/// role. Every change of it is one of the transitions in `impl Role` below (NOTES ch 5).
+/// role. Every change of it is one of the transitions in `impl WriterRole` below (NOTES ch 5).
 ///
 /// ```text
 ///  Idle ── a send, a release, a close ──▶ Writing(mode) ── queue empty, or socket dead ──▶ Idle
@@ -112,7 +112,7 @@ pub enum VolatileSend {
 ///                    or a send from another round
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+enum WriterRole {
     /// Nobody writes: the next send takes the role and writes at once (rule 1).
     Idle,
     /// The queued frames wait for hold round `round` (rule 6): the thread holding it writes
@@ -140,16 +140,16 @@ enum Hold {
     Refused,
 }
 
-impl Role {
+impl WriterRole {
     /// A thread that is not writing wants to: it gets the role if nobody is writing, and
     /// then writes everything queued, held frames included.
     fn take(&mut self, mode: Mode) -> bool {
         match *self {
-            Role::Idle | Role::Held { .. } => {
-                *self = Role::Writing(mode);
+            WriterRole::Idle | WriterRole::Held { .. } => {
+                *self = WriterRole::Writing(mode);
                 true
             }
-            Role::Writing(_) | Role::Draining => false,
+            WriterRole::Writing(_) | WriterRole::Draining => false,
         }
     }
 
@@ -157,28 +157,30 @@ impl Role {
     /// holds.
     fn hold(&mut self, round: u64) -> Hold {
         match *self {
-            Role::Idle => {
-                *self = Role::Held { round };
+            WriterRole::Idle => {
+                *self = WriterRole::Held { round };
                 Hold::Started
             }
-            Role::Held { round: held } if held == round => Hold::Joined,
-            Role::Held { .. } | Role::Writing(_) | Role::Draining => Hold::Refused,
+            WriterRole::Held { round: held } if held == round => Hold::Joined,
+            WriterRole::Held { .. } | WriterRole::Writing(_) | WriterRole::Draining => {
+                Hold::Refused
+            }
         }
     }
 
     /// The writer leaves: the queue is empty, or the socket is dead.
     fn finish(&mut self) {
-        *self = Role::Idle;
+        *self = WriterRole::Idle;
     }
 
     /// A broadcaster's turn ended with the client not reading: the drainer takes over.
     fn stall(&mut self) {
-        *self = Role::Draining;
+        *self = WriterRole::Draining;
     }
 
     /// Whether the drainer holds the role (its turns keep it until the queue empties).
     fn is_draining(self) -> bool {
-        self == Role::Draining
+        self == WriterRole::Draining
     }
 }
 
@@ -221,7 +223,7 @@ struct OutboxState {
     written_of_front: usize,
     /// Unsent bytes, including those a writer has taken out of the queue and is writing now.
     backlog: usize,
-    role: Role,
+    role: WriterRole,
     phase: Phase,
     /// Threads waiting on `progress`. A condition variable's notify is a syscall
     /// (`futex`) even when nobody waits, and a write would make two of them; counting the
@@ -272,7 +274,7 @@ impl Outbox {
                 queue: VecDeque::new(),
                 written_of_front: 0,
                 backlog: 0,
-                role: Role::Idle,
+                role: WriterRole::Idle,
                 phase: Phase::Open,
                 waiting: 0,
             }),
@@ -312,6 +314,31 @@ impl Outbox {
         self.push_and_write(state, frame)
     }
 
+    /// Queues a frame without writing it: for a caller that must fix its place in the
+    /// order while it holds a lock of its own, and writes it with [`Outbox::flush`] once it
+    /// has let go (Engine.IO's upgrade: `engineio::Session::switch_to_websocket`). Any send
+    /// meanwhile queues behind it and, finding no writer, writes it too.
+    ///
+    /// # Errors
+    /// `Closed` after a close frame or once the connection is gone.
+    pub fn enqueue(&self, frame: FrameBytes) -> Result<(), SendError> {
+        let mut state = self.lock();
+        if state.phase != Phase::Open {
+            return Err(SendError::Closed);
+        }
+        self.push(&mut state, frame);
+        Ok(())
+    }
+
+    /// Writes what is queued, for one turn at most, if nobody is writing (rules 1–2).
+    pub fn flush(self: &Arc<Self>) {
+        let state = self.lock();
+        if state.phase == Phase::Dead || state.queue.is_empty() {
+            return;
+        }
+        let _ = self.write_if_idle(state, Mode::Broadcast);
+    }
+
     /// Sends a frame only if nothing unsent is ahead of it (rule 7); otherwise drops it.
     /// From any thread, never blocking longer than [`Outbox::send`].
     ///
@@ -325,7 +352,7 @@ impl Outbox {
         // Bytes held back by a thread's hold round (rule 6) go out when it releases, with no
         // wait on the client: they are no backlog. Bytes with a writer on them are (the
         // reference's "write in flight"), and so are bytes left for the drainer.
-        let backlogged = state.backlog > 0 && !matches!(state.role, Role::Held { .. });
+        let backlogged = state.backlog > 0 && !matches!(state.role, WriterRole::Held { .. });
         if backlogged {
             return Ok(VolatileSend::Dropped);
         }
@@ -406,7 +433,7 @@ impl Outbox {
         // Only held frames wait for a release: if a send from another round took the role
         // meanwhile, it wrote them. (Frames a later round holds here now go out with ours,
         // a little early, which does no harm.)
-        if !matches!(state.role, Role::Held { .. }) {
+        if !matches!(state.role, WriterRole::Held { .. }) {
             return;
         }
         let _ = self.write_if_idle(state, Mode::Broadcast);
@@ -440,7 +467,7 @@ impl Outbox {
             if state.phase == Phase::Dead {
                 return false;
             }
-            if state.backlog == 0 && state.role == Role::Idle {
+            if state.backlog == 0 && state.role == WriterRole::Idle {
                 return true;
             }
             let now = Instant::now();
@@ -549,7 +576,7 @@ impl Outbox {
         Ok(())
     }
 
-    /// Called by the drainer, which already holds the writer role ([`Role::Draining`]).
+    /// Called by the drainer, which already holds the writer role ([`WriterRole::Draining`]).
     pub(crate) fn drain_once(self: &Arc<Self>) -> Flushed {
         let state = self.lock();
         debug_assert!(state.role.is_draining() || state.phase == Phase::Dead);

@@ -106,6 +106,25 @@ impl Sender {
         self.outbox.send(FrameBytes::Shared(Arc::clone(&frame.0)))
     }
 
+    /// Queues a shared frame without writing it; [`Sender::flush`] writes it. For a caller
+    /// that must fix the frame's place in the order under a lock of its own and write once
+    /// it has let go (`outbox.rs`, [`Outbox::enqueue`]).
+    ///
+    /// # Errors
+    /// As [`Sender::send_shared`], but never `BacklogExceeded`.
+    pub fn enqueue_shared(&self, frame: &SharedFrame) -> Result<(), SendError> {
+        if self.role == Role::Client {
+            return Err(SendError::Closed);
+        }
+        self.outbox
+            .enqueue(FrameBytes::Shared(Arc::clone(&frame.0)))
+    }
+
+    /// Writes what is queued if nobody is writing: after [`Sender::enqueue_shared`].
+    pub fn flush(&self) {
+        self.outbox.flush();
+    }
+
     /// Sends a frame encoded once for many recipients only if it would go out now, behind
     /// no unsent bytes; otherwise drops it (`outbox.rs`, rule 7). For Socket.IO's
     /// `volatile` emits: news that is worthless once late.
