@@ -17,10 +17,13 @@
 //! base64). With a thread per connection, holding a request is just a blocking wait.
 //!
 //! The heartbeat of a polling session cannot live on a connection thread (there is none of
-//! its own), so the process's `timer` thread sends the pings: a ping is queued every
-//! `pingInterval` (which also answers the held `GET`), and a session whose pong has not come
-//! `pingTimeout` later is closed with "ping timeout" and removed — which is also how a
-//! client that vanished, and so stopped polling, is reaped.
+//! its own), so the process's `timer` thread sends the pings: a ping is queued
+//! `pingInterval` after the handshake and then `pingInterval` after each pong, as the
+//! reference schedules them (it also answers the held `GET`), and a session whose pong has
+//! not come `pingTimeout` later is closed with "ping timeout" and removed — which is also
+//! how a client that vanished, and so stopped polling, is reaped. A held `GET` also has a
+//! bound of its own, `pingInterval + pingTimeout` (45 s by default): past it, it answers
+//! with a noop, though a ping normally answers it first.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,13 +135,13 @@ pub(crate) fn poll(session: &Session, request: &Request, max_wait: Duration) -> 
 /// What a held `GET` answers now, taken from the session; `None` while it should go on
 /// waiting.
 fn answer_now(state: &mut SessionState, deadline: Instant) -> Option<Vec<Packet>> {
-    if state.closed == Some(CloseReason::TransportClose) {
+    if state.phase().close_reason() == Some(CloseReason::TransportClose) {
         // The client closed the session itself: the reference answers a GET it still holds
         // with a noop (its polling transport's `onClose`). After an error the held GET gets
         // the close packet below, as the reference's `doClose` sends it.
         return Some(vec![Packet::Noop]);
     }
-    if state.closed.is_some() {
+    if state.phase().close_reason().is_some() {
         // The last packets first, the close packet in the next poll: socket.io-client
         // handles a decoded packet on the next tick, so a close in the same payload would
         // overtake the DISCONNECTs before it (the reference waits for the drain likewise
@@ -153,7 +156,7 @@ fn answer_now(state: &mut SessionState, deadline: Instant) -> Option<Vec<Packet>
         state.queued_bytes = 0;
         return Some(state.queue.drain(..).collect());
     }
-    if state.release_poll || matches!(state.transport, Transport::WebSocket(_)) {
+    if state.phase().releases_poll() {
         // Engine.IO v4 "Upgrade": from the probe on, a noop lets the client finish each
         // poll and move on (the reference re-sends one every 100 ms while it probes).
         return Some(vec![Packet::Noop]);
@@ -190,7 +193,7 @@ pub(crate) fn post(session: &Session, body: &[u8], engine: &Engine) -> Response 
     }
     {
         let mut state = session.lock();
-        if state.closed.is_some() {
+        if state.phase().close_reason().is_some() {
             // The session ended and waits only for a GET to collect its last packets: a
             // POST's packets would go nowhere, and the client must hear that, not `ok`.
             drop(state);
@@ -259,7 +262,7 @@ fn on_pong(session: &Session, engine: &Engine) {
     {
         let mut state = session.lock();
         // A pong with no ping outstanding changes nothing (and schedules nothing).
-        if !matches!(state.transport, Transport::Polling) || state.pong_due.is_none() {
+        if !state.phase().is_live_polling() || state.pong_due.is_none() {
             return;
         }
         state.pong_due = None;
@@ -312,9 +315,7 @@ fn check_pong(weak: std::sync::Weak<super::session::SessionCore>, generation: u6
 
 /// Whether a timer task of heartbeat `generation` still applies to this session.
 fn current(state: &SessionState, generation: u64) -> bool {
-    state.closed.is_none()
-        && state.heartbeat == generation
-        && matches!(state.transport, Transport::Polling)
+    state.phase().is_live_polling() && state.heartbeat == generation
 }
 
 /// The layer above's deadline (Socket.IO's connect timeout, or the attachments of a binary
@@ -331,7 +332,9 @@ fn schedule_handler_deadline(session: &Session) {
 fn schedule_deadline_task(session: &Session, deadline: Instant) {
     {
         let mut state = session.lock();
-        if state.closed.is_some() || state.handler_timer.is_some_and(|due| due <= deadline) {
+        if state.phase().close_reason().is_some()
+            || state.handler_timer.is_some_and(|due| due <= deadline)
+        {
             return;
         }
         state.handler_timer = Some(deadline);

@@ -8,8 +8,13 @@
 //! - **Polling**: a send appends to the session's queue and wakes the held `GET`, which
 //!   answers with everything queued (`polling.rs`).
 //! - **Upgrading** (polling → WebSocket): sends still queue for polling until the client's
-//!   `5` arrives; then, under the same lock, the queue is flushed into the WebSocket in order
-//!   and the transport switches, so no packet is lost, doubled or reordered across the switch.
+//!   `5` arrives; then, under the same lock, the queue is queued in the WebSocket's outbox in
+//!   order and the phase switches, so no packet is lost, doubled or reordered across the
+//!   switch; the outbox writes them once the lock is let go.
+//!
+//! Where the session is — polling, probing, upgrading, on a WebSocket, closing with its
+//! grace, closed — is one enum, `Phase`, changed only by the transitions in
+//! `impl SessionState`; none of them does I/O under the lock.
 //!
 //! A *volatile* send ([`Session::send_volatile`]) goes out only if the transport can take it
 //! now — a held `GET`, or a WebSocket with nothing unsent — and is dropped otherwise.
@@ -84,21 +89,79 @@ impl std::fmt::Display for CloseReason {
     }
 }
 
-/// The transport a session's packets travel on now.
+/// The transport a session opens on: its first `Phase`.
 #[derive(Debug, Clone)]
 pub(crate) enum Transport {
     Polling,
     WebSocket(Sender),
 }
 
-impl Transport {
-    /// The name used in `transport=` queries.
-    pub(crate) fn name(&self) -> &'static str {
+/// Where a session is in its life (Engine.IO v4 "Transports", "Upgrade"). Every change is
+/// one of the transitions in `impl SessionState` below, under the session's lock; none of
+/// them does I/O (what must be written, woken or closed is handed back for after the lock).
+///
+/// ```text
+///  Polling ── a WebSocket for this sid ──▶ Probing ── 2probe answered ──▶ Upgrading ── 5 ──▶ WebSocket
+///     ▲                                       │                               │                  │
+///     └──────── the probe failed ─────────────┴───────────────────────────────┘                  │
+///  Polling, Probing, Upgrading ── end, last packets owed ──▶ Closing ── collected, or 5 s ──▶ Closed
+///  any live phase ──────────────── end, nothing owed ────────────────────────────────────▶ Closed
+/// ```
+#[derive(Debug, Clone)]
+pub(crate) enum Phase {
+    /// On HTTP long-polling: sends queue for the `GET` (`polling.rs`).
+    Polling,
+    /// Still polling, while a WebSocket for this session waits for `2probe`.
+    Probing,
+    /// `3probe` sent: a held `GET` is answered with a noop, so the client lets polling go,
+    /// and sends still queue until the client's `5` switches.
+    Upgrading,
+    /// On a WebSocket: sends go straight into its outbox.
+    WebSocket(Sender),
+    /// Ended for `reason` while polling, with packets the client's next `GET` collects (a
+    /// DISCONNECT, the close packet): the sid stays known for [`CLOSE_GRACE`].
+    Closing { reason: CloseReason },
+    /// Ended for `reason`; `polling` says on which transport (a polling request for the sid
+    /// is still told why, a WebSocket one has gone).
+    Closed { reason: CloseReason, polling: bool },
+}
+
+impl Phase {
+    /// Why the session ended, if it has.
+    pub(crate) fn close_reason(&self) -> Option<CloseReason> {
         match self {
-            Transport::Polling => "polling",
-            Transport::WebSocket(_) => "websocket",
+            Phase::Closing { reason } | Phase::Closed { reason, .. } => Some(*reason),
+            _ => None,
         }
     }
+
+    /// Whether packets travel (or travelled, at the end) by long-polling.
+    pub(crate) fn on_polling(&self) -> bool {
+        match self {
+            Phase::Polling | Phase::Probing | Phase::Upgrading | Phase::Closing { .. } => true,
+            Phase::Closed { polling, .. } => *polling,
+            Phase::WebSocket(_) => false,
+        }
+    }
+
+    /// Whether the session is live and sends queue for a `GET`.
+    pub(crate) fn is_live_polling(&self) -> bool {
+        matches!(self, Phase::Polling | Phase::Probing | Phase::Upgrading)
+    }
+
+    /// Whether a held `GET` is answered at once with a noop: the client is moving to (or
+    /// is on) the WebSocket, and polling must let go.
+    pub(crate) fn releases_poll(&self) -> bool {
+        matches!(self, Phase::Upgrading | Phase::WebSocket(_))
+    }
+}
+
+/// What the end of a session leaves to do once the lock is released.
+pub(crate) struct Ending {
+    /// The client's next `GET` collects the last packets: the sid goes after the grace.
+    grace: bool,
+    /// The WebSocket to close.
+    websocket: Option<Sender>,
 }
 
 /// Packets encoded once for many sessions: a broadcast builds one and hands it to every
@@ -166,7 +229,8 @@ pub(crate) fn websocket_message(packet: &Packet) -> Message {
 
 /// Everything behind the session's lock.
 pub(crate) struct SessionState {
-    pub(crate) transport: Transport,
+    /// Where the session is in its life: change it only through the transitions below.
+    phase: Phase,
     /// Packets waiting for a polling `GET` (also while an upgrade is under way).
     pub(crate) queue: VecDeque<Packet>,
     /// Their size, roughly (data bytes): bounded by `EngineConfig::max_buffered`.
@@ -175,12 +239,6 @@ pub(crate) struct SessionState {
     pub(crate) get_pending: bool,
     /// A `POST` is being read for this session (likewise only one).
     pub(crate) post_pending: bool,
-    /// The upgrade asked for the held `GET` to be answered now, with a noop.
-    pub(crate) release_poll: bool,
-    /// A WebSocket is probing to take over (between `2probe` and `5`).
-    pub(crate) upgrading: bool,
-    /// Set once, by whoever ends the session first.
-    pub(crate) closed: Option<CloseReason>,
     /// Polling heartbeat: when the pong to the last ping is due, and a generation number so
     /// that timer tasks from an earlier ping know they are stale.
     pub(crate) pong_due: Option<Instant>,
@@ -188,6 +246,89 @@ pub(crate) struct SessionState {
     /// Polling: the handler deadline a timer task is scheduled for, so that each POST does
     /// not add another task for the same deadline (`polling::schedule_handler_deadline`).
     pub(crate) handler_timer: Option<Instant>,
+}
+
+/// The phase's transitions, the only code that changes it.
+impl SessionState {
+    pub(crate) fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    /// A WebSocket asks to take over: only a polling session, not upgrading already, may
+    /// be probed.
+    pub(crate) fn begin_probe(&mut self) -> bool {
+        if !matches!(self.phase, Phase::Polling) {
+            return false;
+        }
+        self.phase = Phase::Probing;
+        true
+    }
+
+    /// `3probe` went out: a held `GET` must now be answered (the caller wakes it).
+    pub(crate) fn probe_answered(&mut self) {
+        if matches!(self.phase, Phase::Probing) {
+            self.phase = Phase::Upgrading;
+        }
+    }
+
+    /// The probe failed: the session goes on polling (if it is still live).
+    pub(crate) fn abort_upgrade(&mut self) {
+        if matches!(self.phase, Phase::Probing | Phase::Upgrading) {
+            self.phase = Phase::Polling;
+        }
+    }
+
+    /// The client's `5`: the WebSocket becomes the transport. The polling heartbeat stops
+    /// (its timer tasks find the phase no longer polling).
+    fn switch(&mut self, sender: Sender) -> Result<(), SendError> {
+        if !matches!(self.phase, Phase::Probing | Phase::Upgrading) {
+            return Err(SendError::Closed);
+        }
+        self.phase = Phase::WebSocket(sender);
+        self.pong_due = None;
+        Ok(())
+    }
+
+    /// Ends the session for `reason`, once: `None` if it had ended already.
+    fn end(&mut self, reason: CloseReason) -> Option<Ending> {
+        let ending = match &self.phase {
+            Phase::Closing { .. } | Phase::Closed { .. } => return None,
+            Phase::WebSocket(sender) => Ending {
+                grace: false,
+                websocket: Some(sender.clone()),
+            },
+            // What we queued last (a DISCONNECT, say) waits for the client's next GET, for
+            // a while, as the reference's `closeTimeout` does; a GET held now answers at
+            // once, and with nothing queued it owes nothing more.
+            Phase::Polling | Phase::Probing | Phase::Upgrading => Ending {
+                grace: reason.leaves_last_packets()
+                    && (!self.get_pending || !self.queue.is_empty()),
+                websocket: None,
+            },
+        };
+        self.phase = match ending.websocket {
+            Some(_) => Phase::Closed {
+                reason,
+                polling: false,
+            },
+            None if ending.grace => Phase::Closing { reason },
+            None => Phase::Closed {
+                reason,
+                polling: true,
+            },
+        };
+        Some(ending)
+    }
+
+    /// The close grace is over: the last packets were collected, or nobody came for them.
+    pub(crate) fn grace_over(&mut self) {
+        if let Phase::Closing { reason } = self.phase {
+            self.phase = Phase::Closed {
+                reason,
+                polling: true,
+            };
+        }
+    }
 }
 
 pub(crate) struct SessionCore {
@@ -233,14 +374,14 @@ impl Session {
                 engine: Arc::downgrade(engine),
                 max_buffered: engine.config().max_buffered,
                 state: Mutex::new(SessionState {
-                    transport,
+                    phase: match transport {
+                        Transport::Polling => Phase::Polling,
+                        Transport::WebSocket(sender) => Phase::WebSocket(sender),
+                    },
                     queue: VecDeque::new(),
                     queued_bytes: 0,
                     get_pending: false,
                     post_pending: false,
-                    release_poll: false,
-                    upgrading: false,
-                    closed: None,
                     pong_due: None,
                     heartbeat: 0,
                     handler_timer: None,
@@ -259,7 +400,7 @@ impl Session {
 
     /// Whether the session is still on HTTP long-polling (not upgraded to WebSocket).
     pub(crate) fn is_polling(&self) -> bool {
-        matches!(self.lock().transport, Transport::Polling)
+        self.lock().phase.on_polling()
     }
 
     /// Runs `watcher` with the new transport's name when the session upgrades to WebSocket
@@ -281,7 +422,11 @@ impl Session {
 
     /// The name of the transport in use: `"polling"` or `"websocket"`.
     pub fn transport_name(&self) -> &'static str {
-        self.lock().transport.name()
+        if self.lock().phase.on_polling() {
+            "polling"
+        } else {
+            "websocket"
+        }
     }
 
     /// Sends one packet.
@@ -299,16 +444,17 @@ impl Session {
     /// As [`Session::send`].
     pub fn send_all(&self, outgoing: &Outgoing) -> Result<(), SendError> {
         let state = self.lock();
-        if state.closed.is_some() {
-            return Err(SendError::Closed);
-        }
-        match &state.transport {
-            Transport::WebSocket(sender) => {
+        match &state.phase {
+            Phase::WebSocket(sender) => {
                 let sender = sender.clone();
                 drop(state);
                 sender.send_shared(outgoing.websocket_frames())
             }
-            Transport::Polling => self.queue_for_poll(state, outgoing),
+            // While upgrading, too: the switch flushes the queue into the WebSocket.
+            Phase::Polling | Phase::Probing | Phase::Upgrading => {
+                self.queue_for_poll(state, outgoing)
+            }
+            Phase::Closing { .. } | Phase::Closed { .. } => Err(SendError::Closed),
         }
     }
 
@@ -323,22 +469,20 @@ impl Session {
     /// `Closed` once the session has ended.
     pub fn send_volatile(&self, outgoing: &Outgoing) -> Result<VolatileSend, SendError> {
         let state = self.lock();
-        if state.closed.is_some() {
-            return Err(SendError::Closed);
-        }
-        match &state.transport {
-            Transport::WebSocket(sender) => {
+        match &state.phase {
+            Phase::WebSocket(sender) => {
                 let sender = sender.clone();
                 drop(state);
                 sender.send_shared_volatile(outgoing.websocket_frames())
             }
-            // During an upgrade the transport is still polling, and a held GET still
-            // answers with what is queued: the same rule holds.
-            Transport::Polling if state.get_pending => {
+            Phase::Closing { .. } | Phase::Closed { .. } => Err(SendError::Closed),
+            // During an upgrade a held GET still answers with what is queued: the same
+            // rule holds.
+            _ if state.get_pending => {
                 self.queue_for_poll(state, outgoing)?;
                 Ok(VolatileSend::Sent)
             }
-            Transport::Polling => Ok(VolatileSend::Dropped),
+            _ => Ok(VolatileSend::Dropped),
         }
     }
 
@@ -383,29 +527,20 @@ impl Session {
 
     /// Why the session ended, if it has.
     pub fn close_reason(&self) -> Option<CloseReason> {
-        self.lock().closed
+        self.lock().phase.close_reason()
     }
 
     /// Ends the session: records `reason` (if none was), wakes a held `GET` (which answers
     /// with a close packet), leaves the engine's table, tells the layer above, and closes a
     /// WebSocket transport. Returns whether this call ended it.
     pub(crate) fn end(&self, reason: CloseReason) -> bool {
-        let (transport, last_packets_waiting) = {
-            let mut state = self.lock();
-            if state.closed.is_some() {
-                return false;
-            }
-            state.closed = Some(reason);
-            self.inner.ready.notify_all();
-            let waiting = matches!(state.transport, Transport::Polling)
-                && reason.leaves_last_packets()
-                && (!state.get_pending || !state.queue.is_empty());
-            (state.transport.clone(), waiting)
+        let Some(ending) = self.lock().end(reason) else {
+            return false;
         };
-        if last_packets_waiting {
-            // Polling with no GET held: what we queued last (a DISCONNECT, say) and the close
-            // packet wait for the client's next GET, for a while, as the reference's
-            // `closeTimeout` does; `polling::poll` unregisters the session once it delivered.
+        // A held GET answers now (with the close packet, or the last packets).
+        self.inner.ready.notify_all();
+        if ending.grace {
+            // `polling::poll` unregisters the session once the GET delivered them.
             let session = self.clone();
             crate::timer::schedule(Instant::now() + CLOSE_GRACE, move || session.unregister());
         } else {
@@ -414,7 +549,7 @@ impl Session {
         crate::debug!("session {} closed: {reason}", self.sid());
         self.tell_handler_of_end(reason);
         self.inner.watchers.closed(reason);
-        if let Transport::WebSocket(sender) = transport {
+        if let Some(sender) = ending.websocket {
             let code = match reason {
                 CloseReason::ServerShuttingDown => CloseCode::GoingAway, // 1001, RFC 6455 §7.4.1
                 _ => CloseCode::Normal,
@@ -426,6 +561,7 @@ impl Session {
 
     /// Leaves the engine's table: the sid is unknown from now on.
     pub(crate) fn unregister(&self) {
+        self.lock().grace_over();
         if let Some(engine) = self.inner.engine.upgrade() {
             engine.unregister(self);
         }
@@ -511,32 +647,31 @@ impl Session {
         Some(next)
     }
 
-    /// The upgrade's last step (Engine.IO v4 "Upgrade"): on the client's `5`, flush what
-    /// polling still holds into the WebSocket, then make it the transport — both under the
-    /// session's lock, so that no send can slip between them and arrive out of order. A
-    /// held `GET` is released with a noop.
+    /// The upgrade's last step (Engine.IO v4 "Upgrade"): on the client's `5`, what polling
+    /// still holds goes into the WebSocket's outbox, ahead of anything sent later, and the
+    /// WebSocket becomes the transport. Both happen under the session's lock, so that no
+    /// send can slip between them and arrive out of order; the outbox only *queues* there
+    /// (`Sender::enqueue_shared`), and the write happens after the lock is let go — no I/O
+    /// under the session's lock. A held `GET` is released with a noop.
     pub(crate) fn switch_to_websocket(&self, sender: Sender) -> Result<(), SendError> {
-        let mut state = self.lock();
-        if state.closed.is_some() {
-            return Err(SendError::Closed);
+        {
+            let mut state = self.lock();
+            if !matches!(state.phase, Phase::Probing | Phase::Upgrading) {
+                return Err(SendError::Closed);
+            }
+            if !state.queue.is_empty() {
+                // The queue is emptied only once the outbox has taken its packets: if it
+                // refuses, polling goes on with nothing lost.
+                let queued: Vec<Packet> = state.queue.iter().cloned().collect();
+                sender.enqueue_shared(Outgoing::new(queued).websocket_frames())?;
+                state.queue.clear();
+                state.queued_bytes = 0;
+            }
+            state.switch(sender.clone())?;
         }
-        if !state.queue.is_empty() {
-            // One write into the outbox, bounded by its short write timeout: the one place a
-            // session's lock is held across I/O, once per session, to keep the order. The
-            // queue is emptied only once the outbox has taken its packets.
-            let queued: Vec<Packet> = state.queue.iter().cloned().collect();
-            sender.send_shared(Outgoing::new(queued).websocket_frames())?;
-            state.queue.clear();
-            state.queued_bytes = 0;
-        }
-        state.transport = Transport::WebSocket(sender);
-        state.upgrading = false;
-        state.release_poll = true;
-        state.pong_due = None;
-        state.heartbeat += 1;
         self.inner.ready.notify_all();
+        sender.flush();
         COUNTS.upgrades.inc();
-        drop(state);
         self.inner.watchers.upgraded("websocket");
         Ok(())
     }

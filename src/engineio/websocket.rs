@@ -10,16 +10,17 @@
 //!    │ GET …&transport=websocket&sid=X   │   (polling goes on meanwhile)
 //!    │ ── 2probe ──────────────────────► │
 //!    │ ◄────────────────────── 3probe ── │   and the held GET is answered with a noop
-//!    │ ── 5 ───────────────────────────► │   polling's queue flushed into the WebSocket,
-//!    │ ◄──────────── everything else ─── │   which is the transport from now on
+//!    │ ── 5 ───────────────────────────► │   polling's queue goes into the WebSocket's
+//!    │ ◄──────────── everything else ─── │   outbox, which is the transport from now on
 //! ```
 //!
 //! Then the thread waits for a frame or the next deadline — whichever comes first — with
 //! `WebSocket::recv_timeout`, so the heartbeat needs no thread of its own:
 //!
 //! ```text
-//!  every pingInterval:  server ── "2" ──► client
-//!  within pingTimeout:  server ◄── "3" ── client      (else: close, "ping timeout")
+//!  pingInterval after the open, then after each pong:  server ── "2" ──► client
+//!  within pingTimeout:                                 server ◄── "3" ── client
+//!                                                      (else: close, "ping timeout")
 //! ```
 //!
 //! The server pings and the client answers (v4 reversed v3's direction), and the next ping
@@ -81,19 +82,14 @@ pub(crate) fn run_new(
 /// If the probe fails, the WebSocket closes and the session goes on polling.
 pub(crate) fn run_upgrade(mut ws: WebSocket, session: &Session, engine: &Arc<Engine>) {
     {
-        let mut state = session.lock();
-        if state.upgrading
-            || state.closed.is_some()
-            || !matches!(state.transport, Transport::Polling)
-        {
-            drop(state);
+        let began = session.lock().begin_probe();
+        if !began {
             ws.close(
                 CloseCode::PolicyViolation,
                 "the session is upgrading or upgraded already",
             );
             return;
         }
-        state.upgrading = true;
     }
     match probe(&mut ws, session, engine.config().upgrade_timeout) {
         Ok(()) => serve(ws, session, engine),
@@ -102,12 +98,9 @@ pub(crate) fn run_upgrade(mut ws: WebSocket, session: &Session, engine: &Arc<Eng
                 "session {}: upgrade to WebSocket failed: {what}",
                 session.sid()
             );
-            {
-                let mut state = session.lock();
-                state.upgrading = false;
-                state.release_poll = false; // no more noops: polling goes on
-                session.inner.ready.notify_all();
-            }
+            // No more noops: polling goes on.
+            session.lock().abort_upgrade();
+            session.inner.ready.notify_all();
             ws.close(CloseCode::Normal, "upgrade failed");
         }
     }
@@ -124,8 +117,7 @@ fn probe(ws: &mut WebSocket, session: &Session, timeout: Duration) -> Result<(),
         .map_err(|e| e.to_string())?;
     {
         // Answer the held GET now, so the client can let polling go.
-        let mut state = session.lock();
-        state.release_poll = true;
+        session.lock().probe_answered();
         session.inner.ready.notify_all();
     }
     match next_text(ws, deadline)?.as_str() {
