@@ -59,10 +59,11 @@ fn significant_digits(text: &str) -> String {
     }
 }
 
-/// The shortest round-trip digits, from Rust's `{:e}`, checked for length against serde_json
-/// (ryu). Where two digit strings of that length both read back (1.1496366673247973e15 and
-/// …72e15 name the same float), ryu and `{:e}` may pick different ones; §6.1.6.1.20 step 5
-/// asks for the one closer to the float, as `{:e}` does, so the count is what ryu confirms.
+/// The shortest round-trip digits, from serde_json (ryu), checked for length against Rust's
+/// `{:e}`. Where two digit strings of that length are equally close to the float (it lies
+/// exactly halfway: 2^-25 = 2.98023223876953125e-8), ECMA-262 (§6.1.6.1.20, note 2) picks
+/// the even one, as ryu and V8 do (Node prints 2.9802322387695312e-8) and `{:e}` does not
+/// (…313): so ryu's digits are the reference, and `{:e}` confirms only the count.
 fn shortest_digits(float: f64) -> String {
     let from_std = significant_digits(&format!("{float:e}"));
     let from_ryu = significant_digits(&serde_json::to_string(&float).expect("finite"));
@@ -71,7 +72,7 @@ fn shortest_digits(float: f64) -> String {
         from_ryu.len(),
         "the references disagree on {float:e}: {from_std} against {from_ryu}"
     );
-    from_std
+    from_ryu
 }
 
 /// §6.1.6.1.20 steps 6–10: for 1e-6 <= |x| < 1e21 no exponent and no trailing zeros after
@@ -91,6 +92,21 @@ fn ecmascript_form_holds(float: f64, text: &str) -> bool {
                 && (exponent.starts_with('+') || exponent.starts_with('-'))
                 && !mantissa.ends_with('0')
         }
+    }
+}
+
+/// Floats exactly halfway between two shortest decimals: the even one, as Node writes them
+/// (`node -e 'console.log(String(2**-25))'` and so on).
+#[test]
+fn ties_take_the_even_digit_as_javascript_does() {
+    for (float, node_writes) in [
+        (2f64.powi(-25), "2.9802322387695312e-8"),
+        // Exactly 184682136014194.625 and -1149636667324797.25 (powers of two divide exactly).
+        (5_909_828_352_454_228.0 / 32.0, "184682136014194.62"),
+        (-4_598_546_669_299_189.0 / 4.0, "-1149636667324797.2"),
+    ] {
+        assert_eq!(Value::from(float).to_json(), node_writes);
+        check(float);
     }
 }
 

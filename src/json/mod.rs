@@ -6,7 +6,8 @@
 //! - `value.rs`: [`Value`], [`Number`] and the ordered [`Map`] (keys in the order they came): the data model (§3–§6);
 //! - `parse.rs`: text → `Value`, strict, with no recursion and a nesting limit (§2–§9);
 //!   `error.rs`: [`ParseError`], the rule a refused text broke and where;
-//! - `write.rs`: `Value` → text, spelled as JavaScript's `JSON.stringify` spells it;
+//! - `write.rs`: `Value` → text, spelled as JavaScript's `JSON.stringify` spells it, its
+//!   floats' shortest digits from `shortest.rs` (Ryū);
 //! - `convert.rs`: Rust types ↔ `Value` ([`FromValue`], and `From` for the std types), so
 //!   handlers read typed arguments.
 //!
@@ -16,6 +17,7 @@
 mod convert;
 mod error;
 mod parse;
+mod shortest;
 mod value;
 mod write;
 

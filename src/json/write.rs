@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use super::shortest::shortest;
 use super::value::{Number, Value};
 
 /// Appends `value` as JSON text to `out`.
@@ -185,42 +186,38 @@ fn write_float(float: f64, out: &mut String) {
         write_int(int, out);
         return;
     }
-    if let Some((digits, point)) = short_decimal(float.abs()) {
-        if float < 0.0 {
-            out.push('-');
-        }
-        let mut text = StackText::<32>::new();
-        fmt::Write::write_fmt(&mut text, format_args!("{digits}"))
-            .expect("15 digits fit in 32 bytes");
-        write_ecmascript_digits(text.as_str(), point, out);
-        return;
+    if float < 0.0 {
+        out.push('-');
     }
-    // Rust's `{:e}` gives the fewest significant digits that read back as the same f64,
-    // the digits ECMAScript asks for too: 1234.5 is "1.2345e3", -0.001 is "-1e-3".
-    // The longest is 24 bytes ("-2.2250738585072014e-308"), so it fits on the stack.
-    let mut scientific = StackText::<32>::new();
-    fmt::Write::write_fmt(&mut scientific, format_args!("{float:e}"))
-        .expect("`{:e}` of an f64 fits in 32 bytes");
-    let scientific = scientific.as_str();
-    let (mantissa, exponent) = scientific
-        .split_once('e')
-        .expect("`{:e}` always writes an exponent");
-    let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
-    let mantissa = match mantissa.strip_prefix('-') {
-        Some(magnitude) => {
-            out.push('-');
-            magnitude
+    // A short decimal (a price, a coordinate) is found with two float operations; the
+    // rest need the general algorithm (`shortest.rs`). Both give the digits ECMAScript
+    // asks for: the fewest that read back as this float.
+    let (mut digits, point) = match short_decimal(float.abs()) {
+        Some(found) => found,
+        None => {
+            let (digits, exponent) = shortest(float.abs());
+            (digits, decimal_length(digits) + exponent)
         }
-        None => mantissa,
     };
-    // "1.2345" to "12345": the digits without the point, again on the stack.
-    let mut digits = StackText::<32>::new();
-    for part in mantissa.split('.') {
-        digits
-            .push_str(part)
-            .expect("the digits are fewer than the bytes of `{:e}`");
+    while digits.is_multiple_of(10) {
+        digits /= 10;
     }
-    write_ecmascript_digits(digits.as_str(), exponent + 1, out);
+    let mut text = [0u8; 20];
+    write_ecmascript_digits(decimal_text(digits, &mut text), point, out);
+}
+
+/// `int` in decimal, written into the end of `buffer`; returns the text.
+fn decimal_text(mut int: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[start..]).expect("ASCII digits")
 }
 
 /// The float as an `i64`, when it is a whole number below 2^53 in magnitude: most floats a
@@ -291,42 +288,6 @@ fn decimal_length(int: u64) -> i32 {
 /// An integer in plain decimal, written straight into `out` (no `to_string`).
 fn write_int(int: i64, out: &mut String) {
     fmt::Write::write_fmt(out, format_args!("{int}")).expect("a String takes any text");
-}
-
-/// A fixed-size text buffer on the stack: `{:e}` writes into it instead of into a new
-/// `String`, and the digits are gathered in another, so writing a float allocates nothing.
-struct StackText<const N: usize> {
-    bytes: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> StackText<N> {
-    fn new() -> Self {
-        StackText {
-            bytes: [0; N],
-            len: 0,
-        }
-    }
-
-    /// Appends `text`, or returns `fmt::Error` if it does not fit.
-    fn push_str(&mut self, text: &str) -> fmt::Result {
-        let end = self.len + text.len();
-        let room = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
-        room.copy_from_slice(text.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-
-    fn as_str(&self) -> &str {
-        // Only whole `&str`s are ever copied in, so the bytes are UTF-8.
-        std::str::from_utf8(&self.bytes[..self.len]).expect("whole &strs were copied in")
-    }
-}
-
-impl<const N: usize> fmt::Write for StackText<N> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        self.push_str(text)
-    }
 }
 
 /// Writes the significant `digits` (no leading or trailing zeros) of a number whose
