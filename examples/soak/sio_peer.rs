@@ -217,8 +217,8 @@ impl SioPeer {
         match kind {
             PacketType::Connect => {
                 // `40{"sid":"K"}`: the socket's id, not the Engine.IO session's.
-                let sid = data.as_ref().and_then(|data| data["sid"].as_str());
-                self.socket_id = sid.unwrap_or("?").to_string();
+                let socket_id = data.as_ref().and_then(|data| data["sid"].as_str());
+                self.socket_id = socket_id.unwrap_or("?").to_string();
                 Ok(Heard::Connected)
             }
             PacketType::Event | PacketType::BinaryEvent => {

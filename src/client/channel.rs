@@ -191,7 +191,7 @@ impl Channel {
 
     /// The socket id the server gave this namespace, while connected.
     pub fn id(&self) -> Option<String> {
-        self.core.state.lock().unwrap().id.clone()
+        self.core.state.lock().unwrap().socket_id.clone()
     }
 
     /// Whether the namespace is connected now.

@@ -41,7 +41,9 @@ pub(crate) struct ChannelState {
     /// The user wants this namespace: it is CONNECTed on every new session.
     pub(crate) wanted: bool,
     pub(crate) connected: bool,
-    pub(crate) id: Option<String>,
+    /// The socket id the server's CONNECT answer gave this namespace (`40{"sid":…}`), not
+    /// the Engine.IO session's sid.
+    pub(crate) socket_id: Option<String>,
     pid: Option<String>,
     offset: Option<String>,
     pub(crate) recovered: bool,
@@ -168,7 +170,7 @@ impl ChannelCore {
             state.send_buffer.clear();
         }
         let was_connected = std::mem::take(&mut state.connected);
-        state.id = None;
+        state.socket_id = None;
         let waiters: Vec<AckWaiter> = state.acks.drain().map(|(_, w)| w).collect();
         self.changed.notify_all();
         drop(state);
@@ -233,7 +235,7 @@ impl ChannelCore {
         let pid = data["pid"].as_str().map(String::from);
         state.recovered = pid.is_some() && pid == state.pid;
         state.pid = pid;
-        state.id = data["sid"].as_str().map(String::from);
+        state.socket_id = data["sid"].as_str().map(String::from);
         state.connected = true;
         // As the official client: what came before the answer, then "connect", then the
         // emits buffered while disconnected, in order, before any newer emit.

@@ -200,8 +200,8 @@ impl NamespaceLink {
             }
             Ask::Disconnect { chosen, close } => match chosen {
                 Chosen::ByOptions(options) => local(namespace, options).disconnect_sockets(close),
-                Chosen::BySid(sid) => {
-                    if let Some(socket) = namespace.socket(&sid) {
+                Chosen::BySocketId(socket_id) => {
+                    if let Some(socket) = namespace.socket(&socket_id) {
                         socket.disconnect(close);
                         answer(Vec::new());
                     }
@@ -247,15 +247,15 @@ impl NamespaceLink {
                 }
                 false
             }
-            Chosen::BySid(sid) => {
-                let Some(socket) = namespace.socket(&sid) else {
+            Chosen::BySocketId(socket_id) => {
+                let Some(socket) = namespace.socket(&socket_id) else {
                     return false;
                 };
                 for room in rooms {
                     if join {
                         if let Err(refused) = socket.join(room) {
                             crate::log!(
-                                "redis adapter: another node's join of {sid} to {room}: {refused}"
+                                "redis adapter: another node's join of {socket_id} to {room}: {refused}"
                             );
                         }
                     } else {

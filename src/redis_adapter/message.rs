@@ -135,8 +135,9 @@ impl Broadcast {
 pub enum Chosen {
     /// Those `opts` choose (`socketsJoin` and the like): no answer is sent.
     ByOptions(BroadcastOptions),
-    /// One socket by id (the older `remoteJoin(sid, room)` form): answered.
-    BySid(String),
+    /// One socket by its id, the message's `sid` field (the older `remoteJoin(sid, room)`
+    /// form): answered.
+    BySocketId(String),
 }
 
 /// What a request asks.
@@ -198,7 +199,7 @@ impl Request {
                 insert_chosen(&mut map, chosen);
                 match chosen {
                     Chosen::ByOptions(_) => map.insert("rooms", strings(rooms)),
-                    Chosen::BySid(_) => map.insert(
+                    Chosen::BySocketId(_) => map.insert(
                         "room",
                         rooms.first().map_or(Value::Null, |r| r.as_str().into()),
                     ),
@@ -470,11 +471,12 @@ fn room_name(value: &Value) -> Result<String, MessageError> {
     }
 }
 
-/// The sockets a join, leave or disconnect is for: `opts`, or `sid`.
+/// The sockets a join, leave or disconnect is for: the `opts` field, or the `sid` field (a
+/// socket id).
 fn chosen_of(map: &Map) -> Result<Chosen, MessageError> {
     match (map.get("opts"), map.get("sid")) {
         (Some(opts), _) if !opts.is_null() => Ok(Chosen::ByOptions(options_of(opts)?)),
-        (_, Some(sid)) => Ok(Chosen::BySid(string(sid, "sid")?)),
+        (_, Some(socket_id)) => Ok(Chosen::BySocketId(string(socket_id, "sid")?)),
         _ => Err(shape(
             "a remote join, leave or disconnect has opts or a sid",
         )),
@@ -484,11 +486,11 @@ fn chosen_of(map: &Map) -> Result<Chosen, MessageError> {
 fn insert_chosen(map: &mut Map, chosen: &Chosen) {
     match chosen {
         Chosen::ByOptions(options) => map.insert("opts", options_value(options, false)),
-        Chosen::BySid(sid) => map.insert("sid", sid.as_str()),
+        Chosen::BySocketId(socket_id) => map.insert("sid", socket_id.as_str()),
     }
 }
 
-/// The rooms of a join or leave: `rooms` (the `opts` form) or `room` (the `sid` form).
+/// The rooms of a join or leave: `rooms` (the `opts` form) or `room` (the `sid` field's form).
 fn join_rooms_of(map: &Map) -> Result<Vec<String>, MessageError> {
     match map.get("room") {
         Some(room) if !room.is_null() => Ok(vec![room_name(room)?]),
@@ -572,7 +574,7 @@ mod tests {
         assert_eq!(
             old.ask,
             Ask::Leave {
-                chosen: Chosen::BySid("s1".into()),
+                chosen: Chosen::BySocketId("s1".into()),
                 rooms: vec!["b".into()]
             }
         );

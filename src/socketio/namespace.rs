@@ -404,8 +404,8 @@ impl Namespace {
     }
 
     /// The socket with this id, if it is connected here.
-    pub fn socket(&self, id: &str) -> Option<Socket> {
-        read(&self.inner.members).sockets.get(id).cloned()
+    pub fn socket(&self, socket_id: &str) -> Option<Socket> {
+        read(&self.inner.members).sockets.get(socket_id).cloned()
     }
 
     /// How many sockets are connected.
@@ -439,53 +439,53 @@ impl Namespace {
     }
 
     /// Removes a socket and takes it out of every room.
-    pub(crate) fn remove(&self, sid: &str) {
+    pub(crate) fn remove(&self, socket_id: &str) {
         // The rooms are copied out only for someone who listens: a disconnect costs nothing more.
         let watched = !read(&self.inner.on_room_change).is_empty();
         let (emptied, left) = {
             let mut members = write(&self.inner.members);
-            members.sockets.remove(sid);
+            members.sockets.remove(socket_id);
             let left = if watched {
-                members.rooms.rooms(sid)
+                members.rooms.rooms(socket_id)
             } else {
                 Vec::new()
             };
-            members.rooms.leave_all(sid);
+            members.rooms.leave_all(socket_id);
             (members.sockets.is_empty(), left)
         };
-        self.tell_room_change(RoomChange::Left, &left, sid);
+        self.tell_room_change(RoomChange::Left, &left, socket_id);
         // After the members' lock is let go: `on_empty` takes the server's namespace table.
         if let (true, Some(on_empty)) = (emptied, &self.inner.on_empty) {
             on_empty(self);
         }
     }
 
-    /// Puts connected socket `sid` in `room`.
-    pub(crate) fn join(&self, sid: &str, room: &str) -> Result<(), RoomError> {
+    /// Puts connected socket `socket_id` in `room`.
+    pub(crate) fn join(&self, socket_id: &str, room: &str) -> Result<(), RoomError> {
         let joined = {
             let mut members = write(&self.inner.members);
-            if !members.sockets.contains_key(sid) {
+            if !members.sockets.contains_key(socket_id) {
                 return Err(RoomError::NotConnected);
             }
-            let new = !members.rooms.contains(sid, room);
-            members.rooms.join(sid, room)?;
+            let new = !members.rooms.contains(socket_id, room);
+            members.rooms.join(socket_id, room)?;
             new
         };
         if joined {
-            self.tell_room_change(RoomChange::Joined, &[room.to_string()], sid);
+            self.tell_room_change(RoomChange::Joined, &[room.to_string()], socket_id);
         }
         Ok(())
     }
 
-    pub(crate) fn leave(&self, sid: &str, room: &str) {
+    pub(crate) fn leave(&self, socket_id: &str, room: &str) {
         let left = {
             let mut members = write(&self.inner.members);
-            let was_in = members.rooms.contains(sid, room);
-            members.rooms.leave(sid, room);
+            let was_in = members.rooms.contains(socket_id, room);
+            members.rooms.leave(socket_id, room);
             was_in
         };
         if left {
-            self.tell_room_change(RoomChange::Left, &[room.to_string()], sid);
+            self.tell_room_change(RoomChange::Left, &[room.to_string()], socket_id);
         }
     }
 
@@ -497,11 +497,11 @@ impl Namespace {
         write(&self.inner.on_room_change).push(Arc::new(handler));
     }
 
-    fn tell_room_change(&self, change: RoomChange, rooms: &[String], sid: &str) {
+    fn tell_room_change(&self, change: RoomChange, rooms: &[String], socket_id: &str) {
         let handlers = read(&self.inner.on_room_change).clone();
         for handler in &handlers {
             for room in rooms {
-                handler(change, room, sid);
+                handler(change, room, socket_id);
             }
         }
     }
@@ -558,14 +558,14 @@ impl Namespace {
             .is_some()
     }
 
-    /// Whether socket `sid` is in `room`.
-    pub(crate) fn in_room(&self, sid: &str, room: &str) -> bool {
-        read(&self.inner.members).rooms.contains(sid, room)
+    /// Whether socket `socket_id` is in `room`.
+    pub(crate) fn in_room(&self, socket_id: &str, room: &str) -> bool {
+        read(&self.inner.members).rooms.contains(socket_id, room)
     }
 
-    /// The rooms socket `sid` is in, unsorted: copied under the read lock, nothing more.
-    pub(crate) fn rooms_of(&self, sid: &str) -> Vec<String> {
-        read(&self.inner.members).rooms.rooms(sid)
+    /// The rooms socket `socket_id` is in, unsorted: copied under the read lock, nothing more.
+    pub(crate) fn rooms_of(&self, socket_id: &str) -> Vec<String> {
+        read(&self.inner.members).rooms.rooms(socket_id)
     }
 
     /// The sockets in any of `rooms` (all sockets if `rooms` is empty), but none in any of
@@ -583,8 +583,8 @@ impl Namespace {
             .flat_map(|room| members.rooms.members(room))
             .chain(except_socket)
             .collect();
-        let wanted = |sid: &&str| !excluded.contains(*sid);
-        let ids: Vec<&str> = if rooms.is_empty() {
+        let wanted = |socket_id: &&str| !excluded.contains(*socket_id);
+        let socket_ids: Vec<&str> = if rooms.is_empty() {
             members
                 .sockets
                 .keys()
@@ -597,11 +597,12 @@ impl Namespace {
                 .iter()
                 .flat_map(|room| members.rooms.members(room))
                 .filter(wanted)
-                .filter(|sid| seen.insert(*sid))
+                .filter(|socket_id| seen.insert(*socket_id))
                 .collect()
         };
-        ids.iter()
-            .filter_map(|sid| members.sockets.get(*sid).cloned())
+        socket_ids
+            .iter()
+            .filter_map(|socket_id| members.sockets.get(*socket_id).cloned())
             .collect()
     }
 }

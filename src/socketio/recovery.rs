@@ -85,7 +85,8 @@ impl DisconnectReason {
 /// What is kept of a socket whose connection dropped.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct KeptSession {
-    pub sid: String,
+    /// The socket's id, which it gets back.
+    pub socket_id: String,
     pub pid: String,
     /// Its rooms, its own included.
     pub rooms: Vec<String>,
@@ -267,10 +268,10 @@ mod tests {
         offset
     }
 
-    fn session(sid: &str, rooms: &[&str]) -> KeptSession {
+    fn session(socket_id: &str, rooms: &[&str]) -> KeptSession {
         KeptSession {
-            sid: sid.into(),
-            pid: format!("pid-{sid}"),
+            socket_id: socket_id.into(),
+            pid: format!("pid-{socket_id}"),
             rooms: rooms.iter().map(|r| r.to_string()).collect(),
             data: Value::Null,
         }
@@ -296,7 +297,7 @@ mod tests {
         send(&mut store, "to-me", to(&["s1"], &[]));
         let restored = store.restore("pid-s1", &seen).expect("restored");
         assert_eq!(names(&restored), ["all", "red", "to-me"]);
-        assert_eq!(restored.session.sid, "s1");
+        assert_eq!(restored.session.socket_id, "s1");
         assert!(
             store.restore("pid-s1", &seen).is_none(),
             "a pid is good once"

@@ -57,64 +57,64 @@ impl Rooms {
         }
     }
 
-    /// Puts socket `sid` in `room`. A room it is in already changes nothing and is never
+    /// Puts socket `socket_id` in `room`. A room it is in already changes nothing and is never
     /// refused, even at the cap.
     ///
     /// # Errors
     /// [`RoomError::TooManyRooms`] if the socket is in `max_per_socket` rooms besides its
     /// own; it stays in those.
-    pub fn join(&mut self, sid: &str, room: &str) -> Result<(), RoomError> {
-        if self.contains(sid, room) {
+    pub fn join(&mut self, socket_id: &str, room: &str) -> Result<(), RoomError> {
+        if self.contains(socket_id, room) {
             return Ok(());
         }
         // Its own room is the server's, not the application's: it does not count, so the
         // cap is the number of rooms the application may choose, whether or not the socket
         // has left its own.
-        if room != sid && self.joined_besides_own(sid) >= self.max_per_socket {
+        if room != socket_id && self.joined_besides_own(socket_id) >= self.max_per_socket {
             return Err(RoomError::TooManyRooms {
                 max: self.max_per_socket,
             });
         }
-        self.insert(sid, room);
+        self.insert(socket_id, room);
         Ok(())
     }
 
-    /// Puts socket `sid` in the room named by its id (Socket.IO v4 "Rooms"), which no cap
+    /// Puts socket `socket_id` in the room named by its id (Socket.IO v4 "Rooms"), which no cap
     /// refuses.
-    pub fn join_own_room(&mut self, sid: &str) {
-        self.insert(sid, sid);
+    pub fn join_own_room(&mut self, socket_id: &str) {
+        self.insert(socket_id, socket_id);
     }
 
-    /// Takes socket `sid` out of `room`; an emptied room disappears.
-    pub fn leave(&mut self, sid: &str, room: &str) {
-        self.remove_member(room, sid);
-        if let Some(rooms) = self.rooms_of.get_mut(sid) {
+    /// Takes socket `socket_id` out of `room`; an emptied room disappears.
+    pub fn leave(&mut self, socket_id: &str, room: &str) {
+        self.remove_member(room, socket_id);
+        if let Some(rooms) = self.rooms_of.get_mut(socket_id) {
             rooms.remove(room);
             if rooms.is_empty() {
-                self.rooms_of.remove(sid);
+                self.rooms_of.remove(socket_id);
             }
         }
     }
 
-    /// Takes socket `sid` out of every room (at disconnect).
-    pub fn leave_all(&mut self, sid: &str) {
-        for room in self.rooms_of.remove(sid).into_iter().flatten() {
-            self.remove_member(&room, sid);
+    /// Takes socket `socket_id` out of every room (at disconnect).
+    pub fn leave_all(&mut self, socket_id: &str) {
+        for room in self.rooms_of.remove(socket_id).into_iter().flatten() {
+            self.remove_member(&room, socket_id);
         }
     }
 
-    /// Whether socket `sid` is in `room`: two hash lookups, whatever the number of rooms.
-    pub fn contains(&self, sid: &str, room: &str) -> bool {
+    /// Whether socket `socket_id` is in `room`: two hash lookups, whatever the number of rooms.
+    pub fn contains(&self, socket_id: &str, room: &str) -> bool {
         self.rooms_of
-            .get(sid)
+            .get(socket_id)
             .is_some_and(|rooms| rooms.contains(room))
     }
 
-    /// The rooms socket `sid` is in, in no particular order: sorting is left to the caller,
+    /// The rooms socket `socket_id` is in, in no particular order: sorting is left to the caller,
     /// who can do it after letting go of the namespace's lock.
-    pub fn rooms(&self, sid: &str) -> Vec<String> {
+    pub fn rooms(&self, socket_id: &str) -> Vec<String> {
         self.rooms_of
-            .get(sid)
+            .get(socket_id)
             .into_iter()
             .flatten()
             .cloned()
@@ -144,28 +144,28 @@ impl Rooms {
             .count()
     }
 
-    /// How many rooms socket `sid` is in, its own left out.
-    fn joined_besides_own(&self, sid: &str) -> usize {
-        self.rooms_of
-            .get(sid)
-            .map_or(0, |rooms| rooms.len() - usize::from(rooms.contains(sid)))
+    /// How many rooms socket `socket_id` is in, its own left out.
+    fn joined_besides_own(&self, socket_id: &str) -> usize {
+        self.rooms_of.get(socket_id).map_or(0, |rooms| {
+            rooms.len() - usize::from(rooms.contains(socket_id))
+        })
     }
 
-    fn insert(&mut self, sid: &str, room: &str) {
+    fn insert(&mut self, socket_id: &str, room: &str) {
         self.members
             .entry(room.to_string())
             .or_default()
-            .insert(sid.to_string());
+            .insert(socket_id.to_string());
         self.rooms_of
-            .entry(sid.to_string())
+            .entry(socket_id.to_string())
             .or_default()
             .insert(room.to_string());
     }
 
-    /// Takes `sid` out of `room`'s members; an emptied room disappears.
-    fn remove_member(&mut self, room: &str, sid: &str) {
+    /// Takes `socket_id` out of `room`'s members; an emptied room disappears.
+    fn remove_member(&mut self, room: &str, socket_id: &str) {
         if let Some(members) = self.members.get_mut(room) {
-            members.remove(sid);
+            members.remove(socket_id);
             if members.is_empty() {
                 self.members.remove(room);
             }

@@ -111,7 +111,7 @@ impl Socket {
         session: &KeptSession,
     ) -> Socket {
         let state = (
-            session.sid.clone(),
+            session.socket_id.clone(),
             Some(session.pid.clone()),
             session.data.clone(),
             true,
@@ -379,7 +379,7 @@ impl Socket {
         if let (true, Some(pid)) = (reason.is_recoverable(), self.pid()) {
             // Its rooms as the disconnecting handlers left them, as the reference keeps them.
             self.namespace().keep_session(KeptSession {
-                sid: self.id().to_string(),
+                socket_id: self.id().to_string(),
                 pid: pid.to_string(),
                 rooms: self.namespace().rooms_of(self.id()),
                 data: self.data(),
