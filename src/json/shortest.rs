@@ -1,11 +1,11 @@
 //! The shortest decimal digits that read back as a given `f64`: what ECMA-262's
 //! `Number::toString` (§6.1.6.1.20, step 5) asks for, and so what `JSON.stringify` sends.
 //!
-//! Where it sits: `write.rs` writes most floats by shorter paths (whole numbers, and
-//! decimals of at most 15 digits such as `19.99`); the rest — a measured value, a random
-//! number, anything with 16 or 17 significant digits — come here. It used to be Rust's
-//! `{:e}`, which gives the same digits but through the formatting machinery, a text to parse
-//! back, and about five times serde_json's time per float (issue 15).
+//! Where it sits: `write.rs` writes whole numbers below 2^53 as integers and every other
+//! finite float with the digits found here. They used to come from Rust's `{:e}`, through
+//! the formatting machinery and a text to parse back, at about five times serde_json's time
+//! per float (issue 15); an earlier shortcut for decimals of at most 15 digits (`19.99`)
+//! is gone too, since this is faster than it was.
 //!
 //! The algorithm is Ryū (Ulf Adams, "Ryū: fast float-to-string conversion", PLDI 2018),
 //! written here from the paper:
@@ -138,13 +138,6 @@ pub(crate) fn shortest(float: f64) -> (u64, i32) {
     } else {
         // The common case: only the last digit dropped decides the rounding.
         let mut round_up = false;
-        if vp / 100 > vm / 100 {
-            round_up = vr % 100 >= 50;
-            vr /= 100;
-            vp /= 100;
-            vm /= 100;
-            removed += 2;
-        }
         while vp / 10 > vm / 10 {
             round_up = vr % 10 >= 5;
             vr /= 10;
@@ -233,7 +226,6 @@ fn tables() -> &'static Tables {
 
 /// An unsigned integer of as many 64-bit limbs as it needs (least significant first): just
 /// enough arithmetic to build the tables once.
-#[derive(Clone, PartialEq, Eq)]
 struct Big {
     limbs: Vec<u64>,
 }

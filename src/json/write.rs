@@ -189,16 +189,10 @@ fn write_float(float: f64, out: &mut String) {
     if float < 0.0 {
         out.push('-');
     }
-    // A short decimal (a price, a coordinate) is found with two float operations; the
-    // rest need the general algorithm (`shortest.rs`). Both give the digits ECMAScript
-    // asks for: the fewest that read back as this float.
-    let (mut digits, point) = match short_decimal(float.abs()) {
-        Some(found) => found,
-        None => {
-            let (digits, exponent) = shortest(float.abs());
-            (digits, decimal_length(digits) + exponent)
-        }
-    };
+    // The digits ECMAScript asks for: the fewest that read back as this float (`shortest.rs`).
+    let (mut digits, exponent) = shortest(float.abs());
+    // `point` counts from the first digit, which stripping zeros at the end leaves alone.
+    let point = decimal_length(digits) + exponent;
     while digits.is_multiple_of(10) {
         digits /= 10;
     }
@@ -232,52 +226,6 @@ fn small_integer(float: f64) -> Option<i64> {
     } else {
         None
     }
-}
-
-/// The significant digits and point position (as [`write_ecmascript_digits`] takes them)
-/// of a positive float that a decimal of at most 15 significant digits names, such as
-/// `0.1`, `412.75` or `19.99`; `None` for others, which take the general path.
-///
-/// Why 15: two different decimals of at most 15 significant digits never round to the same
-/// f64 (53 bits hold 15.95 decimal digits; C calls this `DBL_DIG`). So when one such decimal
-/// reads back as our float, no shorter one can, and no other of its length either:
-/// stripped of trailing zeros, its digits are the ones §6.1.6.1.20 step 5 asks for.
-///
-/// We look at the one scale where the decimal, if it exists, is an integer `m` below
-/// 10^15: `m = round(float * 10^j)`. The float is within half an ulp of `m / 10^j`, and the
-/// product rounds once more, together well under 0.5 at this size, so rounding finds `m`.
-/// `m / 10^j` is then one correctly rounded division (both exact: `m < 2^53`, `j <= 22`),
-/// the very rounding that reading the text does, so comparing it with the float proves the
-/// round trip; if it differs, there is no such decimal and we return `None`.
-fn short_decimal(float: f64) -> Option<(u64, i32)> {
-    const POWERS_OF_TEN: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    const LIMIT: f64 = 1e15;
-    // Below 1e-7 the exponent form is written anyway, and 10^j would leave the table.
-    if !(1e-7..LIMIT).contains(&float) {
-        return None;
-    }
-    // The most fractional digits `j` that keep `float * 10^j` below 10^15. log10 may be
-    // off by one next to a power of ten; the product, checked below, is what counts.
-    let mut scale = (14 - float.log10().floor() as i32).clamp(0, 22);
-    let mut scaled = float * POWERS_OF_TEN[scale as usize];
-    if scaled >= LIMIT {
-        scale -= 1;
-        scaled = float * POWERS_OF_TEN[scale as usize];
-    }
-    let rounded = scaled.round();
-    if !(rounded < LIMIT && rounded / POWERS_OF_TEN[scale as usize] == float) {
-        return None;
-    }
-    let mut digits = rounded as u64;
-    let point = decimal_length(digits) - scale;
-    while digits.is_multiple_of(10) {
-        digits /= 10;
-    }
-    // `point` counts from the first digit, which stripping zeros at the end leaves alone.
-    Some((digits, point))
 }
 
 /// How many decimal digits a positive integer has.
