@@ -98,7 +98,7 @@ pub(crate) enum Transport {
 
 /// Where a session is in its life (Engine.IO v4 "Transports", "Upgrade"). Every change is
 /// one of the transitions in `impl SessionState` below, under the session's lock; none of
-/// them does I/O (what must be written, woken or closed is handed back for after the lock).
+/// them does I/O: the caller wakes a held `GET`, writes or closes once it has let go.
 ///
 /// ```text
 ///  Polling ── a WebSocket for this sid ──▶ Probing ── 2probe answered ──▶ Upgrading ── 5 ──▶ WebSocket
@@ -121,8 +121,8 @@ pub(crate) enum Phase {
     /// Ended for `reason` while polling, with packets the client's next `GET` collects (a
     /// DISCONNECT, the close packet): the sid stays known for [`CLOSE_GRACE`].
     Closing { reason: CloseReason },
-    /// Ended for `reason`; `polling` says on which transport (a polling request for the sid
-    /// is still told why, a WebSocket one has gone).
+    /// Ended for `reason`; `polling` remembers the transport it ended on, which
+    /// `is_polling` and `transport_name` still report.
     Closed { reason: CloseReason, polling: bool },
 }
 
