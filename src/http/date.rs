@@ -6,6 +6,7 @@
 //! Hinnant's `civil_from_days`, which works in 400-year eras: the Gregorian calendar repeats
 //! exactly every 146 097 days, so one era's arithmetic serves all of them.
 
+use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// RFC 9110 §5.6.7: day-name, three-letter, English, case-sensitive. Index 0 is Sunday.
@@ -23,13 +24,23 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// The time is always GMT (UTC): HTTP dates carry no zone. Times before 1970 work too;
 /// fractions of a second are dropped (rounded down).
 pub fn imf_fixdate(t: SystemTime) -> String {
+    let mut out = String::with_capacity(29);
+    write_imf_fixdate(&mut out, t);
+    out
+}
+
+/// [`imf_fixdate`], written onto the end of `out`: a response head puts it in place with no
+/// string of its own.
+pub fn write_imf_fixdate(out: &mut impl fmt::Write, t: SystemTime) {
     let seconds = unix_seconds(t);
     let days = seconds.div_euclid(SECONDS_PER_DAY);
     let second_of_day = seconds.rem_euclid(SECONDS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
     // 1970-01-01 was a Thursday (index 4 from Sunday).
     let weekday = (days + 4).rem_euclid(7) as usize;
-    format!(
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
         DAY_NAMES[weekday],
         day,
@@ -38,7 +49,7 @@ pub fn imf_fixdate(t: SystemTime) -> String {
         second_of_day / 3600,
         second_of_day % 3600 / 60,
         second_of_day % 60,
-    )
+    );
 }
 
 /// Whole seconds since 1970-01-01T00:00:00Z, negative before it, rounded towards the past.

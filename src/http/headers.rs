@@ -5,9 +5,25 @@
 //! at most, so a linear scan is faster than hashing and keeps the order for free.
 
 /// The header fields of one request or response, in the order they were received or added.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// All names and values live one after another in one string, with the list of where each
+/// field lies: a request's fields then cost two allocations, not two per field, and a copy
+/// kept for the life of a session (Socket.IO's `handshake.headers`) is two blocks of memory.
+#[derive(Debug, Clone, Default)]
 pub struct Headers {
-    fields: Vec<(String, String)>,
+    /// Every name and value, one after the other, in the order of `fields`.
+    text: String,
+    fields: Vec<Field>,
+}
+
+/// Where one field lies in [`Headers::text`]: the name is `start..mid`, the value `mid..end`.
+/// Offsets are `u32`, half the size of `usize`: a header section is bounded (a request's by
+/// `max_header_bytes`, 16 KiB by default) far below 4 GiB.
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    start: u32,
+    mid: u32,
+    end: u32,
 }
 
 impl Headers {
@@ -16,36 +32,60 @@ impl Headers {
         Headers::default()
     }
 
+    /// An empty list with room for `fields` fields of `bytes` bytes of names and values.
+    pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
+        Headers {
+            text: String::with_capacity(bytes),
+            fields: Vec::with_capacity(fields),
+        }
+    }
+
     /// Appends a field, keeping any earlier field of the same name (RFC 9110 §5.3).
-    pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.fields.push((name.into(), value.into()));
+    ///
+    /// # Panics
+    /// If the list's names and values would pass 4 GiB.
+    pub fn append(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let offset = |text: &String| u32::try_from(text.len()).expect("header text under 4 GiB");
+        let start = offset(&self.text);
+        self.text.push_str(name.as_ref());
+        let mid = offset(&self.text);
+        self.text.push_str(value.as_ref());
+        let end = offset(&self.text);
+        self.fields.push(Field { start, mid, end });
+    }
+
+    /// The name and value of `field`.
+    fn field(&self, field: &Field) -> (&str, &str) {
+        let (start, mid, end) = (field.start as usize, field.mid as usize, field.end as usize);
+        (&self.text[start..mid], &self.text[mid..end])
     }
 
     /// Replaces every field called `name` by one with `value`.
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+    pub fn set(&mut self, name: &str, value: impl AsRef<str>) {
         self.remove(name);
-        self.fields.push((name.to_string(), value.into()));
+        self.append(name, value);
     }
 
-    /// Removes every field called `name`.
+    /// Removes every field called `name`. Its bytes stay in the text until the list is
+    /// dropped: lists are small, and most live no longer than their request or response.
     pub fn remove(&mut self, name: &str) {
-        self.fields.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        let text = &self.text;
+        self.fields
+            .retain(|f| !text[f.start as usize..f.mid as usize].eq_ignore_ascii_case(name));
     }
 
     /// The value of the first field called `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
+        self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Every value of the fields called `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.fields
-            .iter()
+        self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Whether a comma-separated list field holds `token`, compared case-insensitively.
@@ -65,7 +105,7 @@ impl Headers {
 
     /// The fields in order, as `(name, value)`.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.fields.iter().map(|f| self.field(f))
     }
 
     /// How many fields there are.
@@ -78,6 +118,16 @@ impl Headers {
         self.fields.is_empty()
     }
 }
+
+/// Two lists are equal when they hold the same fields in the same order (bytes a removed
+/// field left behind do not count).
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
 
 #[cfg(test)]
 mod tests {
@@ -100,5 +150,24 @@ mod tests {
         split.append("Connection", "upgrade");
         assert!(split.has_token("Connection", "Upgrade"));
         assert!(!split.has_token("Connection", "close"));
+    }
+
+    #[test]
+    fn set_replaces_every_field_of_the_name_and_keeps_the_others_in_order() {
+        let mut h = Headers::with_capacity(4, 64);
+        h.append("A", "1");
+        h.append("b", "2");
+        h.append("C", "3");
+        h.set("B", "two");
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            [("A", "1"), ("C", "3"), ("B", "two")]
+        );
+        h.remove("a");
+        let mut fresh = Headers::new();
+        fresh.append("C", "3");
+        fresh.append("B", "two");
+        assert_eq!(h, fresh, "what a removed field left behind does not count");
+        assert_eq!((h.len(), h.get("c"), h.get("A")), (2, Some("3"), None));
     }
 }

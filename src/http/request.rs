@@ -147,9 +147,7 @@ impl Request {
     /// The first query parameter called `name`, decoded (`+` is a space, `%XY` an octet).
     /// Parameters that do not decode are skipped, as if absent.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        url::query_pairs(&self.query)
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value)
+        url::query_value(&self.query, name)
     }
 
     /// Whether the client has closed or reset its connection since it sent this request

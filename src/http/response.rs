@@ -6,11 +6,11 @@
 //! desynchronises the connection for every later request on it. The WebSocket client role
 //! reads the server's `101` with [`ResponseHead::decode`].
 
-use super::date::imf_fixdate;
+use super::date::write_imf_fixdate;
 use super::headers::Headers;
 use super::request::{decode_fields, next_line, parse_version, Limits, RequestError};
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -166,7 +166,7 @@ impl Response {
     }
 
     /// Sets the field `name` to `value`, replacing any earlier field of that name.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
+    pub fn with_header(mut self, name: &str, value: impl AsRef<str>) -> Response {
         self.headers.set(name, value);
         self
     }
@@ -227,10 +227,19 @@ impl Response {
         w.flush()
     }
 
-    /// The status line and fields, through the blank line.
+    /// The status line and fields, through the blank line: written into one buffer sized
+    /// for them up front, so that a head costs one allocation, not one per line.
     fn head(&self, keep_alive: bool) -> io::Result<Vec<u8>> {
+        let fields: usize = self
+            .headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum();
+        let mut out = String::with_capacity(fields + 128);
         // RFC 9112 §2.3: we answer with the highest 1.x version we speak, also to HTTP/1.0.
-        let mut out = format!(
+        // (`write!` into a String cannot fail.)
+        let _ = write!(
+            out,
             "HTTP/1.1 {} {}\r\n",
             self.status.code(),
             self.status.reason()
@@ -241,14 +250,18 @@ impl Response {
             if !name.eq_ignore_ascii_case("Content-Length")
                 && !name.eq_ignore_ascii_case("Transfer-Encoding")
             {
-                out.push_str(&format!("{name}: {value}\r\n"));
+                for part in [name, ": ", value, "\r\n"] {
+                    out.push_str(part);
+                }
             }
         }
         if !self.headers.contains("Date") {
-            out.push_str(&format!("Date: {}\r\n", imf_fixdate(SystemTime::now())));
+            out.push_str("Date: ");
+            write_imf_fixdate(&mut out, SystemTime::now());
+            out.push_str("\r\n");
         }
         if !self.status.forbids_content_length() {
-            out.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
         }
         if !keep_alive && self.status != Status::SWITCHING_PROTOCOLS {
             // A second Connection line is as good as a merged one (RFC 9110 §5.3).

@@ -6,6 +6,7 @@
 //! "application/x-www-form-urlencoded parsing"), and clients send Engine.IO's query the same
 //! way. `request.rs` keeps the path and query as sent; callers decode here, when they ask.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Why a percent-encoded string could not be decoded.
@@ -79,9 +80,35 @@ pub fn percent_decode(s: &str) -> Result<Vec<u8>, UrlError> {
 /// # Errors
 /// As [`percent_decode`], plus [`UrlError::NotUtf8`].
 pub fn decode_query_component(s: &str) -> Result<String, UrlError> {
+    decoded(s).map(Cow::into_owned)
+}
+
+/// [`decode_query_component`], borrowing `s` when it has nothing to decode, as most keys
+/// and values (`EIO=4`, `transport=websocket`) have not.
+fn decoded(s: &str) -> Result<Cow<'_, str>, UrlError> {
+    if !s.contains(['%', '+']) {
+        return Ok(Cow::Borrowed(s));
+    }
     // `+` first: an encoded plus (`%2B`) must survive as a plus, not become a space.
     let spaced = s.replace('+', " ");
-    String::from_utf8(percent_decode(&spaced)?).map_err(|_| UrlError::NotUtf8)
+    String::from_utf8(percent_decode(&spaced)?)
+        .map(Cow::Owned)
+        .map_err(|_| UrlError::NotUtf8)
+}
+
+/// The decoded value of the first pair whose decoded key is `name`, skipping pairs that
+/// do not decode (as [`query_pairs`] does); only that one value is copied.
+pub fn query_value(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if decoded(key).ok()? != name {
+                return None;
+            }
+            decoded(value).ok().map(Cow::into_owned)
+        })
 }
 
 /// The `key=value` pairs of a query string (without its `?`), decoded, in order.
@@ -188,6 +215,25 @@ mod tests {
     fn undecodable_pair_is_skipped_and_the_rest_kept() {
         let pairs: Vec<_> = query_pairs("bad=%zz&good=yes").collect();
         assert_eq!(pairs, [("good".to_string(), "yes".to_string())]);
+    }
+
+    #[test]
+    fn query_value_finds_what_query_pairs_finds() {
+        let queries = [
+            "EIO=4&t=x",
+            "a+b=1&a%20b=2",
+            "k=%zz&k=ok",
+            "&debug&&k",
+            "x=1",
+            "",
+        ];
+        for query in queries {
+            for name in ["EIO", "t", "a b", "k", "debug", "missing"] {
+                let by_pairs = query_pairs(query).find(|(k, _)| k == name).map(|(_, v)| v);
+                assert_eq!(query_value(query, name), by_pairs, "{name} in {query:?}");
+            }
+        }
+        assert_eq!(query_value("a+b=1", "a b").as_deref(), Some("1"));
     }
 
     #[test]

@@ -188,7 +188,17 @@ pub(crate) fn decode_fields(
     mut pos: usize,
     limits: &Limits,
 ) -> Result<Option<(Headers, usize)>, RequestError> {
-    let mut headers = Headers::new();
+    // Room for the fields at once: never more than the lines left in the buffer but the blank one, nor more
+    // than their bytes. (Both are counted to the end of what has arrived, which may hold a
+    // body or a pipelined request too: a slight over-reservation, for one request's life.)
+    let rest = &buf[pos.min(buf.len())..];
+    let rest = &rest[..rest.len().min(limits.max_header_bytes)];
+    let lines = rest
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(1);
+    let mut headers = Headers::with_capacity(lines.min(limits.max_headers + 1), rest.len());
     loop {
         let Some((line, next)) = next_line(buf, pos) else {
             return partial_head(buf, limits);
@@ -209,7 +219,7 @@ pub(crate) fn decode_fields(
 }
 
 /// RFC 9112 §5.1: `field-name ":" OWS field-value OWS`.
-fn parse_field_line(line: &[u8]) -> Result<(String, String), RequestError> {
+fn parse_field_line(line: &[u8]) -> Result<(&str, &str), RequestError> {
     if matches!(line.first(), Some(b' ' | b'\t')) {
         // §5.2: obs-fold continued a value on the next line; a server MUST either reject it
         // or unfold it. Unfolding means agreeing with every proxy on the result: we reject.
@@ -247,8 +257,10 @@ fn parse_field_line(line: &[u8]) -> Result<(String, String), RequestError> {
     // `Headers` holds strings, and no client we serve sends anything else.
     let value = std::str::from_utf8(value)
         .map_err(|_| RequestError::Malformed("field value is not UTF-8 text"))?;
-    let name = String::from_utf8_lossy(name).into_owned(); // a token is ASCII
-    Ok((name, value.to_string()))
+    // A token is ASCII, so this cannot fail.
+    let name = std::str::from_utf8(name)
+        .map_err(|_| RequestError::Malformed("field name is not a token (RFC 9110 §5.1)"))?;
+    Ok((name, value))
 }
 
 /// RFC 9112 §3.2: an HTTP/1.1 request has exactly one `Host`; HTTP/1.0 has at most one.
