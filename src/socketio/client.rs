@@ -16,7 +16,6 @@
 //! Socket.IO's connect timeout, and ours for a binary packet whose attachments stop coming
 //! (`IoConfig::attachment_timeout`; the reference waits for them forever, holding them).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,8 +32,11 @@ use crate::websocket::VolatileSend;
 /// What a client's sockets share: the session to send on, and the namespaces joined.
 pub(crate) struct ClientShared {
     session: engineio::Session,
-    /// Namespace name → this client's socket in it.
-    sockets: Mutex<HashMap<String, Socket>>,
+    /// This client's socket in each namespace it joined, by the namespace's name. A list,
+    /// not a hash map: a client joins one namespace or a few, where a scan is as fast, and
+    /// the smallest hash table has room for four (on every idle connection, NOTES.md
+    /// chapter 14).
+    sockets: Mutex<Vec<(String, Socket)>>,
     /// Who hears of each message (`traffic.rs`), copied from the server at the open.
     traffic: TrafficWatchers,
 }
@@ -69,19 +71,36 @@ impl ClientShared {
 
     /// The client's sockets, one per namespace joined.
     pub(crate) fn sockets(&self) -> Vec<Socket> {
-        self.lock().values().cloned().collect()
+        self.lock()
+            .iter()
+            .map(|(_, socket)| socket.clone())
+            .collect()
     }
 
     /// The socket left its namespace: forget it.
     pub(crate) fn forget(&self, namespace: &str) {
-        self.lock().remove(namespace);
+        self.lock().retain(|(name, _)| name != namespace);
+    }
+
+    /// This client's socket in `namespace`, if it joined it.
+    fn socket_in(&self, namespace: &str) -> Option<Socket> {
+        let sockets = self.lock();
+        let found = sockets.iter().find(|(name, _)| name == namespace);
+        found.map(|(_, socket)| socket.clone())
+    }
+
+    /// Remembers the client's socket in `namespace`, in place of any earlier one.
+    fn joined(&self, namespace: &str, socket: &Socket) {
+        let mut sockets = self.lock();
+        sockets.retain(|(name, _)| name != namespace);
+        sockets.push((namespace.to_string(), socket.clone()));
     }
 
     pub(crate) fn close(&self, reason: CloseReason) {
         self.session.close(reason);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, Socket)>> {
         self.sockets.lock().expect("client lock poisoned")
     }
 }
@@ -112,7 +131,7 @@ impl Client {
             io,
             shared: Arc::new(ClientShared {
                 session: session.clone(),
-                sockets: Mutex::new(HashMap::new()),
+                sockets: Mutex::new(Vec::new()),
                 traffic,
             }),
             awaiting: None,
@@ -166,7 +185,7 @@ impl Client {
 
     /// Sends a whole packet to where it belongs.
     fn dispatch(&mut self, packet: Packet) -> Result<(), CloseReason> {
-        let socket = self.shared.lock().get(&packet.namespace).cloned();
+        let socket = self.shared.socket_in(&packet.namespace);
         match (socket, packet.kind) {
             (None, PacketType::Connect) => {
                 self.connect(&packet.namespace, packet.data);
@@ -221,7 +240,7 @@ impl Client {
         socket.mark_connected();
         // The client's table first: a `disconnect_sockets` from another thread that finds
         // the socket in its namespace must also find it here.
-        self.shared.lock().insert(name.to_string(), socket.clone());
+        self.shared.joined(name, &socket);
         namespace.add(&socket);
         if namespace.is_child() {
             // Emptied and forgotten while the middlewares ran? Then it is back now.
@@ -289,7 +308,7 @@ impl Client {
             self.shared.send(&encode_packet(&replayed(name, data)));
         }
         socket.mark_connected();
-        self.shared.lock().insert(name.to_string(), socket.clone());
+        self.shared.joined(name, &socket);
         namespace.add_restored(&socket, &restored.session.rooms);
         drop(store);
         if namespace.is_child() {
@@ -384,7 +403,7 @@ impl SessionHandler for Client {
 
     /// The session ended: every socket of this client disconnects with its reason.
     fn on_close(&mut self, reason: CloseReason) {
-        let sockets: Vec<Socket> = self.shared.lock().drain().map(|(_, s)| s).collect();
+        let sockets: Vec<Socket> = self.shared.lock().drain(..).map(|(_, s)| s).collect();
         for socket in sockets {
             socket.on_client_gone(DisconnectReason::from(reason));
         }
