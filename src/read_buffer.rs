@@ -7,7 +7,8 @@
 //!
 //! Memory: a connection starts with a small buffer (8 KiB for HTTP, 1 KiB for a WebSocket;
 //! NOTES.md chapter 6) and grows it only while a large request head or body is being read, up
-//! to the caller's limit; `shrink` gives the memory back when the connection goes idle again.
+//! to the caller's limit; `shrink` gives the memory back when the connection goes idle again,
+//! and `release` all of it while a connection waits for long.
 
 use std::io::{self, Read};
 
@@ -106,7 +107,7 @@ impl ReadBuffer {
                 format!("read buffer full at {max_total} bytes"),
             ));
         }
-        let grown = (self.buf.len() * 2).min(max_total);
+        let grown = (self.buf.len() * 2).max(self.initial).min(max_total);
         self.buf.resize(grown, 0);
         Ok(())
     }
@@ -117,6 +118,22 @@ impl ReadBuffer {
         if self.is_empty() && self.buf.len() > self.initial {
             self.buf = vec![0; self.initial];
         }
+    }
+
+    /// Frees the buffer altogether if it is empty; the next read takes a new one of the
+    /// initial size. For a connection that is about to wait a long time: a thousand idle
+    /// connections need no thousand buffers.
+    pub fn release(&mut self) {
+        if self.is_empty() {
+            self.buf = Vec::new();
+            (self.start, self.end) = (0, 0);
+        }
+    }
+
+    /// Whether [`release`](ReadBuffer::release) freed the buffer and no read has taken a
+    /// new one yet.
+    pub fn is_released(&self) -> bool {
+        self.buf.capacity() == 0
     }
 }
 
@@ -145,6 +162,25 @@ mod tests {
         }
         let err = buf.read_from(&mut source, 32).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::OutOfMemory);
+    }
+
+    #[test]
+    fn a_released_buffer_holds_nothing_and_reads_again() {
+        let mut buf = ReadBuffer::new(16);
+        let mut source: &[u8] = b"abc";
+        buf.read_from(&mut source, 64).unwrap();
+        buf.release();
+        assert_eq!(buf.data(), b"abc", "bytes not yet parsed are kept");
+        buf.consume(3);
+        buf.release();
+        assert!(buf.is_released());
+        let mut source: &[u8] = b"defghijklmnopqrstuvwxyz";
+        assert_eq!(
+            buf.read_from(&mut source, 64).unwrap(),
+            16,
+            "the initial size again"
+        );
+        assert_eq!(buf.data(), b"defghijklmnopqrs");
     }
 
     #[test]

@@ -61,8 +61,12 @@ pub struct WebSocketConfig {
     /// Which `Origin`s may open a WebSocket (§10.2).
     pub origins: OriginPolicy,
     /// Size of the read buffer: frame headers and small frames are read through it, large
-    /// payloads straight into their message. Small, because every idle connection keeps
-    /// one; a burst larger than this takes one more `read`.
+    /// payloads straight into their message; a burst larger than this takes one more
+    /// `read`. An idle connection holds none: a wait that ends with nothing read (and
+    /// Engine.IO's rest) frees it, and the next wait takes one only once a byte is there.
+    /// 2 KiB is above the largest block glibc keeps in a thread's own cache of freed blocks
+    /// (1032 bytes): a freed buffer goes back to the heap all threads share, rather than
+    /// into the cache of a thread about to sleep for minutes.
     pub read_buffer: usize,
     /// `recv` pings a peer that has been silent this long, and drops it if it stays silent
     /// as long again: a vanished peer (a half-open TCP connection) would otherwise hold its
@@ -80,7 +84,7 @@ impl Default for WebSocketConfig {
             stall_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(2),
             origins: OriginPolicy::Any,
-            read_buffer: 1024,
+            read_buffer: 2048,
             keepalive: Some(Duration::from_secs(30)),
         }
     }
@@ -266,6 +270,14 @@ impl WebSocket {
         }
     }
 
+    /// Frees the read buffer if it holds no unparsed bytes; the next read takes a new one.
+    /// For a connection about to wait long for its next frame (Engine.IO calls it when a
+    /// session has gone quiet): the buffer is most of what an idle connection keeps on the
+    /// heap (NOTES.md chapter 14, memory per connection).
+    pub fn release_read_buffer(&mut self) {
+        self.input.release();
+    }
+
     /// Sends a message, waiting while the peer reads it (TCP flow control). With
     /// [`hold_writes`](WebSocket::hold_writes) on, it may instead return with the frame
     /// queued, to be written before this thread next waits for input.
@@ -318,8 +330,12 @@ impl WebSocket {
         self.idle_deadline = idle.map(|idle| Instant::now() + idle);
         let result = self.read_message();
         self.idle_deadline = None;
-        if let Err(e) = &result {
-            self.end(e);
+        match &result {
+            Err(e) => self.end(e),
+            // A whole wait with nothing to read: the connection is idle, and the next wait
+            // needs no buffer until a byte arrives (`wait_for_input`).
+            Ok(None) => self.input.release(),
+            Ok(Some(_)) => {}
         }
         result
     }
@@ -514,8 +530,26 @@ impl WebSocket {
 
     fn fill(&mut self) -> Result<(), WsError> {
         let capacity = self.config.read_buffer;
+        if self.input.is_released() {
+            // After `release_read_buffer`: wait for the first byte with no buffer at all,
+            // so that a connection waiting for hours holds none.
+            self.wait_for_input()?;
+        }
         loop {
             return match self.input.read_from(&mut &*self.stream, capacity) {
+                Ok(0) => Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(WsError::Io(e)),
+            };
+        }
+    }
+
+    /// Waits until a byte can be read, or the read timeout passes, without taking it:
+    /// `recv(2)` with `MSG_PEEK` into one byte on the stack.
+    fn wait_for_input(&mut self) -> Result<(), WsError> {
+        loop {
+            return match self.stream.peek(&mut [0u8; 1]) {
                 Ok(0) => Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
                 Ok(_) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
