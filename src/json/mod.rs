@@ -27,4 +27,4 @@ pub use parse::{
     DEFAULT_MAX_DEPTH,
 };
 pub use value::{Map, Number, Value};
-pub use write::write;
+pub use write::{write, write_string};

@@ -124,7 +124,7 @@ impl fmt::Display for Value {
 /// forms `\b \f \n \r \t` where they exist, else `\u00XX` in lowercase hex (ECMA-262
 /// `QuoteJSONString`). Everything else goes out as it is, U+2028 and U+2029 included, as
 /// `JSON.stringify` does.
-fn write_string(text: &str, out: &mut String) {
+pub fn write_string(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     // Copy runs of characters that need no escape whole. Each escaped byte is ASCII, so
