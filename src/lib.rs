@@ -25,9 +25,10 @@
 //! connection together, on the bytes of bodies and messages still arriving), [`entropy`]
 //! (random bytes for keys and ids), [`admin`] (the official Socket.IO Admin UI's server
 //! side, on top of it all), [`metrics`] (counters and `GET /metrics` for Prometheus),
-//! [`redis`] (a RESP2 client
-//! and subscriber, for the Redis adapter to come), [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C
-//! as a graceful shutdown) and [`log`](mod@log).
+//! [`redis`] (a RESP2 client and subscriber, what [`redis_adapter`] speaks to Redis with),
+//! [`timer`] (one thread for timeouts), [`signal`] (Ctrl-C as a graceful shutdown),
+//! `thread_stack` (a resting connection thread gives back the stack pages it no longer
+//! uses) and [`log`](mod@log).
 
 #[macro_use]
 pub mod log;
@@ -47,6 +48,7 @@ pub mod redis;
 pub mod redis_adapter;
 pub mod signal;
 pub mod socketio;
+mod thread_stack;
 pub mod timer;
 pub mod websocket;
 

@@ -134,16 +134,16 @@ impl Engine {
         match target {
             Ok(Target::Handshake) => {
                 let (sid, opening) = (self.new_sid(request), OpeningRequest::of(request));
-                Upgrade::Accept(Box::new(move |ws| {
-                    super::websocket::run_new(ws, &engine, sid, opening)
+                Upgrade::Accept(Box::new(move |mut ws| {
+                    super::websocket::run_new(&mut ws, &engine, sid, opening)
                 }))
             }
             // A session that is upgrading or has upgraded already gets its 101 too, and then
             // `run_upgrade` closes that WebSocket at once (Engine.IO v4 "Upgrade": the server
             // must close it): a client with no listener for a failed upgrade would crash on
             // an HTTP error instead.
-            Ok(Target::Session(session)) => Upgrade::Accept(Box::new(move |ws| {
-                super::websocket::run_upgrade(ws, &session, &engine)
+            Ok(Target::Session(session)) => Upgrade::Accept(Box::new(move |mut ws| {
+                super::websocket::run_upgrade(&mut ws, &session, &engine)
             })),
             Err(e) => Upgrade::Refuse(self.refuse(request, &e, "upgrade")),
         }

@@ -41,6 +41,8 @@ struct Heartbeat {
     pong_due: Option<Instant>,
     interval: Duration,
     timeout: Duration,
+    /// The client just answered a ping: a quiet moment, when the thread [`rest`]s.
+    answered: bool,
 }
 
 impl Heartbeat {
@@ -53,7 +55,7 @@ impl Heartbeat {
 /// Runs a new session on `ws` until it ends: `GET /socket.io/?EIO=4&transport=websocket`
 /// with no `sid`.
 pub(crate) fn run_new(
-    mut ws: WebSocket,
+    ws: &mut WebSocket,
     engine: &Arc<Engine>,
     sid: String,
     opening: OpeningRequest,
@@ -69,8 +71,8 @@ pub(crate) fn run_new(
     }
     // Engine.IO v4 "Handshake": the open packet, first thing on the transport. No
     // upgrades are offered: the client is on the best transport already.
-    let open = Packet::Open(engine.open_packet_json(session.sid(), &[]));
-    if ws.send(websocket_message(&open)).is_err() {
+    let open = websocket_message(&Packet::Open(engine.open_packet_json(session.sid(), &[])));
+    if ws.send(open).is_err() {
         session.unregister();
         return;
     }
@@ -80,7 +82,7 @@ pub(crate) fn run_new(
 
 /// Runs the upgrade of polling session `session` on `ws`, then the session, until it ends.
 /// If the probe fails, the WebSocket closes and the session goes on polling.
-pub(crate) fn run_upgrade(mut ws: WebSocket, session: &Session, engine: &Arc<Engine>) {
+pub(crate) fn run_upgrade(ws: &mut WebSocket, session: &Session, engine: &Arc<Engine>) {
     {
         let began = session.lock().begin_probe();
         if !began {
@@ -91,7 +93,7 @@ pub(crate) fn run_upgrade(mut ws: WebSocket, session: &Session, engine: &Arc<Eng
             return;
         }
     }
-    match probe(&mut ws, session, engine.config().upgrade_timeout) {
+    match probe(ws, session, engine.config().upgrade_timeout) {
         Ok(()) => serve(ws, session, engine),
         Err(what) => {
             crate::log!(
@@ -139,9 +141,9 @@ fn next_text(ws: &mut WebSocket, deadline: Instant) -> Result<String, String> {
 }
 
 /// The session's life on the WebSocket: read, heartbeat, and the end.
-fn serve(mut ws: WebSocket, session: &Session, engine: &Engine) {
+fn serve(ws: &mut WebSocket, session: &Session, engine: &Engine) {
     ws.hold_writes(engine.config().hold_writes);
-    let reason = read_until_closed(&mut ws, session, engine);
+    let reason = read_until_closed(ws, session, engine);
     // `end` tells the layer above first and queues our close frame; closing the WebSocket
     // then waits, briefly, for the client's half of the closing handshake.
     session.end(reason);
@@ -156,13 +158,21 @@ fn read_until_closed(ws: &mut WebSocket, session: &Session, engine: &Engine) -> 
         pong_due: None,
         interval: config.ping_interval,
         timeout: config.ping_timeout,
+        answered: false,
     };
+    let mut first_message = true;
     loop {
         if let Some(reason) = session.close_reason() {
             return reason;
         }
         if let Err(reason) = on_time(&mut heartbeat, session) {
             return reason;
+        }
+        // Two quiet moments: after the first message (Socket.IO's CONNECT, which set the
+        // socket up and went deep), and after each pong. Not after every message: resting
+        // costs a system call, and the next burst would fault the pages back in.
+        if std::mem::take(&mut heartbeat.answered) {
+            rest(ws);
         }
         let wake = session
             .handler_deadline()
@@ -191,7 +201,19 @@ fn read_until_closed(ws: &mut WebSocket, session: &Session, engine: &Engine) -> 
         if let Err(reason) = result {
             return reason;
         }
+        if std::mem::take(&mut first_message) {
+            rest(ws);
+        }
     }
+}
+
+/// Gives back what the last burst used before the thread waits again: the WebSocket's read
+/// buffer and the stack pages below this frame (`thread_stack.rs`). An idle connection then
+/// holds two pages of stack and its session's state, not its deepest moment (NOTES.md
+/// chapter 14, memory per connection).
+fn rest(ws: &mut WebSocket) {
+    ws.release_read_buffer();
+    crate::thread_stack::release_unused_pages();
 }
 
 /// Acts on the deadlines that have passed: send a ping, give up on a pong, or let the
@@ -236,6 +258,7 @@ fn on_text(
         Ok(Packet::Pong(_)) => {
             heartbeat.pong_due = None;
             heartbeat.next_ping = Instant::now() + heartbeat.interval;
+            heartbeat.answered = true;
             Ok(())
         }
         // Engine.IO v4 "Heartbeat": the server pings, never the client; a client's `2probe`

@@ -94,7 +94,8 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// A request for a WebSocket route: what the upgrade needs from the HTTP loop.
+/// A request for a WebSocket route: what the upgrade needs from the HTTP loop. It travels
+/// boxed, so that the frames it passes through stay small (see [`run`]).
 struct Switch {
     input: ReadBuffer,
     request: Request,
@@ -103,9 +104,12 @@ struct Switch {
 
 /// The connection thread's body: HTTP requests, then perhaps a WebSocket for good.
 ///
-/// The two run one after the other, not one inside the other: a thread keeps every stack
-/// page it ever touched, and with the HTTP loop's frame gone, the WebSocket's calls reuse
-/// its pages instead of going deeper — ten thousand idle WebSockets each keep a page less.
+/// The three steps run one after the other, not one inside the other: a thread keeps every
+/// stack page it ever touched, and with the HTTP loop's and the handshake's frames gone, the
+/// WebSocket's calls reuse their pages instead of going deeper. The WebSocket's life is what
+/// an idle connection spends its hours in, so its depth is what ten thousand of them keep
+/// (NOTES.md chapter 14, memory per connection; `thread_stack.rs` gives back the pages below
+/// it). What passes from step to step is boxed, a pointer's width in each frame.
 pub(crate) fn run(
     stream: Arc<TcpStream>,
     peer: SocketAddr,
@@ -113,13 +117,18 @@ pub(crate) fn run(
     router: &Router,
     registration: Registration,
 ) {
-    if let Some(switch) = serve_http(&stream, peer, config, router, &registration) {
-        let Switch {
-            input,
-            request,
-            handler,
-        } = switch;
-        upgrade(stream, input, request, &handler, config, &registration);
+    let Some(switch) = serve_http(&stream, peer, config, router, &registration) else {
+        return;
+    };
+    let Some(accepted) = upgrade(stream, switch, config) else {
+        return;
+    };
+    registration.became_websocket(accepted.websocket.sender());
+    if catch_unwind(AssertUnwindSafe(move || accepted.run())).is_err() {
+        crate::log!(
+            "{} WebSocket handler panicked: connection closed",
+            display(Some(peer))
+        );
     }
 }
 
@@ -132,7 +141,7 @@ fn serve_http(
     config: &ServerConfig,
     router: &Router,
     registration: &Registration,
-) -> Option<Switch> {
+) -> Option<Box<Switch>> {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
     let mut input = ReadBuffer::new(config.read_buffer);
@@ -154,11 +163,11 @@ fn serve_http(
         let response = match router.find(&request) {
             Route::WebSocket(handler) => {
                 let handler = Arc::clone(handler);
-                return Some(Switch {
+                return Some(Box::new(Switch {
                     input,
                     request,
                     handler,
-                });
+                }));
             }
             Route::Http(handler) => call(handler.as_ref(), &request, peer),
             Route::Static(response) => response,
@@ -207,20 +216,39 @@ fn call(
     }
 }
 
+/// A WebSocket that the handshake opened, and the route's handler to run on it.
+struct Accepted {
+    handler: Box<dyn FnOnce(WebSocket) + Send>,
+    websocket: WebSocket,
+}
+
+impl Accepted {
+    /// Runs the handler until the WebSocket ends. The handler takes the WebSocket by value,
+    /// so this frame holds the one copy of it that the call needs; the handlers of this
+    /// crate then lend it on (`&mut WebSocket`) rather than move it, since every move into
+    /// a callee is another copy on the stack.
+    fn run(self: Box<Self>) {
+        let Accepted { handler, websocket } = *self;
+        handler(websocket);
+    }
+}
+
 /// RFC 6455 §4.2: let the route decide (a `Router::upgrade` route may refuse with a response
-/// of its own; a panic there answers 500), check the upgrade request, answer 101, and run
-/// the WebSocket handler on this thread until the WebSocket ends. A refused handshake gets
-/// its status (400, 403, 426) from `HandshakeError::response`; after any refusal the
-/// connection closes.
+/// of its own; a panic there answers 500), check the upgrade request, answer 101, and return
+/// the WebSocket with the handler that [`run`] then runs on this thread until the WebSocket
+/// ends. A refused handshake gets its status (400, 403, 426) from `HandshakeError::response`;
+/// after any refusal the connection closes and this returns `None`.
 #[inline(never)]
 fn upgrade(
     stream: Arc<TcpStream>,
-    input: ReadBuffer,
-    request: Request,
-    handler: &WebSocketHandler,
+    switch: Box<Switch>,
     config: &ServerConfig,
-    registration: &Registration,
-) {
+) -> Option<Box<Accepted>> {
+    let Switch {
+        input,
+        request,
+        handler,
+    } = *switch;
     let peer = request.peer;
     let accepted = match catch_unwind(AssertUnwindSafe(|| handler(&request))) {
         Ok(Upgrade::Accept(run)) => handshake::accept(&request, &config.websocket.origins)
@@ -244,33 +272,26 @@ fn upgrade(
         Err(refusal) => {
             let _ = refusal.write_to(&mut &*stream, false, false);
             close_gently(&stream);
-            return;
+            return None;
         }
     };
     if switching.write_to(&mut &*stream, false, true).is_err() {
-        return;
+        return None;
     }
     // Bytes the client sent right behind its handshake are the start of its first frame.
-    let websocket =
-        match WebSocket::from_upgraded(stream, input.data(), Role::Server, &config.websocket) {
-            // Its large messages count against the same budget as this server's bodies.
-            Ok(websocket) => websocket.with_memory_budget(&config.memory_budget),
-            Err(e) => {
-                crate::log!("{} cannot start the WebSocket: {e}", display(peer));
-                return;
-            }
-        };
-    // The connection may now stay open for hours: the HTTP read buffer and the request
-    // are not needed any more, and every idle connection would keep them (NOTES.md,
+    // The HTTP read buffer and the request are dropped as this returns: the connection may
+    // now stay open for hours, and every idle connection would keep them (NOTES.md,
     // chapter 14: memory per connection).
-    drop(input);
-    drop(request);
-    registration.became_websocket(websocket.sender());
-    if catch_unwind(AssertUnwindSafe(|| run(websocket))).is_err() {
-        crate::log!(
-            "{} WebSocket handler panicked: connection closed",
-            display(peer)
-        );
+    match WebSocket::from_upgraded(stream, input.data(), Role::Server, &config.websocket) {
+        // Its large messages count against the same budget as this server's bodies.
+        Ok(websocket) => Some(Box::new(Accepted {
+            handler: run,
+            websocket: websocket.with_memory_budget(&config.memory_budget),
+        })),
+        Err(e) => {
+            crate::log!("{} cannot start the WebSocket: {e}", display(peer));
+            None
+        }
     }
 }
 
