@@ -5,7 +5,7 @@
 //! and says "here is one item and the bytes it used" or "not enough yet" — and this buffer
 //! sits between them and the socket. It belongs to one connection thread, so it needs no lock.
 //!
-//! Memory: a connection starts with a small buffer (8 KiB for HTTP, 1 KiB for a WebSocket;
+//! Memory: a connection starts with a small buffer (8 KiB for HTTP, 2 KiB for a WebSocket;
 //! NOTES.md chapter 6) and grows it only while a large request head or body is being read, up
 //! to the caller's limit; `shrink` gives the memory back when the connection goes idle again,
 //! and `release` all of it while a connection waits for long.
