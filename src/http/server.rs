@@ -390,6 +390,9 @@ impl Shared {
     /// Shutdown: 1001 to every WebSocket, end every idle HTTP connection, give them
     /// `grace` to finish, then cut what is left and join every thread.
     fn close_all(&self, grace: Duration) {
+        // Set already by whoever asked for the shutdown; said again here because the wait
+        // below relies on it (`Registration`'s drop wakes it only when it is set).
+        self.shutting_down.store(true, Ordering::SeqCst);
         let open: Vec<(Option<Sender>, Arc<TcpStream>)> = self
             .lock()
             .values()
@@ -469,7 +472,13 @@ impl Drop for Registration {
         let removed = self.shared.lock().remove(&self.id);
         drop(removed);
         self.shared.live.fetch_sub(1, Ordering::SeqCst);
-        self.shared.ended.notify_all();
+        // Only shutdown waits for connections to end (`wait_until_empty`), and it sets the
+        // flag before it looks at the registry: a connection that ends earlier is already
+        // gone when it looks, and a later one sees the flag. A notify is a system call even
+        // when nobody waits, one per closed connection, so it is skipped otherwise.
+        if self.shared.is_shutting_down() {
+            self.shared.ended.notify_all();
+        }
     }
 }
 
