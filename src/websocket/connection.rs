@@ -333,7 +333,7 @@ impl WebSocket {
         match &result {
             Err(e) => self.end(e),
             // A whole wait with nothing to read: the connection is idle, and the next wait
-            // needs no buffer until a byte arrives (`wait_for_input`).
+            // needs no buffer until a byte arrives (`fill`).
             Ok(None) => self.input.release(),
             Ok(Some(_)) => {}
         }
@@ -531,31 +531,12 @@ impl WebSocket {
     fn fill(&mut self) -> Result<(), WsError> {
         let capacity = self.config.read_buffer;
         if self.input.is_released() {
-            // After `release_read_buffer`: wait for the first byte with no buffer at all,
-            // so that a connection waiting for hours holds none.
-            self.wait_for_input()?;
+            // After `release_read_buffer`: wait for the first byte with no buffer at all
+            // (`recv(2)` with `MSG_PEEK`, into one byte on the stack), so that a connection
+            // waiting for hours holds none.
+            some_bytes(|| self.stream.peek(&mut [0u8; 1]))?;
         }
-        loop {
-            return match self.input.read_from(&mut &*self.stream, capacity) {
-                Ok(0) => Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Err(WsError::Io(e)),
-            };
-        }
-    }
-
-    /// Waits until a byte can be read, or the read timeout passes, without taking it:
-    /// `recv(2)` with `MSG_PEEK` into one byte on the stack.
-    fn wait_for_input(&mut self) -> Result<(), WsError> {
-        loop {
-            return match self.stream.peek(&mut [0u8; 1]) {
-                Ok(0) => Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
-                Ok(_) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Err(WsError::Io(e)),
-            };
-        }
+        some_bytes(|| self.input.read_from(&mut &*self.stream, capacity))
     }
 
     /// Reads the frame's payload onto the end of `out`, unmasking each piece as it arrives
@@ -581,7 +562,7 @@ impl WebSocket {
                 }
                 // Grow by at most one chunk: a header may promise gigabytes that never come.
                 out.resize(start + (len - done).min(READ_CHUNK), 0);
-                let n = read_some(&self.stream, &mut out[start..]);
+                let n = uninterrupted(|| (&*self.stream).read(&mut out[start..]));
                 out.truncate(start + *n.as_ref().unwrap_or(&0));
                 match n {
                     Ok(0) => return Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
@@ -623,11 +604,76 @@ fn finish(partial: Partial) -> Result<Message, WsError> {
     }
 }
 
-fn read_some(mut stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+/// Runs a read again when a signal interrupted it (`EINTR`) before it read anything.
+fn uninterrupted(mut read: impl FnMut() -> io::Result<usize>) -> io::Result<usize> {
     loop {
-        match stream.read(buf) {
+        match read() {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
         }
+    }
+}
+
+/// A read that must bring at least one byte: none means the peer has closed its side.
+fn some_bytes(read: impl FnMut() -> io::Result<usize>) -> Result<(), WsError> {
+    match uninterrupted(read) {
+        Ok(0) => Err(WsError::Io(io::ErrorKind::UnexpectedEof.into())),
+        Ok(_) => Ok(()),
+        Err(e) => Err(WsError::Io(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    /// A server-side WebSocket on loopback, and the raw client end of its TCP connection.
+    fn pair() -> (WebSocket, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        let config = WebSocketConfig::default();
+        let ws = WebSocket::from_upgraded(server, &[], Role::Server, &config).expect("wrap");
+        (ws, client)
+    }
+
+    #[test]
+    fn an_idle_wait_frees_the_read_buffer_and_the_next_frame_still_arrives_whole() {
+        let (mut ws, mut client) = pair();
+        assert!(matches!(
+            ws.recv_timeout(Duration::from_millis(20)),
+            Ok(None)
+        ));
+        assert!(
+            ws.input.is_released(),
+            "a wait that timed out holds no buffer"
+        );
+
+        // The frame arrives in two pieces: the wait without a buffer must take neither.
+        let frame = Frame::text("hello").encode(Some([1, 2, 3, 4]));
+        client.write_all(&frame[..3]).expect("write");
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            client.write_all(&frame[3..]).expect("write");
+            client
+        });
+        match ws.recv_timeout(Duration::from_secs(5)) {
+            Ok(Some(Message::Text(text))) => assert_eq!(text, "hello"),
+            other => panic!("expected the text message, got {other:?}"),
+        }
+        let client = writer.join().expect("writer");
+
+        assert!(matches!(
+            ws.recv_timeout(Duration::from_millis(20)),
+            Ok(None)
+        ));
+        assert!(ws.input.is_released());
+        drop(client);
+        assert!(
+            ws.recv_timeout(Duration::from_secs(5)).is_err(),
+            "a peer that closes during a wait without a buffer ends the connection"
+        );
     }
 }
