@@ -160,7 +160,9 @@ fn read_until_closed(ws: &mut WebSocket, session: &Session, engine: &Engine) -> 
         timeout: config.ping_timeout,
         answered: false,
     };
-    let mut first_message = true;
+    // Nothing has arrived yet: the first message is Socket.IO's CONNECT, which sets the
+    // socket up and goes deeper down the stack than anything after it.
+    let mut awaiting_first = true;
     loop {
         if let Some(reason) = session.close_reason() {
             return reason;
@@ -168,16 +170,12 @@ fn read_until_closed(ws: &mut WebSocket, session: &Session, engine: &Engine) -> 
         if let Err(reason) = on_time(&mut heartbeat, session) {
             return reason;
         }
-        // Two quiet moments: after the first message (Socket.IO's CONNECT, which set the
-        // socket up and went deep), and after each pong. Not after every message: resting
-        // costs a system call, and the next burst would fault the pages back in.
-        if std::mem::take(&mut heartbeat.answered) {
-            rest(ws);
-        }
         let wake = session
             .handler_deadline()
             .map_or(heartbeat.deadline(), |d| d.min(heartbeat.deadline()));
-        let result = match ws.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+        let received = ws.recv_timeout(wake.saturating_duration_since(Instant::now()));
+        let arrived = matches!(received, Ok(Some(_)));
+        let result = match received {
             Ok(None) => Ok(()),
             Ok(Some(message)) if message.as_bytes().len() > config.max_payload => {
                 // maxHttpBufferSize applies to WebSocket messages too; the WebSocket way to
@@ -201,7 +199,11 @@ fn read_until_closed(ws: &mut WebSocket, session: &Session, engine: &Engine) -> 
         if let Err(reason) = result {
             return reason;
         }
-        if std::mem::take(&mut first_message) {
+        // Two quiet moments: after the first message and after each pong. Not after every
+        // message: resting costs system calls, and the next burst would fault the pages
+        // back in.
+        let first = arrived && std::mem::take(&mut awaiting_first);
+        if first || std::mem::take(&mut heartbeat.answered) {
             rest(ws);
         }
     }
