@@ -94,22 +94,14 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// A request for a WebSocket route: what the upgrade needs from the HTTP loop. It travels
-/// boxed, so that the frames it passes through stay small (see [`run`]).
-struct Switch {
-    input: ReadBuffer,
-    request: Request,
-    handler: WebSocketHandler,
-}
-
 /// The connection thread's body: HTTP requests, then perhaps a WebSocket for good.
 ///
-/// The three steps run one after the other, not one inside the other: a thread keeps every
-/// stack page it ever touched, and with the HTTP loop's and the handshake's frames gone, the
+/// The two run one after the other, not one inside the other: a thread keeps every stack
+/// page it ever touched, and with the HTTP loop's and the handshake's frames gone, the
 /// WebSocket's calls reuse their pages instead of going deeper. The WebSocket's life is what
 /// an idle connection spends its hours in, so its depth is what ten thousand of them keep
 /// (NOTES.md chapter 14, memory per connection; `thread_stack.rs` gives back the pages below
-/// it). What passes from step to step is boxed, a pointer's width in each frame.
+/// it). What passes from one to the other is boxed, a pointer's width in this frame.
 pub(crate) fn run(
     stream: Arc<TcpStream>,
     peer: SocketAddr,
@@ -117,10 +109,7 @@ pub(crate) fn run(
     router: &Router,
     registration: Registration,
 ) {
-    let Some(switch) = serve_http(&stream, peer, config, router, &registration) else {
-        return;
-    };
-    let Some(accepted) = upgrade(stream, switch, config) else {
+    let Some(accepted) = serve_http(&stream, peer, config, router, &registration) else {
         return;
     };
     registration.became_websocket(accepted.websocket.sender());
@@ -132,8 +121,8 @@ pub(crate) fn run(
     }
 }
 
-/// Answers requests while the connection is kept alive; returns the request that asks for
-/// a WebSocket, if one does.
+/// Answers requests while the connection is kept alive; returns the WebSocket that a
+/// request for one opened, if one did.
 #[inline(never)]
 fn serve_http(
     stream: &Arc<TcpStream>,
@@ -141,7 +130,7 @@ fn serve_http(
     config: &ServerConfig,
     router: &Router,
     registration: &Registration,
-) -> Option<Box<Switch>> {
+) -> Option<Box<Accepted>> {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
     let mut input = ReadBuffer::new(config.read_buffer);
@@ -162,12 +151,7 @@ fn serve_http(
         request.probe = Some(ConnectionProbe::new(Arc::clone(stream)));
         let response = match router.find(&request) {
             Route::WebSocket(handler) => {
-                let handler = Arc::clone(handler);
-                return Some(Box::new(Switch {
-                    input,
-                    request,
-                    handler,
-                }));
+                return upgrade(Arc::clone(stream), input, request, handler, config);
             }
             Route::Http(handler) => call(handler.as_ref(), &request, peer),
             Route::Static(response) => response,
@@ -238,17 +222,13 @@ impl Accepted {
 /// the WebSocket with the handler that [`run`] then runs on this thread until the WebSocket
 /// ends. A refused handshake gets its status (400, 403, 426) from `HandshakeError::response`;
 /// after any refusal the connection closes and this returns `None`.
-#[inline(never)]
 fn upgrade(
     stream: Arc<TcpStream>,
-    switch: Box<Switch>,
+    input: ReadBuffer,
+    request: Request,
+    handler: &WebSocketHandler,
     config: &ServerConfig,
 ) -> Option<Box<Accepted>> {
-    let Switch {
-        input,
-        request,
-        handler,
-    } = *switch;
     let peer = request.peer;
     let accepted = match catch_unwind(AssertUnwindSafe(|| handler(&request))) {
         Ok(Upgrade::Accept(run)) => handshake::accept(&request, &config.websocket.origins)
