@@ -188,17 +188,8 @@ pub(crate) fn decode_fields(
     mut pos: usize,
     limits: &Limits,
 ) -> Result<Option<(Headers, usize)>, RequestError> {
-    // Room for the fields at once: never more than the lines left in the buffer but the blank one, nor more
-    // than their bytes. (Both are counted to the end of what has arrived, which may hold a
-    // body or a pipelined request too: a slight over-reservation, for one request's life.)
-    let rest = &buf[pos.min(buf.len())..];
-    let rest = &rest[..rest.len().min(limits.max_header_bytes)];
-    let lines = rest
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(1);
-    let mut headers = Headers::with_capacity(lines.min(limits.max_headers + 1), rest.len());
+    let (lines, bytes) = field_lines_ahead(buf, pos, limits);
+    let mut headers = Headers::with_capacity(lines, bytes);
     loop {
         let Some((line, next)) = next_line(buf, pos) else {
             return partial_head(buf, limits);
@@ -216,6 +207,22 @@ pub(crate) fn decode_fields(
         }
         pos = next;
     }
+}
+
+/// How many field lines lie ahead of `pos` and how many bytes they take, up to the blank line
+/// (or what has arrived of the head), so that `Headers` is allocated once at its size. Both
+/// are capped by the limits, which `decode_fields` enforces on its way.
+fn field_lines_ahead(buf: &[u8], pos: usize, limits: &Limits) -> (usize, usize) {
+    let ahead = &buf[pos.min(buf.len())..];
+    let ahead = &ahead[..ahead.len().min(limits.max_header_bytes)];
+    let (mut lines, mut bytes) = (0, 0);
+    for line in ahead.split(|&b| b == b'\n') {
+        if line.is_empty() || line == b"\r" || lines > limits.max_headers {
+            break;
+        }
+        (lines, bytes) = (lines + 1, bytes + line.len());
+    }
+    (lines, bytes)
 }
 
 /// RFC 9112 §5.1: `field-name ":" OWS field-value OWS`.
@@ -317,6 +324,30 @@ mod tests {
 
     fn error(bytes: &[u8]) -> RequestError {
         decode(bytes).expect_err("the head breaks a rule")
+    }
+
+    #[test]
+    fn the_fields_are_sized_from_the_head_alone() {
+        let limits = Limits::default();
+        let head = b"Host: a\r\nX: bc\r\n\r\nbody\nwith\nlines\n";
+        assert_eq!(
+            field_lines_ahead(head, 0, &limits),
+            (2, 8 + 6),
+            "the body is not counted"
+        );
+        let partial = b"Host: a\r\nX: b";
+        assert_eq!(
+            field_lines_ahead(partial, 0, &limits),
+            (2, 8 + 4),
+            "what has arrived"
+        );
+        let many = b"A: 1\n".repeat(limits.max_headers + 10);
+        assert_eq!(
+            field_lines_ahead(&many, 0, &limits).0,
+            limits.max_headers + 1
+        );
+        let (request, _) = decode(SIMPLE).unwrap().unwrap();
+        assert_eq!(request.headers.len(), 2);
     }
 
     // request line and target
