@@ -6,7 +6,7 @@
 //! Hinnant's `civil_from_days`, which works in 400-year eras: the Gregorian calendar repeats
 //! exactly every 146 097 days, so one era's arithmetic serves all of them.
 
-use std::fmt;
+use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// RFC 9110 §5.6.7: day-name, three-letter, English, case-sensitive. Index 0 is Sunday.
@@ -31,7 +31,7 @@ pub fn imf_fixdate(t: SystemTime) -> String {
 
 /// [`imf_fixdate`], written onto the end of `out`: a response head puts it in place with no
 /// string of its own.
-pub fn write_imf_fixdate(out: &mut impl fmt::Write, t: SystemTime) {
+pub fn write_imf_fixdate(out: &mut String, t: SystemTime) {
     let seconds = unix_seconds(t);
     let days = seconds.div_euclid(SECONDS_PER_DAY);
     let second_of_day = seconds.rem_euclid(SECONDS_PER_DAY);
