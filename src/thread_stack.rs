@@ -3,8 +3,8 @@
 //! Where it sits: a connection keeps its own thread for hours (NOTES.md chapter 14, memory
 //! per connection), and the kernel keeps every page of that thread's stack the thread ever
 //! touched, until it exits. An idle Socket.IO connection waits in a read about 7.5 KiB below
-//! the top of its stack, but went twice as deep once, while its `CONNECT` packet set the
-//! socket up (a handler, a room, a listener table growing); that page stays resident for the
+//! the top of its stack, but went some 2.5 KiB deeper once, while its `CONNECT` packet set
+//! the socket up (a handler, a room, a listener table growing); that page stays resident for the
 //! life of the connection although nothing will be there again until the next burst. Ten
 //! thousand idle connections keep ten thousand such pages: 40 MB.
 //!
@@ -13,9 +13,10 @@
 //! for the wait the caller is about to make. It is safe because a stack holds nothing below
 //! its stack pointer (the x86-64 and AArch64 ABIs let a function use at most a small "red
 //! zone" there, and only until it calls another); the next time the thread goes that deep,
-//! the kernel hands it fresh zeroed pages, as it did the first time. It costs one system
-//! call, so the callers are moments of rest, not every message (`engineio/websocket.rs`
-//! calls it when a session has been quiet).
+//! the kernel hands it fresh zeroed pages, as it did the first time. It costs a few system
+//! calls, and more while other threads map memory (NOTES.md chapter 14 measures it), so the
+//! callers are moments of rest, not every message (`engineio/websocket.rs` calls it after a
+//! session's first message and after each pong).
 //!
 //! Linux only, with the C library std already links (declared here, as `signal.rs` does,
 //! rather than adding the `libc` crate); elsewhere it does nothing.
